@@ -1,0 +1,64 @@
+// Command fanbench measures what an Autonomi uploader's buffer handling does
+// to memory. See the README for the subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "fanbench:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError is bad command-line input.
+type usageError struct{ error }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `usage: fanbench <command> [flags]
+
+Commands:
+  run       run a scenario for every buffer strategy and print the figures
+  version   print the version
+
+Run 'fanbench <command> -h' for a command's flags.
+`
+
+func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{errors.New("no command")}
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, stdout, stderr, args[1:])
+	case "version":
+		fmt.Fprintln(stdout, "fanbench", version())
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Errorf("unknown command %q", args[0])}
+}

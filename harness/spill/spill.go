@@ -1,0 +1,228 @@
+package spill
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/xorname"
+)
+
+// MaxAge is how old a spill directory must be before Reap removes it even
+// when its owner cannot be checked: ant-client file.rs SPILL_MAX_AGE_SECS
+// (L133), 24 hours.
+const MaxAge = 24 * time.Hour
+
+// FreeSpaceMargin is the share of the file size that must be free on disk
+// beyond the file itself before a spill starts: ant-client file.rs L124 and
+// L379-413 require size + 10 %.
+const FreeSpaceMargin = 0.10
+
+const (
+	dirPrefix = "spill_"
+	lockName  = ".lock"
+)
+
+// Dir is one spill directory. Put and Read are safe for concurrent use.
+type Dir struct {
+	path  string
+	owned bool // removed by Close
+
+	mu    sync.Mutex
+	addrs []xorname.Name
+	seen  map[xorname.Name]struct{}
+	bytes int64
+}
+
+// DefaultBase returns the base directory spills go under when none is given:
+// fanbench/spill in the user's cache directory, or in the temporary
+// directory when there is no cache directory.
+func DefaultBase() string {
+	root, err := os.UserCacheDir()
+	if err != nil {
+		root = os.TempDir()
+	}
+	return filepath.Join(root, "fanbench", "spill")
+}
+
+// Create reaps crash leftovers under base and makes a new private spill
+// directory there. need is the number of bytes the spill will hold; Create
+// fails if the file system has less than need × (1 + FreeSpaceMargin) free.
+func Create(base string, need int64) (*Dir, error) {
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return nil, fmt.Errorf("spill: base directory: %w", err)
+	}
+	if _, err := Reap(base, MaxAge); err != nil {
+		return nil, err
+	}
+	if err := checkFree(base, need); err != nil {
+		return nil, err
+	}
+	var r [6]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	path := filepath.Join(base, fmt.Sprintf("%s%d_%s", dirPrefix, time.Now().Unix(), hex.EncodeToString(r[:])))
+	if err := os.Mkdir(path, 0o700); err != nil {
+		return nil, fmt.Errorf("spill: directory: %w", err)
+	}
+	if err := writeLock(path); err != nil {
+		os.RemoveAll(path)
+		return nil, err
+	}
+	return &Dir{path: path, owned: true, seen: make(map[xorname.Name]struct{})}, nil
+}
+
+func writeLock(dir string) error {
+	err := os.WriteFile(filepath.Join(dir, lockName), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	if err != nil {
+		return fmt.Errorf("spill: lock file: %w", err)
+	}
+	return nil
+}
+
+func checkFree(base string, need int64) error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(base, &st); err != nil {
+		return nil // cannot tell; the writes will fail loudly if space runs out
+	}
+	free := int64(st.Bavail) * int64(st.Bsize)
+	want := need + int64(float64(need)*FreeSpaceMargin)
+	if free < want {
+		return fmt.Errorf("spill: %s: %d bytes free, need %d (file size + %.0f%%)", base, free, want, FreeSpaceMargin*100)
+	}
+	return nil
+}
+
+// Path returns the directory's path.
+func (d *Dir) Path() string { return d.path }
+
+// Put writes one chunk's content under its address. A chunk whose address
+// was already put is skipped, as ChunkSpill deduplicates by address. The
+// caller keeps ownership of content.
+func (d *Dir) Put(addr xorname.Name, content []byte) error {
+	d.mu.Lock()
+	if _, dup := d.seen[addr]; dup {
+		d.mu.Unlock()
+		return nil
+	}
+	d.seen[addr] = struct{}{}
+	d.addrs = append(d.addrs, addr)
+	d.bytes += int64(len(content))
+	d.mu.Unlock()
+	if err := os.WriteFile(filepath.Join(d.path, addr.String()), content, 0o600); err != nil {
+		return fmt.Errorf("spill: write chunk %s: %w", addr.Short(), err)
+	}
+	return nil
+}
+
+// Addresses returns the chunk addresses in the order they were first put.
+// The slice is shared; callers must not modify it.
+func (d *Dir) Addresses() []xorname.Name {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.addrs
+}
+
+// Bytes returns the total size of the distinct chunks put, in bytes.
+func (d *Dir) Bytes() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.bytes
+}
+
+// Read returns the content of the chunk at addr in a new exact-size buffer
+// at site buffer.SpillRead, counted by m. The caller owns the buffer and
+// must Release it.
+func (d *Dir) Read(addr xorname.Name, m buffer.Meter) (*buffer.Buf, error) {
+	f, err := os.Open(filepath.Join(d.path, addr.String()))
+	if err != nil {
+		return nil, fmt.Errorf("spill: read chunk %s: %w", addr.Short(), err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("spill: read chunk %s: %w", addr.Short(), err)
+	}
+	b := buffer.New(m, buffer.SpillRead, int(st.Size()), int(st.Size()), 0)
+	if _, err := io.ReadFull(f, b.B); err != nil {
+		b.Release()
+		return nil, fmt.Errorf("spill: read chunk %s: %w", addr.Short(), err)
+	}
+	return b, nil
+}
+
+// Close removes the directory if this Dir created it. Cached directories
+// are left in place.
+func (d *Dir) Close() error {
+	if !d.owned {
+		return nil
+	}
+	if err := os.RemoveAll(d.path); err != nil {
+		return fmt.Errorf("spill: remove %s: %w", d.path, err)
+	}
+	return nil
+}
+
+// Reap removes spill directories under base that are left over from
+// crashed runs: those whose lock names a process that no longer exists, and
+// those older than maxAge. It returns how many it removed.
+func Reap(base string, maxAge time.Duration) (int, error) {
+	entries, err := os.ReadDir(base)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("spill: reap %s: %w", base, err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() || !(strings.HasPrefix(e.Name(), dirPrefix) || strings.HasPrefix(e.Name(), stagingPrefix)) {
+			continue
+		}
+		path := filepath.Join(base, e.Name())
+		if !stale(path, maxAge) {
+			continue
+		}
+		if err := os.RemoveAll(path); err == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// stale reports whether a spill directory's owner is gone or it is older
+// than maxAge.
+func stale(dir string, maxAge time.Duration) bool {
+	if st, err := os.Stat(dir); err == nil && time.Since(st.ModTime()) > maxAge {
+		return true
+	}
+	b, err := os.ReadFile(filepath.Join(dir, lockName))
+	if err != nil {
+		return true // no lock: a crash before the lock was written
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return true
+	}
+	if pid == os.Getpid() {
+		return false
+	}
+	return !alive(pid)
+}
+
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

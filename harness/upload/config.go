@@ -1,0 +1,204 @@
+package upload
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/limiter"
+)
+
+// Strategy is how a per-peer send builds its message from the chunk.
+type Strategy int
+
+const (
+	// CopyPerPeer deep-copies the chunk for every peer (content.to_vec())
+	// and encodes a message with a Vec<u8> content field: ant-client before
+	// PR #82.
+	CopyPerPeer Strategy = iota
+	// SharedBuffer shares the chunk across the peer sends (bytes::Bytes);
+	// each send still encodes its own message: PR #82 with ant-protocol
+	// v2.1.0.
+	SharedBuffer
+	// EncodeOnce encodes one message per chunk and shares the frame across
+	// its peer sends: beyond PR #82.
+	EncodeOnce
+	// Streamed encodes only the header and trailer and writes the payload
+	// from the shared chunk, with no payload-sized encode buffer: beyond
+	// PR #82 (the direction of saorsa-transport's exp-chunk-streaming).
+	Streamed
+
+	numStrategies
+)
+
+var strategyNames = [numStrategies]string{"copy-per-peer", "shared-buffer", "encode-once", "streamed"}
+
+// Strategies lists every strategy in order.
+func Strategies() []Strategy { return []Strategy{CopyPerPeer, SharedBuffer, EncodeOnce, Streamed} }
+
+// String returns the strategy's name as scenarios and reports spell it.
+func (s Strategy) String() string {
+	if s >= 0 && s < numStrategies {
+		return strategyNames[s]
+	}
+	return fmt.Sprintf("strategy(%d)", int(s))
+}
+
+// ParseStrategy returns the strategy named name.
+func ParseStrategy(name string) (Strategy, error) {
+	for i, n := range strategyNames {
+		if n == name {
+			return Strategy(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown strategy %q (want one of copy-per-peer, shared-buffer, encode-once, streamed)", name)
+}
+
+// PaymentMode chooses between the single-node and merkle payment paths.
+type PaymentMode int
+
+const (
+	// Auto uses merkle when the upload has at least MerkleThreshold chunks
+	// (ant-client merkle.rs L29, L91-97), else single.
+	Auto PaymentMode = iota
+	// Single forces single-node payments (--no-merkle).
+	Single
+	// Merkle forces merkle payments (--merkle).
+	Merkle
+)
+
+var modeNames = [...]string{"auto", "single", "merkle"}
+
+func (m PaymentMode) String() string {
+	if m >= 0 && int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return fmt.Sprintf("payment(%d)", int(m))
+}
+
+// ParsePaymentMode returns the mode named name.
+func ParsePaymentMode(name string) (PaymentMode, error) {
+	for i, n := range modeNames {
+		if n == name {
+			return PaymentMode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown payment mode %q (want auto, single or merkle)", name)
+}
+
+// Constants of the real uploader, each with its source.
+const (
+	// WaveSize is UPLOAD_WAVE_SIZE, the chunks read back from the spill at
+	// once (ant-client file.rs L84), and PAYMENT_WAVE_SIZE (batch.rs L28).
+	WaveSize = 64
+	// CloseGroupSize is CLOSE_GROUP_SIZE (ant-protocol src/chunk.rs L35).
+	CloseGroupSize = 7
+	// CloseGroupMajority is CLOSE_GROUP_SIZE/2+1 = 4 (src/chunk.rs L40):
+	// the peers sent to at once and the successes a store needs.
+	CloseGroupMajority = 4
+	// QuotePeers is the peers asked for quotes per chunk, 2 × 7
+	// (ant-client quote.rs L56).
+	QuotePeers = 2 * CloseGroupSize
+	// MaxRetries is MAX_RETRIES, the extra store rounds on the single path
+	// (batch.rs L545-641).
+	MaxRetries = 3
+	// BaseDelay is BASE_DELAY_MS, doubled each round (batch.rs).
+	BaseDelay = 500 * time.Millisecond
+	// SingleStoreTimeout is STORE_RESPONSE_TIMEOUT for single-node proofs in
+	// the PR era (uploader.md §1).
+	SingleStoreTimeout = 30 * time.Second
+	// MerkleStoreTimeout is the library default store_timeout_secs used for
+	// merkle proofs (ant-client mod.rs L81).
+	MerkleStoreTimeout = 10 * time.Second
+	// QuoteTimeout is quote_timeout_secs per peer (quote.rs L74).
+	QuoteTimeout = 10 * time.Second
+	// QuoteOverallTimeout caps one chunk's quote collection (quote.rs L78).
+	QuoteOverallTimeout = 120 * time.Second
+	// AlreadyStoredQuorum is how many of the 7 closest quoters must report
+	// already_stored for a chunk to be skipped (quote.rs L203-227).
+	AlreadyStoredQuorum = 4
+)
+
+// Config sets up one uploader. Durations are simulated time.
+type Config struct {
+	Strategy Strategy
+	// Transport turns on the transport's own copies (retry clone,
+	// per-channel clone, signable and wire re-serialisation), as the real
+	// saorsa-core send path makes them.
+	Transport bool
+	Payment   PaymentMode
+	// Store returns the store-concurrency policy for one upload; it is
+	// called once per Upload.
+	Store func() limiter.Policy
+	// QuoteConcurrency is the quote channel's concurrency per wave
+	// (ChannelStart.quote = 32, adaptive.rs L200-207; held fixed here).
+	QuoteConcurrency int
+
+	SingleStoreTimeout, MerkleStoreTimeout time.Duration
+	QuoteTimeout, QuoteOverallTimeout      time.Duration
+
+	// Workers is the encryption phase's parallelism; 0 means GOMAXPROCS.
+	Workers int
+	// SpillBase is where private spill directories go; empty means
+	// spill.DefaultBase(). CacheRoot, when not empty, enables the spill
+	// cache there.
+	SpillBase, CacheRoot string
+	// Meter counts tracked buffers; nil counts nothing.
+	Meter buffer.Meter
+	// Progress, when set, is called after every chunk that ends stored,
+	// with the stored count and the total. It must be cheap.
+	Progress func(stored, total int)
+}
+
+// DefaultConfig returns the real client's settings with the PR-era
+// copy-per-peer strategy, transport copies on, Auto payments and the AIMD
+// store limiter cold-started.
+func DefaultConfig() Config {
+	return Config{
+		Strategy:            CopyPerPeer,
+		Transport:           true,
+		Payment:             Auto,
+		Store:               func() limiter.Policy { return limiter.NewAIMD(limiter.DefaultStore) },
+		QuoteConcurrency:    32,
+		SingleStoreTimeout:  SingleStoreTimeout,
+		MerkleStoreTimeout:  MerkleStoreTimeout,
+		QuoteTimeout:        QuoteTimeout,
+		QuoteOverallTimeout: QuoteOverallTimeout,
+	}
+}
+
+// Validate reports the first setting that cannot work, naming its field.
+func (c *Config) Validate() error {
+	switch {
+	case c.Strategy < 0 || c.Strategy >= numStrategies:
+		return fmt.Errorf("upload: strategy: unknown value %d", int(c.Strategy))
+	case c.Payment < Auto || c.Payment > Merkle:
+		return fmt.Errorf("upload: payment: unknown value %d", int(c.Payment))
+	case c.Store == nil:
+		return fmt.Errorf("upload: store: no concurrency policy")
+	case c.QuoteConcurrency < 1:
+		return fmt.Errorf("upload: quote_concurrency: must be ≥ 1 (got %d)", c.QuoteConcurrency)
+	case c.SingleStoreTimeout <= 0 || c.MerkleStoreTimeout <= 0:
+		return fmt.Errorf("upload: store_timeout: must be > 0")
+	case c.QuoteTimeout <= 0 || c.QuoteOverallTimeout <= 0:
+		return fmt.Errorf("upload: quote_timeout: must be > 0")
+	case c.Workers < 0:
+		return fmt.Errorf("upload: workers: must be ≥ 0 (got %d)", c.Workers)
+	}
+	return nil
+}
+
+func (c *Config) workers() int {
+	if c.Workers > 0 {
+		return c.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+func (c *Config) meter() buffer.Meter {
+	if c.Meter == nil {
+		return buffer.Nop{}
+	}
+	return c.Meter
+}

@@ -1,0 +1,167 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/transport"
+	"github.com/fanbench/fanbench/harness/wire"
+	"github.com/fanbench/fanbench/harness/xorname"
+)
+
+// message is what the peer sends of one chunk store share. Which fields are
+// set depends on the strategy: EncodeOnce shares one encoded frame,
+// Streamed shares a header and a trailer around the chunk.
+type message struct {
+	put         wire.Put    // Content and Proof alias the caller's buffers
+	content     *buffer.Buf // the wave's chunk (bytes::Bytes)
+	frame       *buffer.Buf // EncodeOnce
+	head, trail *buffer.Buf // Streamed
+}
+
+func (r *run) newMessage(addr xorname.Name, content *buffer.Buf, proof []byte, reqID uint64) *message {
+	m := &message{put: wire.Put{RequestID: reqID, Address: addr, Content: content.B, Proof: proof}, content: content}
+	switch r.cfg.Strategy {
+	case EncodeOnce:
+		m.frame = r.encode(&m.put, wire.ContentBytes)
+	case Streamed:
+		m.head = r.appendTracked(m.put.AppendHeader)
+		m.trail = r.appendTracked(m.put.AppendTrailer)
+	}
+	return m
+}
+
+func (m *message) release() {
+	m.frame.Release()
+	m.head.Release()
+	m.trail.Release()
+}
+
+// encode runs the model of postcard::to_stdvec: a buffer at site Encode with
+// the capacity the real Vec ends with.
+func (r *run) encode(p *wire.Put, k wire.ContentKind) *buffer.Buf {
+	g := p.Growth(k)
+	b := buffer.New(r.meter, buffer.Encode, 0, g.Cap, g.Alloc)
+	b.B = p.Append(b.B)
+	return b
+}
+
+// appendTracked builds a small exact-size encoding at site Encode.
+func (r *run) appendTracked(app func([]byte) []byte) *buffer.Buf {
+	tmp := app(nil)
+	b := buffer.Copy(r.meter, buffer.Encode, tmp)
+	return b
+}
+
+// putToCloseGroup stores one chunk on its close group
+// (chunk_put_to_close_group, ant-client chunk.rs L98-154): the first
+// CloseGroupMajority peers concurrently, the next peer in line for each
+// failure, done at CloseGroupMajority successes (AlreadyExists counts),
+// leftovers cancelled; ErrInsufficientPeers once the list is exhausted.
+func (r *run) putToCloseGroup(ctx context.Context, addr xorname.Name, content *buffer.Buf, proof []byte, peers []xorname.Name, timeout time.Duration, reqID uint64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m := r.newMessage(addr, content, proof, reqID)
+	defer m.release()
+
+	results := make(chan error, len(peers))
+	launch := func(p xorname.Name) {
+		r.c.sends.Add(1)
+		go func() { results <- r.putToPeer(ctx, p, m, timeout) }()
+	}
+	next := min(len(peers), CloseGroupMajority)
+	for _, p := range peers[:next] {
+		launch(p)
+	}
+	inflight, ok := next, 0
+	var errs []error
+	for inflight > 0 {
+		err := <-results
+		inflight--
+		switch {
+		case err == nil:
+			ok++
+			if ok == CloseGroupMajority {
+				cancel() // drop the leftovers; wait for them to let go
+			}
+		case ok >= CloseGroupMajority:
+			// a leftover ended by the cancel
+		default:
+			errs = append(errs, err)
+			if errors.Is(err, transport.ErrTimeout) {
+				r.c.touts.Add(1)
+			} else {
+				r.c.errs.Add(1)
+			}
+			if next < len(peers) && ctx.Err() == nil {
+				r.c.fallbacks.Add(1)
+				launch(peers[next])
+				next++
+				inflight++
+			}
+		}
+	}
+	if ok >= CloseGroupMajority {
+		return nil
+	}
+	if err := ctx.Err(); err != nil && len(errs) == 0 {
+		return err
+	}
+	return fmt.Errorf("chunk %s: %w: stored on %d peers, need %d: %w", addr.Short(), ErrInsufficientPeers, ok, CloseGroupMajority, errors.Join(errs...))
+}
+
+// putToPeer sends one PUT and waits for the answer (chunk_put_with_proof,
+// chunk.rs L181-247). The per-peer buffers are what the strategies differ
+// in; the response timeout starts only once the body is written
+// (ant-protocol chunk_protocol.rs L45-54).
+func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, timeout time.Duration) error {
+	var (
+		reply transport.Reply
+		err   error
+	)
+	switch r.cfg.Strategy {
+	case CopyPerPeer:
+		// ChunkPutRequest::with_payment(address, content.to_vec(), proof.clone())
+		content := buffer.Copy(r.meter, buffer.PeerCopy, m.content.B)
+		defer content.Release()
+		proof := buffer.Copy(r.meter, buffer.ProofCopy, m.put.Proof)
+		defer proof.Release()
+		put := m.put
+		put.Content, put.Proof = content.B, proof.B
+		enc := r.encode(&put, wire.ContentVec)
+		reply, err = r.tx.Send(ctx, peer, enc.B)
+		enc.Release() // the encoded message lives until the send returns
+	case SharedBuffer:
+		// The Bytes is shared; the proof is still cloned per peer.
+		content := m.content.Retain()
+		defer content.Release()
+		proof := buffer.Copy(r.meter, buffer.ProofCopy, m.put.Proof)
+		defer proof.Release()
+		put := m.put
+		put.Proof = proof.B
+		enc := r.encode(&put, wire.ContentBytes)
+		reply, err = r.tx.Send(ctx, peer, enc.B)
+		enc.Release()
+	case EncodeOnce:
+		frame := m.frame.Retain()
+		reply, err = r.tx.Send(ctx, peer, frame.B)
+		frame.Release()
+	case Streamed:
+		content := m.content.Retain()
+		defer content.Release()
+		reply, err = r.tx.Send(ctx, peer, m.head.B, content.B, m.trail.B)
+	}
+	if err != nil {
+		return err
+	}
+	wctx, cancel := r.net.Clock().WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err = reply.Wait(wctx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		err = transport.ErrTimeout
+	}
+	return err
+}

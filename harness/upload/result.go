@@ -1,0 +1,36 @@
+package upload
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Result describes one upload phase. Counts are exact; durations are real
+// time unless named Sim.
+type Result struct {
+	// Mode is the payment path the upload took (never Auto).
+	Mode PaymentMode
+	// FellBack says an Auto merkle upload fell back to single waves.
+	FellBack bool
+	// Chunks is the number of chunks to store; Stored how many ended stored
+	// (AlreadyStored of them were skipped at quoting).
+	Chunks, Stored, AlreadyStored int
+	// Waves is the number of waves run; RetryRounds the extra single-path
+	// store rounds run in all.
+	Waves, RetryRounds int
+	// Caps holds the store concurrency read for each wave and retry round.
+	Caps []int
+	// Transactions is the number of ledger transactions paid.
+	Transactions int
+	// Sends is every per-peer PUT started; Fallbacks those sent to a
+	// fallback peer; PeerErrors and PeerTimeouts the per-peer failures.
+	Sends, Fallbacks, PeerErrors, PeerTimeouts int64
+	// Elapsed is the real duration, SimElapsed the simulated one.
+	Elapsed, SimElapsed time.Duration
+}
+
+// counters are the Result's atomic tallies while the upload runs.
+type counters struct {
+	stored, alreadyStored         atomic.Int64
+	sends, fallbacks, errs, touts atomic.Int64
+}

@@ -1,0 +1,198 @@
+package upload_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/limiter"
+	"github.com/fanbench/fanbench/harness/selfenc"
+	"github.com/fanbench/fanbench/harness/source"
+	"github.com/fanbench/fanbench/harness/testnet"
+	"github.com/fanbench/fanbench/harness/transport"
+	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/xorname"
+	"github.com/zeebo/blake3"
+)
+
+// newNet returns a fast, deterministic testnet whose peers keep content.
+func newNet(t testing.TB, f testnet.Faults) *testnet.Testnet {
+	t.Helper()
+	cfg := testnet.DefaultConfig()
+	cfg.Net.Peers = 40
+	// CPU work (signing, hashing) takes real time, which the clock
+	// multiplies by Scale; keep it low enough that quotes and proofs never
+	// look slow next to the simulated timeouts, even under -race.
+	cfg.Net.Scale = 200
+	cfg.Retain = true
+	cfg.FixedTime = testnet.Epoch
+	cfg.Faults = f
+	n, err := testnet.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	return n
+}
+
+func newUploader(t testing.TB, s upload.Strategy, transportCopies bool, m buffer.Meter) *upload.Uploader {
+	t.Helper()
+	cfg := upload.DefaultConfig()
+	cfg.Strategy, cfg.Transport, cfg.Meter = s, transportCopies, m
+	cfg.SpillBase = t.TempDir()
+	cfg.Store = func() limiter.Policy { return limiter.Fixed(8) }
+	cfg.QuoteTimeout, cfg.QuoteOverallTimeout = time.Hour, time.Hour
+	u, err := upload.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestRoundTrip uploads sources around every chunking boundary and
+// downloads them back from the peers.
+func TestRoundTrip(t *testing.T) {
+	max := int64(selfenc.MaxChunkSize)
+	sizes := []int64{3, 4, 1000, 3*max - 1, 3 * max, 3*max + 1, 4*max + 1}
+	if testing.Short() {
+		sizes = sizes[:3]
+	}
+	for i, size := range sizes {
+		src := source.Spec{Seed: uint64(i + 1), Size: size, Compressibility: 0.9}
+		s := upload.Strategies()[i%4]
+		var c buffer.Counter
+		u := newUploader(t, s, true, &c)
+		net := newNet(t, testnet.Faults{})
+		ctx := context.Background()
+		enc, err := u.Encrypt(ctx, src)
+		if err != nil {
+			t.Fatalf("size %d: encrypt: %v", size, err)
+		}
+		res, err := u.Upload(ctx, enc, net)
+		if err != nil {
+			t.Fatalf("size %d %v: upload: %v", size, s, err)
+		}
+		if res.Stored != res.Chunks || res.Chunks != len(enc.Chunks()) {
+			t.Fatalf("size %d: stored %d of %d", size, res.Stored, res.Chunks)
+		}
+		for _, a := range enc.Chunks() {
+			if h := net.Holders(a); h != upload.CloseGroupMajority {
+				t.Fatalf("size %d: chunk %s on %d peers, want %d", size, a.Short(), h, upload.CloseGroupMajority)
+			}
+		}
+		var got bytes.Buffer
+		if err := selfenc.Decrypt(ctx, enc.DataMap, net.Get, &got); err != nil {
+			t.Fatalf("size %d: download: %v", size, err)
+		}
+		want, _ := io.ReadAll(src.Reader())
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("size %d: downloaded %d bytes differ from the source", size, got.Len())
+		}
+		if c.TotalLive() != 0 {
+			t.Fatalf("size %d: %d tracked bytes live after the upload", size, c.TotalLive())
+		}
+		enc.Close()
+	}
+}
+
+// recorder wraps a testnet and keeps a digest of every frame sent.
+type recorder struct {
+	*testnet.Testnet
+	mu      sync.Mutex
+	digests []string
+}
+
+func (r *recorder) Transmit(ctx context.Context, peer xorname.Name, enveloped bool, parts [][]byte) (transport.Reply, error) {
+	h := blake3.New()
+	h.Write(peer[:])
+	for _, p := range parts {
+		h.Write(p)
+	}
+	r.mu.Lock()
+	r.digests = append(r.digests, string(h.Sum(nil)))
+	r.mu.Unlock()
+	return r.Testnet.Transmit(ctx, peer, enveloped, parts)
+}
+
+// TestStrategiesSendSameBytes checks that the strategies differ only in
+// memory: every one puts the same frames on the wire, to the same peers.
+func TestStrategiesSendSameBytes(t *testing.T) {
+	src := source.Spec{Seed: 7, Size: 3*selfenc.MaxChunkSize + 5, Compressibility: 0.9}
+	for _, copies := range []bool{true, false} {
+		var first []string
+		for _, s := range upload.Strategies() {
+			u := newUploader(t, s, copies, nil)
+			rec := &recorder{Testnet: newNet(t, testnet.Faults{})}
+			ctx := context.Background()
+			enc, err := u.Encrypt(ctx, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := u.Upload(ctx, enc, rec); err != nil {
+				t.Fatalf("%v: %v", s, err)
+			}
+			enc.Close()
+			slices.Sort(rec.digests)
+			if first == nil {
+				first = rec.digests
+				if len(first) != 4*len(enc.Chunks()) {
+					t.Fatalf("%v: %d frames for %d chunks", s, len(first), len(enc.Chunks()))
+				}
+				continue
+			}
+			if !slices.Equal(first, rec.digests) {
+				t.Errorf("transport copies %v: %v sends other bytes than %v", copies, s, upload.Strategies()[0])
+			}
+		}
+	}
+}
+
+// TestFaultsRetry runs a single-path upload where peers fail and time out;
+// the fan-out falls back and the retry rounds finish the job.
+func TestFaultsRetry(t *testing.T) {
+	src := source.Spec{Seed: 3, Size: 3*selfenc.MaxChunkSize + 5, Compressibility: 0.9}
+	u := newUploader(t, upload.SharedBuffer, true, nil)
+	net := newNet(t, testnet.Faults{Fail: 0.3, Timeout: 0.1, AlreadyExists: 0.05})
+	ctx := context.Background()
+	enc, err := u.Encrypt(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	res, err := u.Upload(ctx, enc, net)
+	if err != nil && !errors.Is(err, upload.ErrPartialUpload) {
+		t.Fatal(err)
+	}
+	if res.Fallbacks == 0 || res.PeerErrors == 0 {
+		t.Fatalf("no fallbacks (%d) or peer errors (%d) with 30%% failures", res.Fallbacks, res.PeerErrors)
+	}
+	if err == nil && res.Stored != res.Chunks {
+		t.Fatalf("stored %d of %d without an error", res.Stored, res.Chunks)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	u := newUploader(t, upload.CopyPerPeer, true, nil)
+	if _, err := u.Encrypt(context.Background(), source.Spec{Size: 2}); err == nil {
+		t.Fatal("a 2-byte source was accepted")
+	}
+	if _, err := upload.ParseStrategy("zero-copy"); err == nil {
+		t.Fatal("an unknown strategy was accepted")
+	}
+	cfg := upload.DefaultConfig()
+	cfg.SpillBase = "/proc/no-such-dir/spill"
+	u2, err := upload.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = u2.Encrypt(context.Background(), source.Spec{Seed: 1, Size: 100})
+	if err == nil {
+		t.Fatal("an unwritable spill directory was accepted")
+	}
+}
