@@ -77,7 +77,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 
 	fmt.Fprintf(stderr, "fanbench: %s, %d bytes, limiter %s, transport copies %v\n", c.Name, c.Source.Size, c.Limiter, c.Transport)
 	table := tablewriter.NewWriter(stdout)
-	table.Header("strategy", "peak live", "chunk", "copy", "encode", "proof", "transport", "stored", "mode", "caps", "sim time", "wall")
+	table.Header("strategy", "peak live", "chunk", "copy", "encode", "proof", "transport", "stored", "mode", "caps", "streams", "sim time", "wall")
 	start := time.Now()
 	for i, s := range strategies {
 		c.Strategy = s
@@ -90,7 +90,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		transportPeak := o.SitePeak[buffer.RetryClone] + o.SitePeak[buffer.ChannelClone] + o.SitePeak[buffer.Signable] + o.SitePeak[buffer.WireFrame]
 		table.Append(s.String(), mib(o.Peak), mib(o.SitePeak[buffer.SpillRead]), mib(o.SitePeak[buffer.PeerCopy]),
 			mib(o.SitePeak[buffer.Encode]), mib(o.SitePeak[buffer.Proof]+o.SitePeak[buffer.ProofCopy]), mib(transportPeak),
-			fmt.Sprintf("%d/%d", r.Stored, r.Chunks), r.Mode.String(), fmt.Sprint(r.Caps),
+			fmt.Sprintf("%d/%d", r.Stored, r.Chunks), r.Mode.String(), fmt.Sprint(r.Caps), fmt.Sprint(o.PeakStreams),
 			r.SimElapsed.Round(time.Millisecond).String(), r.Elapsed.Round(time.Millisecond).String())
 	}
 	if err := table.Render(); err != nil {

@@ -141,3 +141,56 @@ func TestClockWithTimeout(t *testing.T) {
 		t.Errorf("timeout fired after %v simulated, want at least 5s", got)
 	}
 }
+
+func TestBusyFreezesTime(t *testing.T) {
+	c, err := NewClock(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := c.Busy()
+	before := c.Now()
+	time.Sleep(20 * time.Millisecond) // 20 simulated seconds if the clock ran
+	if moved := c.Now() - before; moved != 0 {
+		t.Fatalf("simulated time moved %v while busy", moved)
+	}
+	inner := c.Busy() // nested sections keep it frozen
+	inner()
+	if moved := c.Now() - before; moved != 0 {
+		t.Fatalf("simulated time moved %v after an inner section ended", moved)
+	}
+	slept := make(chan error, 1)
+	go func() { slept <- c.Sleep(context.Background(), time.Second) }()
+	select {
+	case <-slept:
+		t.Fatal("a sleep ended while the clock was frozen")
+	case <-time.After(10 * time.Millisecond):
+	}
+	done()
+	if err := <-slept; err != nil {
+		t.Fatal(err)
+	}
+	if c.Frozen() < 30*time.Millisecond {
+		t.Fatalf("Frozen = %v, want ≥ 30ms", c.Frozen())
+	}
+}
+
+func TestWithTimeoutErrors(t *testing.T) {
+	c, err := NewClock(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := c.WithTimeout(context.Background(), time.Second) // 1 ms real
+	defer cancel()
+	child, stop := context.WithCancel(ctx)
+	defer stop()
+	<-child.Done()
+	if ctx.Err() != context.DeadlineExceeded || child.Err() != context.DeadlineExceeded {
+		t.Fatalf("Err = %v, child %v; want DeadlineExceeded", ctx.Err(), child.Err())
+	}
+	ctx2, cancel2 := c.WithTimeout(context.Background(), time.Hour)
+	cancel2()
+	<-ctx2.Done()
+	if ctx2.Err() != context.Canceled {
+		t.Fatalf("cancelled Err = %v", ctx2.Err())
+	}
+}

@@ -101,6 +101,8 @@ type Outcome struct {
 	// from the spill cache.
 	Encrypt time.Duration
 	Cached  bool
+	// PeakStreams is the most peer transfers that shared the uplink at once.
+	PeakStreams int
 }
 
 // Run performs c once in this process.
@@ -135,7 +137,7 @@ func Run(ctx context.Context, c Case) (Outcome, error) {
 		return Outcome{}, err
 	}
 	res, err := u.Upload(ctx, enc, net)
-	out := Outcome{Case: c, Result: res, Peak: counter.TotalPeak(), Encrypt: enc.Elapsed, Cached: enc.Cached}
+	out := Outcome{Case: c, Result: res, Peak: counter.TotalPeak(), Encrypt: enc.Elapsed, Cached: enc.Cached, PeakStreams: net.Network().PeakStreams()}
 	for s := range buffer.NumSites {
 		out.SitePeak[s] = counter.Peak(s)
 		out.Allocated[s] = counter.Allocated(s)

@@ -221,7 +221,9 @@ func (t *Testnet) Quote(ctx context.Context, peer, addr xorname.Name, size int) 
 	if n.dead {
 		return payment.PeerQuote{}, false, fmt.Errorf("quote from %s: %w", peer.Short(), transport.ErrDial)
 	}
+	idle := t.net.Clock().Busy() // the peer's signing takes no simulated time
 	q := n.id.Quote(addr, t.price(peer, addr), t.now())
+	idle()
 	return payment.PeerQuote{Peer: peer, Quote: q}, t.holds(n, addr), nil
 }
 
@@ -244,7 +246,9 @@ func (t *Testnet) Candidates(ctx context.Context, poolTarget xorname.Name, times
 			if t.roundTrip(ctx, p) != nil || nd.dead {
 				return
 			}
+			idle := t.net.Clock().Busy()
 			out[i], ok[i] = nd.id.Candidate(t.price(p, poolTarget), timestamp), true
+			idle()
 		})
 	}
 	wg.Wait()
@@ -320,8 +324,13 @@ func (t *Testnet) Transmit(ctx context.Context, peer xorname.Name, enveloped boo
 		pr.CloseWithError(errDone) // unblock the writer if the peer stopped early
 		done <- v
 	}()
+	clock := t.net.Clock()
 	err = t.net.Transfer(ctx, peer, parts, func(seg []byte) error {
+		// The peer's decoding and hashing take no simulated time; Write
+		// returns once the peer has consumed seg.
+		idle := clock.Busy()
 		_, err := pw.Write(seg)
+		idle()
 		if errors.Is(err, errDone) {
 			return nil // the peer has decided; the rest is discarded
 		}
@@ -392,7 +401,10 @@ func (t *Testnet) receive(n *node, r io.Reader, enveloped bool) verdict {
 		keep.Release()
 		return verdict{status: transport.AlreadyExists}
 	}
-	if err := n.verifier.Verify(hdr.Proof, addr, t.now()); err != nil {
+	idle := t.net.Clock().Busy()
+	err = n.verifier.Verify(hdr.Proof, addr, t.now())
+	idle()
+	if err != nil {
 		keep.Release()
 		return verdict{err: fmt.Errorf("%w: %v", ErrPayment, err)}
 	}

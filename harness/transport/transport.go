@@ -83,6 +83,7 @@ type Link interface {
 // Sender is the client's transport. It is safe for concurrent use.
 type Sender struct {
 	link   Link
+	busy   func() (done func())
 	meter  buffer.Meter
 	copies bool
 	env    wire.Envelope
@@ -93,11 +94,16 @@ type Sender struct {
 // buffers with m. With copies false it writes messages bare. self is the
 // client's peer id, timestamp the envelope's fixed timestamp (seconds), and
 // publicKey the client's ML-DSA-65 public key as carried in each envelope.
-func NewSender(link Link, m buffer.Meter, copies bool, self xorname.Name, timestamp uint64, publicKey []byte) *Sender {
+// busy, when not nil, brackets the CPU work of each send (netsim's
+// Clock.Busy) so that it takes no simulated time.
+func NewSender(link Link, m buffer.Meter, copies bool, self xorname.Name, timestamp uint64, publicKey []byte, busy func() (done func())) *Sender {
 	if m == nil {
 		m = buffer.Nop{}
 	}
-	s := &Sender{link: link, meter: m, copies: copies}
+	if busy == nil {
+		busy = func() func() { return func() {} }
+	}
+	s := &Sender{link: link, busy: busy, meter: m, copies: copies}
 	s.env = wire.NewClientEnvelope(self, timestamp)
 	s.env.PublicKey = publicKey
 	s.key = blake3.Sum256(publicKey)
@@ -118,6 +124,7 @@ func (s *Sender) Send(ctx context.Context, peer xorname.Name, msg ...[]byte) (Re
 		return s.sendStreamed(ctx, peer, msg)
 	}
 	payload := msg[0]
+	idle := s.busy()
 	retry := buffer.Copy(s.meter, buffer.RetryClone, payload)
 	defer retry.Release()
 
@@ -136,6 +143,7 @@ func (s *Sender) Send(ctx context.Context, peer xorname.Name, msg ...[]byte) (Re
 	frame.B = env.AppendWire(frame.B, channel.B)
 	channel.Release() // the WireMessage that owned it is dropped once serialised
 	defer frame.Release()
+	idle()
 
 	r, err := s.link.Transmit(ctx, peer, true, [][]byte{frame.B})
 	if err != nil {
@@ -152,6 +160,7 @@ func (s *Sender) sendStreamed(ctx context.Context, peer xorname.Name, parts [][]
 	for _, p := range parts {
 		n += len(p)
 	}
+	idle := s.busy()
 	env := s.env
 	env.Signature = make([]byte, wire.SignatureSize)
 	h := blake3.NewDeriveKey(signContext)
@@ -170,6 +179,7 @@ func (s *Sender) sendStreamed(ctx context.Context, peer xorname.Name, parts [][]
 	out = append(out, head)
 	out = append(out, parts...)
 	out = append(out, tail)
+	idle()
 	r, err := s.link.Transmit(ctx, peer, true, out)
 	if err != nil {
 		return nil, fmt.Errorf("send to %s: %w", peer.Short(), err)

@@ -23,6 +23,7 @@ type message struct {
 }
 
 func (r *run) newMessage(addr xorname.Name, content *buffer.Buf, proof []byte, reqID uint64) *message {
+	defer r.net.Clock().Busy()()
 	m := &message{put: wire.Put{RequestID: reqID, Address: addr, Content: content.B, Proof: proof}, content: content}
 	switch r.cfg.Strategy {
 	case EncodeOnce:
@@ -122,6 +123,7 @@ func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, time
 		reply transport.Reply
 		err   error
 	)
+	idle := r.net.Clock().Busy() // building the message takes no simulated time
 	switch r.cfg.Strategy {
 	case CopyPerPeer:
 		// ChunkPutRequest::with_payment(address, content.to_vec(), proof.clone())
@@ -132,6 +134,7 @@ func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, time
 		put := m.put
 		put.Content, put.Proof = content.B, proof.B
 		enc := r.encode(&put, wire.ContentVec)
+		idle()
 		reply, err = r.tx.Send(ctx, peer, enc.B)
 		enc.Release() // the encoded message lives until the send returns
 	case SharedBuffer:
@@ -143,15 +146,18 @@ func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, time
 		put := m.put
 		put.Proof = proof.B
 		enc := r.encode(&put, wire.ContentBytes)
+		idle()
 		reply, err = r.tx.Send(ctx, peer, enc.B)
 		enc.Release()
 	case EncodeOnce:
 		frame := m.frame.Retain()
+		idle()
 		reply, err = r.tx.Send(ctx, peer, frame.B)
 		frame.Release()
 	case Streamed:
 		content := m.content.Retain()
 		defer content.Release()
+		idle()
 		reply, err = r.tx.Send(ctx, peer, m.head.B, content.B, m.trail.B)
 	}
 	if err != nil {
