@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/spill"
 	"github.com/fanbench/fanbench/harness/upload"
@@ -40,7 +41,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	size := fs.Int64("size", def.Source.Size, "source size in bytes")
 	seed := fs.Uint64("seed", def.Source.Seed, "source seed")
 	transport := fs.Bool("transport", def.Transport, "model the transport's own copies")
-	payment := fs.String("payment", def.Payment.String(), "payment mode: auto, single or merkle")
+	pay := fs.String("payment", def.Payment.String(), "payment mode: auto, single or merkle")
 	scale := fs.Float64("scale", def.Net.Net.Scale, "simulated seconds per real second")
 	cache := fs.Bool("cache", true, "reuse encrypted spills across runs (in the user cache directory)")
 	if err := fs.Parse(args); err != nil {
@@ -57,7 +58,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		c.CacheRoot = spill.DefaultBase()
 	}
 	var err error
-	if c.Payment, err = upload.ParsePaymentMode(*payment); err != nil {
+	if c.Payment, err = payment.ParseMode(*pay); err != nil {
 		return usageError{err}
 	}
 	if _, err := runner.ParseLimiter(c.Limiter); err != nil {
@@ -72,6 +73,9 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		strategies = append(strategies, s)
 	}
 	if err := c.Source.Validate(); err != nil {
+		return usageError{err}
+	}
+	if err := c.Net.Net.Validate(); err != nil {
 		return usageError{err}
 	}
 

@@ -2,6 +2,7 @@ package payment
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -129,6 +130,26 @@ const (
 	// Single forces single-node payment (--no-merkle).
 	Single
 )
+
+var modeNames = [...]string{Auto: "auto", Merkle: "merkle", Single: "single"}
+
+// String returns the mode's name: auto, merkle or single.
+func (m Mode) String() string {
+	if m >= 0 && int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return fmt.Sprintf("mode(%d)", int(m))
+}
+
+// ParseMode returns the mode named name.
+func ParseMode(name string) (Mode, error) {
+	for i, n := range modeNames {
+		if n == name {
+			return Mode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown payment mode %q (want auto, merkle or single)", name)
+}
 
 // UseMerkle reports whether an upload of chunks chunks pays by merkle batch
 // in mode m (ant-client merkle.rs should_use_merkle).

@@ -21,6 +21,7 @@ import (
 
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/limiter"
+	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload"
@@ -33,7 +34,7 @@ type Case struct {
 	Strategy upload.Strategy
 	// Transport turns the transport's own copies on.
 	Transport bool
-	Payment   upload.PaymentMode
+	Payment   payment.Mode
 	// Limiter names the store-concurrency policy; see ParseLimiter.
 	Limiter string
 	Net     testnet.Config
@@ -50,7 +51,7 @@ func SeedCase() Case {
 		Source:    source.Spec{Seed: 1, Size: 20 << 20},
 		Strategy:  upload.CopyPerPeer,
 		Transport: true,
-		Payment:   upload.Auto,
+		Payment:   payment.Auto,
 		Limiter:   "aimd",
 		Net:       testnet.DefaultConfig(),
 	}

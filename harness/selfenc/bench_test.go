@@ -5,11 +5,9 @@ import (
 	"context"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/fanbench/fanbench/harness/source"
-	"github.com/fanbench/fanbench/harness/xorname"
 )
 
 // benchData is 64 MiB of incompressible bytes: the worst case for brotli and
@@ -39,43 +37,15 @@ func BenchmarkEncrypt(b *testing.B) {
 	}
 }
 
-// BenchmarkRaw measures the per-chunk work of Encrypt with no pipeline: the
-// same chunks of the same data, each hashed, keyed, compressed, sealed,
-// padded and hashed again by GOMAXPROCS goroutines taking chunks from a
-// shared counter, reusing their output buffers, with no reading, ordering,
-// deferral, accounting or data-map shrink.
+// BenchmarkRaw measures the per-chunk work of Encrypt with no pipeline
+// (Transform).
 func BenchmarkRaw(b *testing.B) {
 	data := benchData()
-	size := int64(len(data))
-	n := ChunkCount(size)
 	w := runtime.GOMAXPROCS(0)
-	sealers := make([]*sealer, w)
-	outs := make([][]byte, w)
-	for k := range sealers {
-		sealers[k] = newSealer()
-		outs[k] = make([]byte, 0, maxEncryptedLen(MaxChunkSize))
-	}
-	b.SetBytes(size)
+	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for k := range w {
-			wg.Go(func() {
-				for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-					start, end := ChunkBounds(size, i)
-					plain := data[start:end]
-					src := xorname.FromContent(plain)
-					sec := deriveSecrets(0, []xorname.Name{src, src, src}, 0)
-					out, err := sealers[k].seal(outs[k], plain, &sec)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					outs[k] = out
-					_ = xorname.FromContent(out)
-				}
-			})
+		if err := Transform(data, w); err != nil {
+			b.Fatal(err)
 		}
-		wg.Wait()
 	}
 }

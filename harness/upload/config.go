@@ -7,6 +7,7 @@ import (
 
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/limiter"
+	"github.com/fanbench/fanbench/harness/payment"
 )
 
 // Strategy is how a per-peer send builds its message from the chunk.
@@ -55,38 +56,6 @@ func ParseStrategy(name string) (Strategy, error) {
 	return 0, fmt.Errorf("unknown strategy %q (want one of copy-per-peer, shared-buffer, encode-once, streamed)", name)
 }
 
-// PaymentMode chooses between the single-node and merkle payment paths.
-type PaymentMode int
-
-const (
-	// Auto uses merkle when the upload has at least MerkleThreshold chunks
-	// (ant-client merkle.rs L29, L91-97), else single.
-	Auto PaymentMode = iota
-	// Single forces single-node payments (--no-merkle).
-	Single
-	// Merkle forces merkle payments (--merkle).
-	Merkle
-)
-
-var modeNames = [...]string{"auto", "single", "merkle"}
-
-func (m PaymentMode) String() string {
-	if m >= 0 && int(m) < len(modeNames) {
-		return modeNames[m]
-	}
-	return fmt.Sprintf("payment(%d)", int(m))
-}
-
-// ParsePaymentMode returns the mode named name.
-func ParsePaymentMode(name string) (PaymentMode, error) {
-	for i, n := range modeNames {
-		if n == name {
-			return PaymentMode(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown payment mode %q (want auto, single or merkle)", name)
-}
-
 // Constants of the real uploader, each with its source.
 const (
 	// WaveSize is UPLOAD_WAVE_SIZE, the chunks read back from the spill at
@@ -127,7 +96,8 @@ type Config struct {
 	// per-channel clone, signable and wire re-serialisation), as the real
 	// saorsa-core send path makes them.
 	Transport bool
-	Payment   PaymentMode
+	// Payment is auto (merkle from 64 chunks), single or merkle.
+	Payment payment.Mode
 	// Store returns the store-concurrency policy for one upload; it is
 	// called once per Upload.
 	Store func() limiter.Policy
@@ -158,7 +128,7 @@ func DefaultConfig() Config {
 	return Config{
 		Strategy:            CopyPerPeer,
 		Transport:           true,
-		Payment:             Auto,
+		Payment:             payment.Auto,
 		Store:               func() limiter.Policy { return limiter.NewAIMD(limiter.DefaultStore) },
 		QuoteConcurrency:    32,
 		SingleStoreTimeout:  SingleStoreTimeout,
@@ -173,7 +143,7 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Strategy < 0 || c.Strategy >= numStrategies:
 		return fmt.Errorf("upload: strategy: unknown value %d", int(c.Strategy))
-	case c.Payment < Auto || c.Payment > Merkle:
+	case c.Payment < payment.Auto || c.Payment > payment.Single:
 		return fmt.Errorf("upload: payment: unknown value %d", int(c.Payment))
 	case c.Store == nil:
 		return fmt.Errorf("upload: store: no concurrency policy")

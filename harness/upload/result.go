@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"github.com/fanbench/fanbench/harness/payment"
 	"sync/atomic"
 	"time"
 )
@@ -9,7 +10,7 @@ import (
 // time unless named Sim.
 type Result struct {
 	// Mode is the payment path the upload took (never Auto).
-	Mode PaymentMode
+	Mode payment.Mode
 	// FellBack says an Auto merkle upload fell back to single waves.
 	FellBack bool
 	// Chunks is the number of chunks to store; Stored how many ended stored

@@ -50,27 +50,21 @@ func (u *Uploader) Upload(ctx context.Context, enc *Encrypted, net Network) (Res
 	r.total = len(addrs)
 	r.res.Chunks = len(addrs)
 
-	mode := u.cfg.Payment
-	if mode == Auto {
-		mode = Single
-		if len(addrs) >= payment.MerkleThreshold {
-			mode = Merkle
-		}
-	}
+	merkle := payment.UseMerkle(len(addrs), u.cfg.Payment)
 	var err error
-	if mode == Merkle {
-		r.res.Mode = Merkle
+	if merkle {
+		r.res.Mode = payment.Merkle
 		var paid bool
 		paid, err = r.merkle(ctx, addrs)
 		// Auto falls back to single waves when merkle payment cannot find
 		// enough peers (file.rs L1178-1191).
-		if !paid && u.cfg.Payment == Auto && errors.Is(err, payment.ErrInsufficientPeers) {
+		if !paid && u.cfg.Payment == payment.Auto && errors.Is(err, payment.ErrInsufficientPeers) {
 			r.res.FellBack = true
-			mode = Single
+			merkle = false
 		}
 	}
-	if mode == Single {
-		r.res.Mode = Single
+	if !merkle {
+		r.res.Mode = payment.Single
 		err = r.single(ctx, addrs)
 	}
 	r.res.Stored = int(r.c.stored.Load())

@@ -7,11 +7,13 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/limiter"
+	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/selfenc"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
@@ -194,5 +196,91 @@ func TestBadInput(t *testing.T) {
 	_, err = u2.Encrypt(context.Background(), source.Spec{Seed: 1, Size: 100})
 	if err == nil {
 		t.Fatal("an unwritable spill directory was accepted")
+	}
+}
+
+// lifetimeMeter records, whenever a chunk buffer is dropped, how many chunks
+// were stored by then and how many proof bytes were live.
+type lifetimeMeter struct {
+	buffer.Counter
+	stored *atomic.Int64
+	mu     sync.Mutex
+	drops  []struct{ stored, proofLive int64 }
+}
+
+func (m *lifetimeMeter) Release(s buffer.Site, n int64) {
+	if s == buffer.SpillRead {
+		m.mu.Lock()
+		m.drops = append(m.drops, struct{ stored, proofLive int64 }{m.stored.Load(), m.Live(buffer.Proof)})
+		m.mu.Unlock()
+	}
+	m.Counter.Release(s, n)
+}
+
+// TestBufferLifetimes checks where the model drops chunk buffers and
+// proofs: single waves keep every chunk until the wave ends; merkle drops
+// each chunk when its store ends but keeps every proof for the whole upload.
+func TestBufferLifetimes(t *testing.T) {
+	src := source.Spec{Seed: 11, Size: 4*selfenc.MaxChunkSize + 1, Compressibility: 0.9} // 5 + 3 chunks
+	for _, mode := range []payment.Mode{payment.Single, payment.Merkle} {
+		t.Run(mode.String(), func(t *testing.T) {
+			var stored atomic.Int64
+			m := &lifetimeMeter{stored: &stored}
+			cfg := upload.DefaultConfig()
+			cfg.Strategy, cfg.Payment, cfg.Meter = upload.SharedBuffer, mode, m
+			cfg.SpillBase = t.TempDir()
+			cfg.Store = func() limiter.Policy { return limiter.Fixed(2) }
+			cfg.QuoteTimeout, cfg.QuoteOverallTimeout = time.Hour, time.Hour
+			cfg.Progress = func(n, _ int) { stored.Store(int64(n)) }
+			u, err := upload.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			net := newNet(t, testnet.Faults{})
+			ctx := context.Background()
+			enc, err := u.Encrypt(ctx, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer enc.Close()
+			res, err := u.Upload(ctx, enc, net)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Mode != mode || res.Stored != 8 {
+				t.Fatalf("mode %v stored %d, want %v and 8", res.Mode, res.Stored, mode)
+			}
+			var got bytes.Buffer
+			if err := selfenc.Decrypt(ctx, enc.DataMap, net.Get, &got); err != nil {
+				t.Fatal(err)
+			}
+			if int64(got.Len()) != src.Size {
+				t.Fatalf("downloaded %d bytes, want %d", got.Len(), src.Size)
+			}
+			proofs := m.Peak(buffer.Proof)
+			if len(m.drops) != 8 {
+				t.Fatalf("%d chunk drops, want 8", len(m.drops))
+			}
+			for i, d := range m.drops {
+				switch mode {
+				case payment.Single:
+					if d.stored != 8 {
+						t.Fatalf("drop %d came with %d of 8 stored: single waves keep chunks to the wave's end", i, d.stored)
+					}
+				case payment.Merkle:
+					if d.proofLive != proofs {
+						t.Fatalf("drop %d: %d proof bytes live, want all %d for the whole upload", i, d.proofLive, proofs)
+					}
+				}
+			}
+			if mode == payment.Merkle {
+				if per := proofs / 8; per < 100_000 || per > 160_000 {
+					t.Fatalf("merkle proofs average %d bytes, want about 130 KB", per)
+				}
+				if first := m.drops[0].stored; first == 8 {
+					t.Fatal("merkle kept every chunk to the end; each should go when its store ends")
+				}
+			}
+		})
 	}
 }

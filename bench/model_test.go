@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"context"
+	"flag"
+	"runtime"
+	"testing"
+
+	"github.com/fanbench/fanbench/harness/runner"
+	"github.com/fanbench/fanbench/harness/selfenc"
+	"github.com/fanbench/fanbench/harness/source"
+	"github.com/fanbench/fanbench/harness/testnet"
+	"github.com/fanbench/fanbench/harness/upload"
+)
+
+var (
+	size    = flag.Int64("size", 64<<20, "source size in bytes for the model benchmarks")
+	limit   = flag.String("limiter", "warm:64", "store policy for UploadPhase: aimd, warm:N, fixed:N or budget")
+	scale   = flag.Float64("scale", 100, "simulated seconds per real second for UploadPhase")
+	workers = flag.Int("workers", 0, "encryption workers (0: GOMAXPROCS)")
+)
+
+func spec() source.Spec { return source.Spec{Seed: 1, Size: *size} }
+
+func nworkers() int {
+	if *workers > 0 {
+		return *workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+func BenchmarkEncryptPhase(b *testing.B) {
+	cfg := upload.DefaultConfig()
+	cfg.SpillBase = b.TempDir()
+	cfg.Workers = nworkers()
+	u, err := upload.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(*size)
+	for b.Loop() {
+		enc, err := u.Encrypt(context.Background(), spec())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := enc.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRawTransform(b *testing.B) {
+	s := spec()
+	data := make([]byte, s.Size)
+	if _, err := s.ReadAt(data, 0); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(s.Size)
+	for b.Loop() {
+		if err := selfenc.Transform(data, nworkers()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUploadPhase(b *testing.B) {
+	policy, err := runner.ParseLimiter(*limit)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cache := b.TempDir()
+	for _, s := range upload.Strategies() {
+		b.Run("mode="+s.String(), func(b *testing.B) {
+			cfg := upload.DefaultConfig()
+			cfg.Strategy, cfg.Store, cfg.CacheRoot = s, policy, cache
+			u, err := upload.New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			enc, err := u.Encrypt(context.Background(), spec()) // warms the cache once
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer enc.Close()
+			b.SetBytes(*size)
+			for b.Loop() {
+				b.StopTimer()
+				ncfg := testnet.DefaultConfig()
+				ncfg.Net.Scale = *scale
+				net, err := testnet.New(ncfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				res, err := u.Upload(context.Background(), enc, net)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(res.SimElapsed.Seconds(), "sim-sec/op")
+			}
+		})
+	}
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestRunErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string // in the error or on stderr
+	}{
+		{nil, 2, "no command"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"run", "-size", "2"}, 2, "size: must be ≥ 3 bytes"},
+		{[]string{"run", "-modes", "zero-copy"}, 2, `-modes: unknown strategy "zero-copy"`},
+		{[]string{"run", "-limiter", "fixed:0"}, 2, `limiter "fixed:0"`},
+		{[]string{"run", "-payment", "free"}, 2, `unknown payment mode "free"`},
+		{[]string{"run", "-scale", "-1"}, 2, "scale: must be > 0"},
+		{[]string{"run", "extra"}, 2, `unexpected argument "extra"`},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), &stdout, &stderr, tc.args)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if got := exitCode(err); got != tc.code {
+				t.Errorf("exit code %d, want %d (err %v)", got, tc.code, err)
+			}
+			if msg := err.Error() + stderr.String(); !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q does not say %q", msg, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunSmall(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"run", "-size", "3000", "-modes", "copy-per-peer,streamed", "-limiter", "fixed:4", "-cache=false"}
+	if err := run(context.Background(), &stdout, &stderr, args); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"copy-per-peer", "streamed", "3/3", "single", "[3]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(stderr.String(), "[2/2]") {
+		t.Errorf("no progress on stderr:\n%s", stderr.String())
+	}
+}
