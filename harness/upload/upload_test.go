@@ -43,18 +43,36 @@ func newNet(t testing.TB, f testnet.Faults) *testnet.Testnet {
 	return n
 }
 
-func newUploader(t testing.TB, s upload.Strategy, transportCopies bool, m buffer.Meter) *upload.Uploader {
+// newUploader returns an uploader with a fixed store cap of 8 and quote
+// timeouts long enough for -race; opts adjust its settings further.
+func newUploader(t testing.TB, s upload.Strategy, transportCopies bool, m buffer.Meter, opts ...func(*upload.Config)) *upload.Uploader {
 	t.Helper()
 	cfg := upload.DefaultConfig()
 	cfg.Strategy, cfg.Transport, cfg.Meter = s, transportCopies, m
 	cfg.SpillBase = t.TempDir()
 	cfg.Store = func() limiter.Policy { return limiter.Fixed(8) }
 	cfg.QuoteTimeout, cfg.QuoteOverallTimeout = time.Hour, time.Hour
+	for _, o := range opts {
+		o(&cfg)
+	}
 	u, err := upload.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// encryptAndUpload runs both phases of u for src on net; the spill is
+// removed when the test ends.
+func encryptAndUpload(t testing.TB, u *upload.Uploader, net upload.Network, src source.Spec) (*upload.Encrypted, upload.Result, error) {
+	t.Helper()
+	enc, err := u.Encrypt(context.Background(), src)
+	if err != nil {
+		t.Fatalf("encrypt %v: %v", src, err)
+	}
+	t.Cleanup(func() { enc.Close() })
+	res, err := u.Upload(context.Background(), enc, net)
+	return enc, res, err
 }
 
 // TestRoundTrip uploads sources around every chunking boundary and
@@ -161,13 +179,7 @@ func TestFaultsRetry(t *testing.T) {
 	src := source.Spec{Seed: 3, Size: 3*selfenc.MaxChunkSize + 5, Compressibility: 0.9}
 	u := newUploader(t, upload.SharedBuffer, true, nil)
 	net := newNet(t, testnet.Faults{Fail: 0.3, Timeout: 0.1, AlreadyExists: 0.05})
-	ctx := context.Background()
-	enc, err := u.Encrypt(ctx, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer enc.Close()
-	res, err := u.Upload(ctx, enc, net)
+	_, res, err := encryptAndUpload(t, u, net, src)
 	if err != nil && !errors.Is(err, upload.ErrPartialUpload) {
 		t.Fatal(err)
 	}
@@ -226,24 +238,14 @@ func TestBufferLifetimes(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			var stored atomic.Int64
 			m := &lifetimeMeter{stored: &stored}
-			cfg := upload.DefaultConfig()
-			cfg.Strategy, cfg.Payment, cfg.Meter = upload.SharedBuffer, mode, m
-			cfg.SpillBase = t.TempDir()
-			cfg.Store = func() limiter.Policy { return limiter.Fixed(2) }
-			cfg.QuoteTimeout, cfg.QuoteOverallTimeout = time.Hour, time.Hour
-			cfg.Progress = func(n, _ int) { stored.Store(int64(n)) }
-			u, err := upload.New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			u := newUploader(t, upload.SharedBuffer, true, m, func(c *upload.Config) {
+				c.Payment = mode
+				c.Store = func() limiter.Policy { return limiter.Fixed(2) }
+				c.Progress = func(n, _ int) { stored.Store(int64(n)) }
+			})
 			net := newNet(t, testnet.Faults{})
 			ctx := context.Background()
-			enc, err := u.Encrypt(ctx, src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer enc.Close()
-			res, err := u.Upload(ctx, enc, net)
+			enc, res, err := encryptAndUpload(t, u, net, src)
 			if err != nil {
 				t.Fatal(err)
 			}
