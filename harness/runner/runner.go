@@ -29,17 +29,17 @@ import (
 
 // Case is one (scenario, strategy, policy) to run.
 type Case struct {
-	Name     string
-	Source   source.Spec
-	Strategy upload.Strategy
+	Name     string          `json:"name"`
+	Source   source.Spec     `json:"source"`
+	Strategy upload.Strategy `json:"strategy"`
 	// Transport turns the transport's own copies on.
-	Transport bool
-	Payment   payment.Mode
+	Transport bool         `json:"transport"`
+	Payment   payment.Mode `json:"payment"`
 	// Limiter names the store-concurrency policy; see ParseLimiter.
-	Limiter string
-	Net     testnet.Config
+	Limiter string         `json:"limiter"`
+	Net     testnet.Config `json:"net"`
 	// CacheRoot enables the spill cache there; empty disables it.
-	CacheRoot string
+	CacheRoot string `json:"cache_root,omitempty"`
 }
 
 // SeedCase is the default scenario: the 20 MB upload of ant-client PR #82's

@@ -56,7 +56,7 @@ type Config struct {
 	// them back; the bytes are counted at buffer.PeerStore.
 	Retain bool
 	// Meter counts the PeerStore bytes when Retain is set.
-	Meter buffer.Meter
+	Meter buffer.Meter `json:"-"`
 	// FixedTime, when not zero, is the Unix time every peer reads instead of
 	// the simulated clock, so quotes (and so proofs) are byte-identical
 	// from run to run.

@@ -46,6 +46,16 @@ func (s Strategy) String() string {
 	return fmt.Sprintf("strategy(%d)", int(s))
 }
 
+// MarshalText writes the strategy's name.
+func (s Strategy) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a strategy's name.
+func (s *Strategy) UnmarshalText(b []byte) error {
+	v, err := ParseStrategy(string(b))
+	*s = v
+	return err
+}
+
 // ParseStrategy returns the strategy named name.
 func ParseStrategy(name string) (Strategy, error) {
 	for i, n := range strategyNames {

@@ -1,0 +1,70 @@
+package runner
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// Job is one isolated run: a Case, its repetition and the settings the
+// child process is pinned to. A Job travels to the child as JSON.
+type Job struct {
+	Case Case `json:"case"`
+	// Rep is the 1-based repetition.
+	Rep int `json:"rep"`
+	// Dir is the results directory; the record and profiles go under it.
+	Dir string `json:"dir"`
+	// Timeout bounds the child's whole life (setup included); 0 means none.
+	Timeout time.Duration `json:"timeout"`
+	// MemoryLimit emulates a machine with this much memory (bytes): the
+	// child is killed when its RSS passes it. 0 means none.
+	MemoryLimit int64 `json:"memory_limit"`
+	// Pinned runtime settings of the child: GOGC percent (-1 off),
+	// GOMEMLIMIT bytes (0 none), GOMAXPROCS (0: the parent's), the heap
+	// profile rate in bytes (0: the runtime's default, 512 KiB).
+	GOGC           int   `json:"gogc"`
+	GOMEMLIMIT     int64 `json:"gomemlimit"`
+	GOMAXPROCS     int   `json:"gomaxprocs"`
+	MemProfileRate int   `json:"mem_profile_rate"`
+	// SampleInterval is the runtime sampler's period (1-5 ms).
+	SampleInterval time.Duration `json:"sample_interval"`
+}
+
+// DefaultJob returns a job for c with the pinned defaults: GOGC 100, no
+// GOMEMLIMIT, the parent's GOMAXPROCS, the default profile rate, a 2 ms
+// sampler and a 10 minute time limit.
+func DefaultJob(c Case, rep int, dir string) Job {
+	return Job{Case: c, Rep: rep, Dir: dir, Timeout: 10 * time.Minute, GOGC: 100, SampleInterval: 2 * time.Millisecond}
+}
+
+// Name is the job's scenario/strategy-rep label, e.g.
+// "seed-20mb/copy-per-peer-1".
+func (j *Job) Name() string {
+	return fmt.Sprintf("%s/%s-%d", j.Case.Name, j.Case.Strategy, j.Rep)
+}
+
+// base is the path, relative to Dir, that the job's files share.
+func (j *Job) base() string {
+	return filepath.Join(j.Case.Name, fmt.Sprintf("%s-%s-%d", j.Case.Strategy, sanitize(j.Case.Limiter), j.Rep))
+}
+
+// RecordPath is where the job's record goes, relative to Dir:
+// runs/<scenario>/<strategy>-<limiter>-<rep>.json.
+func (j *Job) RecordPath() string { return filepath.Join("runs", j.base()+".json") }
+
+// ProfilePaths are where the heap profiles go, relative to Dir:
+// profiles/<scenario>/<strategy>-<limiter>-<rep>.peak.pb.gz and .end.pb.gz.
+func (j *Job) ProfilePaths() (peak, end string) {
+	b := filepath.Join("profiles", j.base())
+	return b + ".peak.pb.gz", b + ".end.pb.gz"
+}
+
+func sanitize(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == ':' || c == '/' || c == ' ' {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
