@@ -50,7 +50,7 @@ func New(m Meter, s Site, n, c int, alloc int64) *Buf {
 	if alloc < int64(c) {
 		alloc = int64(c)
 	}
-	b := &Buf{B: make([]byte, n, c), site: s, meter: m}
+	b := &Buf{B: allocAt(s, n, c), site: s, meter: m}
 	b.refs.Store(1)
 	m.Acquire(s, int64(c), alloc)
 	return b

@@ -142,6 +142,15 @@ func (d *Dir) Bytes() int64 {
 	return d.bytes
 }
 
+// Size returns the size in bytes of the chunk at addr.
+func (d *Dir) Size(addr xorname.Name) (int64, error) {
+	st, err := os.Stat(filepath.Join(d.path, addr.String()))
+	if err != nil {
+		return 0, fmt.Errorf("spill: chunk %s: %w", addr.Short(), err)
+	}
+	return st.Size(), nil
+}
+
 // Read returns the content of the chunk at addr in a new exact-size buffer
 // at site buffer.SpillRead, counted by m. The caller owns the buffer and
 // must Release it.

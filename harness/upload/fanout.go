@@ -23,7 +23,7 @@ type message struct {
 }
 
 func (r *run) newMessage(addr xorname.Name, content *buffer.Buf, proof []byte, reqID uint64) *message {
-	defer r.net.Clock().Busy()()
+	defer r.build()()
 	m := &message{put: wire.Put{RequestID: reqID, Address: addr, Content: content.B, Proof: proof}, content: content}
 	switch r.cfg.Strategy {
 	case EncodeOnce:
@@ -123,7 +123,7 @@ func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, time
 		reply transport.Reply
 		err   error
 	)
-	idle := r.net.Clock().Busy() // building the message takes no simulated time
+	idle := r.build() // building the message takes no simulated time
 	switch r.cfg.Strategy {
 	case CopyPerPeer:
 		// ChunkPutRequest::with_payment(address, content.to_vec(), proof.clone())

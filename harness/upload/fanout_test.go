@@ -103,8 +103,8 @@ func TestPutToCloseGroup(t *testing.T) {
 				var c buffer.Counter
 				cfg := DefaultConfig()
 				cfg.Strategy, cfg.Transport, cfg.Meter = s, true, &c
-				r := &run{cfg: &cfg, meter: &c, net: f, policy: limiter.Fixed(1)}
-				r.tx = newClientSender(f, &c, true)
+				r := &run{cfg: &cfg, meter: &c, net: f, policy: limiter.Fixed(1), cpu: make(chan struct{}, 2)}
+				r.tx = newClientSender(f, &c, true, r.build)
 				chunk := buffer.New(&c, buffer.SpillRead, 1<<20, 1<<20, 0)
 				proof := make([]byte, 50_000)
 				err := r.putToCloseGroup(context.Background(), xorname.Name{9}, chunk, proof, ps, SingleStoreTimeout, 1)

@@ -23,6 +23,10 @@ type Result struct {
 	Caps []int
 	// Transactions is the number of ledger transactions paid.
 	Transactions int
+	// Proofs is the number of payment proofs made and ProofBytes their
+	// total size.
+	Proofs     int
+	ProofBytes int64
 	// Sends is every per-peer PUT started; Fallbacks those sent to a
 	// fallback peer; PeerErrors and PeerTimeouts the per-peer failures.
 	Sends, Fallbacks, PeerErrors, PeerTimeouts int64

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -25,7 +26,12 @@ type run struct {
 	tx     *transport.Sender
 	policy limiter.Policy
 	enc    *Encrypted
-	total  int
+	// cpu holds one token per processor: a send's synchronous build
+	// (copies, encoding, the transport's serialisation) runs to its end on
+	// one tokio worker thread in the real client, and there are as many
+	// workers as cores, so at most that many builds are ever half done.
+	cpu   chan struct{}
+	total int
 	c      counters
 	res    Result
 }
@@ -44,8 +50,8 @@ const EnvelopeTimestamp = 1777334400
 // unstored; the Result still says how far it got.
 func (u *Uploader) Upload(ctx context.Context, enc *Encrypted, net Network) (Result, error) {
 	start, simStart := time.Now(), net.Clock().Now()
-	r := &run{cfg: &u.cfg, meter: u.cfg.meter(), net: net, policy: u.cfg.Store(), enc: enc}
-	r.tx = newClientSender(net, r.meter, u.cfg.Transport)
+	r := &run{cfg: &u.cfg, meter: u.cfg.meter(), net: net, policy: u.cfg.Store(), enc: enc, cpu: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	r.tx = newClientSender(net, r.meter, u.cfg.Transport, r.build)
 	addrs := enc.Chunks()
 	r.total = len(addrs)
 	r.res.Chunks = len(addrs)
@@ -75,10 +81,22 @@ func (u *Uploader) Upload(ctx context.Context, enc *Encrypted, net Network) (Res
 	return r.res, err
 }
 
-func newClientSender(net Network, m buffer.Meter, copies bool) *transport.Sender {
+func newClientSender(net Network, m buffer.Meter, copies bool, build func() func()) *transport.Sender {
 	key := make([]byte, clientKeySize)
 	blake3.DeriveKey("fanbench client public key", nil, key)
-	return transport.NewSender(net, m, copies, xorname.FromContent(key), EnvelopeTimestamp, key, net.Clock().Busy)
+	return transport.NewSender(net, m, copies, xorname.FromContent(key), EnvelopeTimestamp, key, build)
+}
+
+// build marks the start of a send's synchronous build and returns the
+// function that marks its end: it takes a processor token and freezes the
+// simulated clock meanwhile.
+func (r *run) build() (done func()) {
+	r.cpu <- struct{}{}
+	idle := r.net.Clock().Busy()
+	return func() {
+		idle()
+		<-r.cpu
+	}
 }
 
 // readWave reads every chunk of a wave from the spill (read_wave). Disk
@@ -210,6 +228,8 @@ func (r *run) singleWave(ctx context.Context, wave []xorname.Name) error {
 	r.res.Transactions += len(txs)
 	for _, p := range todo {
 		p.proof = buffer.Copy(r.meter, buffer.Proof, payment.EncodeSingleProof(p.quotes, txs))
+		r.res.Proofs++
+		r.res.ProofBytes += int64(len(p.proof.B))
 	}
 	idle()
 	defer func() {
@@ -365,6 +385,8 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 	held := make(map[xorname.Name]*buffer.Buf, len(proofs))
 	for a, p := range proofs {
 		held[a] = buffer.Copy(r.meter, buffer.Proof, p)
+		r.res.Proofs++
+		r.res.ProofBytes += int64(len(p))
 	}
 	clear(proofs)
 	idle()

@@ -86,6 +86,20 @@ type Encrypted struct {
 // order self-encryption emitted them, then the data-map chunks.
 func (e *Encrypted) Chunks() []xorname.Name { return e.dir.Addresses() }
 
+// ChunkSizes returns the size of every chunk, in bytes, in Chunks order.
+func (e *Encrypted) ChunkSizes() ([]int, error) {
+	addrs := e.Chunks()
+	sizes := make([]int, len(addrs))
+	for i, a := range addrs {
+		n, err := e.dir.Size(a)
+		if err != nil {
+			return nil, err
+		}
+		sizes[i] = int(n)
+	}
+	return sizes, nil
+}
+
 // Bytes returns the total size of the spilled chunks.
 func (e *Encrypted) Bytes() int64 { return e.dir.Bytes() }
 

@@ -1,0 +1,192 @@
+package meter
+
+import (
+	"sync"
+	"time"
+
+	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/result"
+)
+
+// MaxPoints bounds a timeline's length.
+const MaxPoints = 1024
+
+// Live is an exact buffer.Meter with a peak, its moment and a timeline. Its
+// methods are safe for concurrent use; Acquire and Release take one mutex
+// and allocate nothing.
+type Live struct {
+	now   func() time.Duration // simulated time
+	start time.Time            // real time at New
+
+	mu        sync.Mutex
+	live      [buffer.NumSites]int64
+	sitePeak  [buffer.NumSites]int64
+	allocated [buffer.NumSites]int64
+	total     int64
+	peak      int64
+	peakSim   time.Duration
+	peakReal  time.Duration
+	atPeak    [buffer.NumSites]int64
+
+	// The timeline: bucket i covers simulated time [i·width, (i+1)·width).
+	width   time.Duration
+	buckets [MaxPoints]bucket
+	n       int // buckets in use
+
+	threshold int64 // signal when total passes it; 0 = never
+	signal    chan struct{}
+}
+
+type bucket struct {
+	max   int64
+	sites [buffer.NumSites]int64
+}
+
+var _ buffer.Meter = (*Live)(nil)
+
+// NewLive returns a counter whose moments are read from now (simulated
+// time since the phase began, e.g. a netsim clock's Now). The first
+// timeline interval is width; it doubles as the run outgrows MaxPoints.
+func NewLive(now func() time.Duration, width time.Duration) *Live {
+	if width <= 0 {
+		width = time.Millisecond
+	}
+	return &Live{now: now, start: time.Now(), width: width, signal: make(chan struct{}, 1)}
+}
+
+// Acquire implements buffer.Meter.
+func (l *Live) Acquire(s buffer.Site, n, alloc int64) {
+	l.mu.Lock()
+	l.allocated[s] += alloc
+	l.change(s, n)
+	l.mu.Unlock()
+}
+
+// Release implements buffer.Meter.
+func (l *Live) Release(s buffer.Site, n int64) {
+	l.mu.Lock()
+	l.change(s, -n)
+	l.mu.Unlock()
+}
+
+// change applies a delta of site s; l.mu is held.
+func (l *Live) change(s buffer.Site, d int64) {
+	client := s.Client()
+	var t time.Duration
+	if client {
+		t = l.now()
+		l.advance(t)
+	}
+	l.live[s] += d
+	if l.live[s] > l.sitePeak[s] {
+		l.sitePeak[s] = l.live[s]
+	}
+	if !client {
+		return
+	}
+	l.total += d
+	if l.total > l.peak {
+		l.peak = l.total
+		l.peakSim = t
+		l.peakReal = time.Since(l.start)
+		l.atPeak = l.live
+		if l.threshold > 0 && l.total >= l.threshold {
+			l.threshold = 0
+			select {
+			case l.signal <- struct{}{}:
+			default:
+			}
+		}
+	}
+	if b := &l.buckets[l.n-1]; l.total >= b.max {
+		b.max, b.sites = l.total, l.live
+	}
+}
+
+// advance opens the timeline's intervals up to simulated time t; intervals
+// with no event carry the level as it stood.
+func (l *Live) advance(t time.Duration) {
+	i := int(t / l.width)
+	for i >= MaxPoints {
+		l.compact()
+		i = int(t / l.width)
+	}
+	for l.n <= i {
+		l.buckets[l.n] = bucket{max: l.total, sites: l.live}
+		l.n++
+	}
+}
+
+// compact merges neighbouring intervals, keeping the higher, and doubles
+// the width.
+func (l *Live) compact() {
+	m := (l.n + 1) / 2
+	for j := 0; j < m; j++ {
+		a := l.buckets[2*j]
+		if 2*j+1 < l.n && l.buckets[2*j+1].max > a.max {
+			a = l.buckets[2*j+1]
+		}
+		l.buckets[j] = a
+	}
+	l.n = m
+	l.width *= 2
+}
+
+// Notify arranges for Peaks to receive once the total reaches v bytes.
+func (l *Live) Notify(v int64) {
+	l.mu.Lock()
+	l.threshold = v
+	l.mu.Unlock()
+}
+
+// Peaks receives after the total passes the threshold set by Notify.
+func (l *Live) Peaks() <-chan struct{} { return l.signal }
+
+// Total returns the live bytes of all client sites now.
+func (l *Live) Total() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.total
+}
+
+// Peak returns the highest total seen, in bytes.
+func (l *Live) Peak() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.peak
+}
+
+// Figures returns everything counted, as a result.Live.
+func (l *Live) Figures() result.Live {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := result.Live{
+		Peak:      l.peak,
+		PeakSim:   int64(l.peakSim),
+		PeakReal:  int64(l.peakReal),
+		AtPeak:    map[string]int64{},
+		SitePeaks: map[string]int64{},
+		Allocated: map[string]int64{},
+	}
+	var sites []buffer.Site
+	for s := range buffer.NumSites {
+		if l.sitePeak[s] == 0 && l.allocated[s] == 0 {
+			continue
+		}
+		sites = append(sites, s)
+		f.Sites = append(f.Sites, s.String())
+		f.AtPeak[s.String()] = l.atPeak[s]
+		f.SitePeaks[s.String()] = l.sitePeak[s]
+		f.Allocated[s.String()] = l.allocated[s]
+	}
+	f.Timeline = make([]result.Point, l.n)
+	for i := range l.n {
+		b := &l.buckets[i]
+		p := result.Point{T: int64(time.Duration(i) * l.width), V: b.max, Sites: make([]int64, len(sites))}
+		for j, s := range sites {
+			p.Sites[j] = b.sites[s]
+		}
+		f.Timeline[i] = p
+	}
+	return f
+}

@@ -1,0 +1,116 @@
+package meter
+
+import (
+	"testing"
+	"time"
+
+	"github.com/fanbench/fanbench/harness/buffer"
+)
+
+// fakeClock is a hand-set simulated clock.
+type fakeClock struct{ t time.Duration }
+
+func (c *fakeClock) now() time.Duration { return c.t }
+
+func TestLivePeak(t *testing.T) {
+	c := &fakeClock{}
+	l := NewLive(c.now, time.Second)
+	a := buffer.New(l, buffer.SpillRead, 100, 100, 0)
+	c.t = 2 * time.Second
+	b := buffer.New(l, buffer.Encode, 10, 64, 120)
+	p := buffer.New(l, buffer.PeerStore, 1000, 1000, 0) // not the client's
+	c.t = 3 * time.Second
+	b.Release()
+	c.t = 5 * time.Second
+	d := buffer.New(l, buffer.PeerCopy, 50, 50, 0)
+	a.Release()
+	d.Release()
+	p.Release()
+
+	f := l.Figures()
+	if f.Peak != 164 || f.PeakSim != int64(2*time.Second) {
+		t.Fatalf("peak %d at %v, want 164 at 2s", f.Peak, time.Duration(f.PeakSim))
+	}
+	if f.AtPeak["chunk"] != 100 || f.AtPeak["encode"] != 64 || f.AtPeak["copy"] != 0 {
+		t.Fatalf("at peak %v", f.AtPeak)
+	}
+	if f.SitePeaks["copy"] != 50 || f.SitePeaks["peer-store"] != 1000 || f.Allocated["encode"] != 120 {
+		t.Fatalf("site peaks %v allocated %v", f.SitePeaks, f.Allocated)
+	}
+	// One-second intervals: 0s 100, 1s 100 (carried), 2s 164, 3s 164→100,
+	// 4s 100, 5s 150.
+	want := []int64{100, 100, 164, 164, 100, 150}
+	if len(f.Timeline) != len(want) {
+		t.Fatalf("timeline %v", f.Timeline)
+	}
+	for i, w := range want {
+		if f.Timeline[i].V != w || f.Timeline[i].T != int64(time.Duration(i)*time.Second) {
+			t.Errorf("point %d = %+v, want %d at %ds", i, f.Timeline[i], w, i)
+		}
+	}
+}
+
+func TestTimelineBounded(t *testing.T) {
+	c := &fakeClock{}
+	l := NewLive(c.now, time.Millisecond)
+	var held []*buffer.Buf
+	for i := range 20_000 {
+		c.t = time.Duration(i) * time.Millisecond
+		held = append(held, buffer.New(l, buffer.Encode, 1, 1, 0))
+		if i%3 == 0 {
+			held[0].Release()
+			held = held[1:]
+		}
+	}
+	f := l.Figures()
+	if len(f.Timeline) > MaxPoints || len(f.Timeline) < MaxPoints/2 {
+		t.Fatalf("timeline has %d points, want between %d and %d", len(f.Timeline), MaxPoints/2, MaxPoints)
+	}
+	top := int64(0)
+	for _, p := range f.Timeline {
+		top = max(top, p.V)
+	}
+	if top != f.Peak {
+		t.Fatalf("timeline's highest point %d, peak %d", top, f.Peak)
+	}
+}
+
+func TestNotify(t *testing.T) {
+	l := NewLive(func() time.Duration { return 0 }, time.Millisecond)
+	l.Notify(100)
+	a := buffer.New(l, buffer.Encode, 60, 60, 0)
+	select {
+	case <-l.Peaks():
+		t.Fatal("signalled below the threshold")
+	default:
+	}
+	b := buffer.New(l, buffer.Encode, 60, 60, 0)
+	select {
+	case <-l.Peaks():
+	default:
+		t.Fatal("no signal past the threshold")
+	}
+	a.Release()
+	b.Release()
+}
+
+func TestSampler(t *testing.T) {
+	s := Sampler{Interval: time.Millisecond}
+	s.Start()
+	keep := make([][]byte, 0, 64)
+	for range 64 {
+		b := make([]byte, 1<<20)
+		b[0] = 1
+		keep = append(keep, b)
+		time.Sleep(100 * time.Microsecond)
+	}
+	time.Sleep(5 * time.Millisecond)
+	f := s.Stop()
+	if f.PeakHeap < 64<<20 || f.AllocBytes < 64<<20 || f.AllocObjects < 64 {
+		t.Fatalf("peak heap %d, allocated %d bytes in %d objects; want ≥ 64 MiB", f.PeakHeap, f.AllocBytes, f.AllocObjects)
+	}
+	if f.Samples < 2 || len(f.Heap) == 0 || f.PeakMapped < f.PeakHeap {
+		t.Fatalf("samples %d, timeline %d, mapped %d", f.Samples, len(f.Heap), f.PeakMapped)
+	}
+	_ = keep[63][0]
+}

@@ -1,0 +1,142 @@
+// Package model predicts the peak of live tracked bytes of an upload from
+// its structure alone: which chunks are in flight at once, how many peers
+// each is sent to, and the size and capacity of every buffer each send
+// holds, as the uploader model allocates them (shared/reference/uploader.md
+// §8). The runner reports the prediction beside every measured peak; for a
+// run with no faults the two should agree within 1 %.
+//
+// The prediction, per wave, in steps:
+//  1. Chunks: every chunk of the wave is read at once and held (single: to
+//     the wave's end; merkle: until its store ends, so all are live at the
+//     wave's start).
+//  2. Proofs: single holds the wave's proofs and one PaidChunk clone per
+//     in-flight chunk; merkle holds every chunk's proof for the whole upload.
+//  3. In flight: the first cap chunks of the wave, each sent to 4 peers at
+//     once; every send holds its strategy's buffers until its bytes are
+//     written (copy-per-peer: the copy, the proof clone and a Vec-grown
+//     encode buffer; shared-buffer: the proof clone and a Bytes-grown
+//     encode buffer; encode-once: one frame per chunk; streamed: one header
+//     and trailer per chunk) and, with transport copies, the retry clone and
+//     the wire frame.
+//  4. The last sends to be built, one per processor that builds them in
+//     parallel (Builders), add their transient channel clone: the one buffer
+//     of a build still live when its signable bytes or wire frame exist.
+//
+// The peak is the highest wave. It assumes every send of the in-flight
+// chunks overlaps, which the simulated clock ensures (it stands still while
+// the model builds buffers), and no retries or fallbacks.
+package model
+
+import (
+	"slices"
+
+	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/wire"
+	"github.com/fanbench/fanbench/harness/xorname"
+)
+
+// Input is the structure of an upload.
+type Input struct {
+	Strategy  upload.Strategy
+	Transport bool
+	Merkle    bool
+	// Waves holds the chunk sizes (bytes) of each wave, in upload order.
+	Waves [][]int
+	// Caps holds the store concurrency read for each wave.
+	Caps []int
+	// ProofSize is the bytes of one chunk's payment proof.
+	ProofSize int
+	// Builders is how many sends can be mid-build at once: the process's
+	// GOMAXPROCS. 0 means 1. The prediction is the highest peak this allows;
+	// the measured one can be lower by up to Builders−1 channel clones when
+	// fewer builds happen to coincide at the end.
+	Builders int
+}
+
+// Prediction is the predicted peak, in bytes, in total and by site.
+type Prediction struct {
+	Peak  int64
+	Sites [buffer.NumSites]int64
+}
+
+// Predict returns the predicted peak of in.
+func Predict(in Input) Prediction {
+	var best Prediction
+	chunks := 0
+	for _, w := range in.Waves {
+		chunks += len(w)
+	}
+	for i, w := range in.Waves {
+		k := len(w)
+		if i < len(in.Caps) {
+			k = min(in.Caps[i], len(w))
+		}
+		p := wave(in, w, k, chunks)
+		if p.Peak > best.Peak {
+			best = p
+		}
+	}
+	return best
+}
+
+func wave(in Input, sizes []int, k, chunks int) Prediction {
+	var p Prediction
+	P := int64(in.ProofSize)
+	for _, c := range sizes {
+		p.Sites[buffer.SpillRead] += int64(c)
+	}
+	if in.Merkle {
+		p.Sites[buffer.Proof] = int64(chunks) * P
+	} else {
+		p.Sites[buffer.Proof] = int64(len(sizes)) * P
+		p.Sites[buffer.ProofCopy] = int64(k) * P // PaidChunk clones
+	}
+	env := wire.NewClientEnvelope(xorname.Name{}, upload.EnvelopeTimestamp)
+	proof := make([]byte, in.ProofSize)
+	var channels []int64
+	for _, c := range sizes[:k] {
+		put := wire.Put{RequestID: 1, Content: content(c), Proof: proof}
+		L := int64(put.Len())
+		switch in.Strategy {
+		case upload.CopyPerPeer:
+			p.Sites[buffer.PeerCopy] += upload.CloseGroupMajority * int64(c)
+			p.Sites[buffer.ProofCopy] += upload.CloseGroupMajority * P
+			p.Sites[buffer.Encode] += upload.CloseGroupMajority * int64(put.Growth(wire.ContentVec).Cap)
+		case upload.SharedBuffer:
+			p.Sites[buffer.ProofCopy] += upload.CloseGroupMajority * P
+			p.Sites[buffer.Encode] += upload.CloseGroupMajority * int64(put.Growth(wire.ContentBytes).Cap)
+		case upload.EncodeOnce:
+			p.Sites[buffer.Encode] += int64(put.Growth(wire.ContentBytes).Cap)
+		case upload.Streamed:
+			p.Sites[buffer.Encode] += int64(len(put.AppendHeader(nil)) + len(put.AppendTrailer(nil)))
+		}
+		if in.Transport && in.Strategy != upload.Streamed {
+			p.Sites[buffer.RetryClone] += upload.CloseGroupMajority * L
+			W := int64(env.WireGrowth(int(L)).Cap)
+			p.Sites[buffer.WireFrame] += upload.CloseGroupMajority * W
+			// A build holds the channel clone and, before the wire frame,
+			// the signable bytes: what it adds beyond the steady state.
+			extra := L + max(0, int64(env.SignableGrowth(int(L)).Cap)-W)
+			for range upload.CloseGroupMajority {
+				channels = append(channels, extra)
+			}
+		}
+	}
+	slices.Sort(channels)
+	for i := 0; i < max(in.Builders, 1) && i < len(channels); i++ {
+		p.Sites[buffer.ChannelClone] += channels[len(channels)-1-i]
+	}
+	for _, v := range p.Sites {
+		p.Peak += v
+	}
+	return p
+}
+
+// content returns a slice of length c (at most wire.MaxChunkSize, the
+// protocol's limit) whose bytes are never read or written: only its length
+// matters to the sizes computed here. The backing array is never touched,
+// so it costs no resident memory.
+func content(c int) []byte { return zeros[:c] }
+
+var zeros [wire.MaxChunkSize]byte

@@ -1,0 +1,330 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/meter"
+	"github.com/fanbench/fanbench/harness/model"
+	"github.com/fanbench/fanbench/harness/netsim"
+	"github.com/fanbench/fanbench/harness/payment"
+	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/harness/testnet"
+	"github.com/fanbench/fanbench/harness/upload"
+)
+
+// RunChild performs job in this process and returns its record, never nil;
+// a failure of the model or of the setup is recorded as Status "error". It
+// is what a child process runs, and what tests run in-process.
+//
+// The steps:
+//  1. Setup: the testnet and the uploader are built and the encryption
+//     phase runs (or the spill comes from the cache).
+//  2. A forced GC, then "5" is written to /proc/self/clear_refs so that the
+//     kernel's VmHWM forgets setup; the runtime sampler takes its baseline.
+//  3. The upload phase runs with a meter.Live counting every tracked
+//     buffer. When the live total passes a threshold, a profiler goroutine
+//     freezes the simulated clock, forces a GC and keeps a heap profile:
+//     the last one kept is the peak profile. Thresholds double up to 90 %
+//     of the model's prediction, then rise by 1 % up to 110 % of it, then
+//     by 25 %, so a few dozen profiles at most are taken.
+//  4. After the phase: a forced GC and the end profile; VmHWM; the analytic
+//     model's prediction for the structure that ran.
+//
+// After each stored chunk a line "<stored> <total>\n" goes to progress, if
+// not nil.
+func RunChild(ctx context.Context, job Job, progress io.Writer) *result.Record {
+	rec := newRecord(job)
+	err := measure(ctx, job, progress, rec)
+	if err != nil {
+		rec.Status, rec.Error = result.Failed, err.Error()
+	}
+	return rec
+}
+
+func newRecord(job Job) *result.Record {
+	c := job.Case
+	return &result.Record{
+		Version: result.Version, Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter,
+		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Seed: c.Source.Seed, Size: c.Source.Size,
+		Env: env(job), Status: result.OK,
+	}
+}
+
+func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Record) error {
+	c := job.Case
+	policy, err := ParseLimiter(c.Limiter)
+	if err != nil {
+		return err
+	}
+	net, err := testnet.New(c.Net)
+	if err != nil {
+		return err
+	}
+	defer net.Close()
+	clock := net.Clock()
+
+	cfg := upload.DefaultConfig()
+	cfg.Strategy, cfg.Transport, cfg.Payment, cfg.Store = c.Strategy, c.Transport, c.Payment, policy
+	cfg.CacheRoot = c.CacheRoot
+	u, err := upload.New(cfg)
+	if err != nil {
+		return err
+	}
+	enc, err := u.Encrypt(ctx, c.Source)
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	sizes, err := enc.ChunkSizes()
+	if err != nil {
+		return err
+	}
+	rec.Total = len(sizes)
+	rec.Upload.Encrypt, rec.Upload.Cached = int64(enc.Elapsed), enc.Cached
+
+	// The meter and the progress line are made before the reset, so the
+	// measured phase allocates as little of its own as it can.
+	t0 := clock.Now()
+	live := meter.NewLive(func() time.Duration { return clock.Now() - t0 }, 10*time.Millisecond)
+	cfg.Meter = live
+	prog := newProgressWriter(progress)
+	cfg.Progress = func(stored, total int) {
+		rec.Stored = stored
+		prog.write(stored, total)
+	}
+	if u, err = upload.New(cfg); err != nil {
+		return err
+	}
+	hint := model.Predict(modelInput(c, policy().Cap(), sizes, 0)).Peak
+	peakPath, endPath := job.ProfilePaths()
+
+	runtime.GC()
+	rec.OS.PeakRSSSource = "maxrss"
+	if os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil {
+		rec.OS.PeakRSSSource = "vmhwm"
+	}
+	t0 = clock.Now()
+	sampler := meter.Sampler{Interval: job.SampleInterval}
+	sampler.Start()
+	prof := startProfiler(live, clock, hint)
+
+	res, uerr := u.Upload(ctx, enc, net)
+
+	rec.Runtime = sampler.Stop()
+	peakProfile, profileLive := prof.stop()
+	rec.Live = live.Figures()
+	rec.Upload = upload2record(res, rec.Upload)
+	rec.Upload.PeakStreams = net.Network().PeakStreams()
+	if res.Stored > rec.Stored {
+		rec.Stored = res.Stored
+	}
+
+	// End of the phase: what is retained, then the kernel's high-water mark.
+	runtime.GC()
+	var end bytes.Buffer
+	if err := pprof.Lookup("heap").WriteTo(&end, 0); err != nil {
+		return fmt.Errorf("end profile: %w", err)
+	}
+	if hwm, err := vmHWM(); err == nil {
+		rec.OS.VmHWM = hwm
+		if rec.OS.PeakRSSSource == "vmhwm" {
+			rec.OS.PeakRSS = hwm
+		}
+	}
+	if job.Dir != "" {
+		if peakProfile != nil {
+			if err := result.WriteFileAtomic(filepath.Join(job.Dir, peakPath), peakProfile); err != nil {
+				return err
+			}
+			rec.PeakProfile, rec.ProfileLive = peakPath, profileLive
+		}
+		if err := result.WriteFileAtomic(filepath.Join(job.Dir, endPath), end.Bytes()); err != nil {
+			return err
+		}
+		rec.EndProfile = endPath
+	}
+
+	// The model covers runs that went as planned: no fallbacks, no retries.
+	if uerr == nil && res.Fallbacks == 0 && res.RetryRounds == 0 && res.Proofs > 0 && res.AlreadyStored == 0 {
+		in := modelInput(c, 0, sizes, int(res.ProofBytes/int64(res.Proofs)))
+		in.Caps, in.Merkle = res.Caps, res.Mode == payment.Merkle
+		p := model.Predict(in)
+		rec.ModelPeak = p.Peak
+		rec.ModelSites = map[string]int64{}
+		for s, v := range p.Sites {
+			if v != 0 {
+				rec.ModelSites[buffer.Site(s).String()] = v
+			}
+		}
+	}
+	return uerr
+}
+
+// modelInput describes c's upload for the model: waves of the chunk sizes,
+// every wave at cap (when cap > 0), merkle as Auto would choose.
+func modelInput(c Case, cap int, sizes []int, proofSize int) model.Input {
+	in := model.Input{Strategy: c.Strategy, Transport: c.Transport, Merkle: payment.UseMerkle(len(sizes), c.Payment), ProofSize: proofSize, Builders: runtime.GOMAXPROCS(0)}
+	if proofSize == 0 {
+		in.ProofSize = 56_000 // a hint only: the real size comes from the run
+		if in.Merkle {
+			in.ProofSize = 128_000
+		}
+	}
+	for w := 0; w < len(sizes); w += upload.WaveSize {
+		in.Waves = append(in.Waves, sizes[w:min(w+upload.WaveSize, len(sizes))])
+		if cap > 0 {
+			in.Caps = append(in.Caps, cap)
+		}
+	}
+	return in
+}
+
+func upload2record(r upload.Result, u result.Upload) result.Upload {
+	u.Mode, u.Waves, u.RetryRounds, u.Caps = r.Mode.String(), r.Waves, r.RetryRounds, r.Caps
+	u.Transactions, u.Sends, u.Fallbacks = r.Transactions, r.Sends, r.Fallbacks
+	u.PeerErrors, u.PeerTimeouts = r.PeerErrors, r.PeerTimeouts
+	u.Wall, u.Sim = int64(r.Elapsed), int64(r.SimElapsed)
+	return u
+}
+
+// profiler keeps the heap profile of the highest live total it was woken
+// for.
+type profiler struct {
+	done chan struct{}
+	wg   sync.WaitGroup
+	best []byte
+	at   int64
+}
+
+func startProfiler(live *meter.Live, clock *netsim.Clock, hint int64) *profiler {
+	p := &profiler{done: make(chan struct{})}
+	var buf bytes.Buffer
+	live.Notify(min(16<<20, max(hint*9/10, 1)))
+	p.wg.Go(func() {
+		for {
+			select {
+			case <-p.done:
+				return
+			case <-live.Peaks():
+			}
+			idle := clock.Busy() // nothing moves on the network meanwhile
+			runtime.GC()
+			cur := live.Total()
+			buf.Reset()
+			err := pprof.Lookup("heap").WriteTo(&buf, 0)
+			idle()
+			if err == nil && cur >= p.at {
+				p.best, p.at = append(p.best[:0], buf.Bytes()...), cur
+			}
+			live.Notify(nextThreshold(cur, hint))
+		}
+	})
+	return p
+}
+
+// nextThreshold is the live total at which the next profile is taken.
+func nextThreshold(cur, hint int64) int64 {
+	lo, hi := hint*9/10, hint*11/10
+	switch {
+	case cur < lo:
+		return min(2*cur, lo)
+	case cur <= hi:
+		return cur + cur/100 + 1
+	}
+	return cur + cur/4
+}
+
+func (p *profiler) stop() ([]byte, int64) {
+	close(p.done)
+	p.wg.Wait()
+	return p.best, p.at
+}
+
+// progressWriter writes progress lines without allocating per line.
+type progressWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte
+}
+
+func newProgressWriter(w io.Writer) *progressWriter {
+	return &progressWriter{w: w, buf: make([]byte, 0, 64)}
+}
+
+func (p *progressWriter) write(stored, total int) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	b := strconv.AppendInt(p.buf[:0], int64(stored), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, '\n')
+	p.w.Write(b)
+	p.buf = b
+	p.mu.Unlock()
+}
+
+// vmHWM reads this process's peak resident set from /proc/self/status.
+func vmHWM() (int64, error) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc/self/status")
+}
+
+// env reads the settings this process runs with.
+func env(job Job) result.Env {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
+	metrics.Read(s)
+	e := result.Env{
+		GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPU: cpuModel(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), GOGC: -1, GOMEMLIMIT: math.MaxInt64,
+		MemProfileRate: runtime.MemProfileRate, Scale: job.Case.Net.Net.Scale, MemoryLimit: job.MemoryLimit,
+	}
+	if v := s[0].Value; v.Kind() == metrics.KindUint64 && v.Uint64() <= math.MaxInt32 {
+		e.GOGC = int(v.Uint64()) // GOGC=off reads as an out-of-range value
+	}
+	if s[1].Value.Kind() == metrics.KindUint64 {
+		e.GOMEMLIMIT = int64(s[1].Value.Uint64())
+	}
+	return e
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return ""
+}
