@@ -32,8 +32,8 @@ type run struct {
 	// workers as cores, so at most that many builds are ever half done.
 	cpu   chan struct{}
 	total int
-	c      counters
-	res    Result
+	c     counters
+	res   Result
 }
 
 // clientKeySize is the ML-DSA-65 public key size the client's envelopes
