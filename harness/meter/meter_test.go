@@ -1,10 +1,14 @@
 package meter
 
 import (
+	"bytes"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/google/pprof/profile"
 )
 
 // fakeClock is a hand-set simulated clock.
@@ -114,3 +118,38 @@ func TestSampler(t *testing.T) {
 	}
 	_ = keep[63][0]
 }
+
+func TestHeapSnapshot(t *testing.T) {
+	keep := make([][]byte, 8)
+	for i := range keep {
+		keep[i] = allocForProfile(4 << 20)
+	}
+	runtime.GC()
+	h := NewHeapSnapshot(16)
+	h.Take()
+	var best HeapSnapshot
+	best.CopyFrom(h)
+	var buf bytes.Buffer
+	if err := best.Write(&buf, runtime.MemProfileRate); err != nil {
+		t.Fatal(err)
+	}
+	p, err := profile.Parse(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inuse int64
+	for _, s := range p.Sample {
+		for _, l := range s.Location[0].Line {
+			if strings.HasSuffix(l.Function.Name, "allocForProfile") {
+				inuse += s.Value[3]
+			}
+		}
+	}
+	if inuse < 32<<20 || inuse > 34<<20 {
+		t.Fatalf("in-use bytes at allocForProfile = %d, want 32 MiB", inuse)
+	}
+	runtime.KeepAlive(keep)
+}
+
+//go:noinline
+func allocForProfile(n int) []byte { return make([]byte, n) }

@@ -28,6 +28,10 @@ type Job struct {
 	MemProfileRate int   `json:"mem_profile_rate"`
 	// SampleInterval is the runtime sampler's period (1-5 ms).
 	SampleInterval time.Duration `json:"sample_interval"`
+	// Bare turns measurement off: no live meter, sampler or profiles, only
+	// the upload's wall time and the bytes allocated during it. It exists
+	// to measure what measuring costs.
+	Bare bool `json:"bare,omitempty"`
 }
 
 // DefaultJob returns a job for c with the pinned defaults: GOGC 100, no

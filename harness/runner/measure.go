@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,10 +38,8 @@ import (
 //     kernel's VmHWM forgets setup; the runtime sampler takes its baseline.
 //  3. The upload phase runs with a meter.Live counting every tracked
 //     buffer. When the live total passes a threshold, a profiler goroutine
-//     freezes the simulated clock, forces a GC and keeps a heap profile:
-//     the last one kept is the peak profile. Thresholds double up to 90 %
-//     of the model's prediction, then rise by 1 % up to 110 % of it, then
-//     by 25 %, so a few dozen profiles at most are taken.
+//     freezes the simulated clock, forces a GC and snapshots the heap
+//     profile: the highest one is the peak profile (see nextThreshold).
 //  4. After the phase: a forced GC and the end profile; VmHWM; the analytic
 //     model's prediction for the structure that ran.
 //
@@ -100,6 +97,9 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 
 	// The meter and the progress line are made before the reset, so the
 	// measured phase allocates as little of its own as it can.
+	if job.Bare {
+		return bare(ctx, cfg, enc, net, rec)
+	}
 	t0 := clock.Now()
 	live := meter.NewLive(func() time.Duration { return clock.Now() - t0 }, 10*time.Millisecond)
 	cfg.Meter = live
@@ -113,6 +113,8 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	}
 	hint := model.Predict(modelInput(c, policy().Cap(), sizes, 0)).Peak
 	peakPath, endPath := job.ProfilePaths()
+	prof := newProfiler()
+	sampler := meter.Sampler{Interval: job.SampleInterval}
 
 	runtime.GC()
 	rec.OS.PeakRSSSource = "maxrss"
@@ -120,9 +122,8 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		rec.OS.PeakRSSSource = "vmhwm"
 	}
 	t0 = clock.Now()
-	sampler := meter.Sampler{Interval: job.SampleInterval}
 	sampler.Start()
-	prof := startProfiler(live, clock, hint)
+	prof.start(live, clock, hint)
 
 	res, uerr := u.Upload(ctx, enc, net)
 
@@ -137,10 +138,8 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 
 	// End of the phase: what is retained, then the kernel's high-water mark.
 	runtime.GC()
-	var end bytes.Buffer
-	if err := pprof.Lookup("heap").WriteTo(&end, 0); err != nil {
-		return fmt.Errorf("end profile: %w", err)
-	}
+	endSnap := meter.NewHeapSnapshot(4096)
+	endSnap.Take()
 	if hwm, err := vmHWM(); err == nil {
 		rec.OS.VmHWM = hwm
 		if rec.OS.PeakRSSSource == "vmhwm" {
@@ -149,12 +148,12 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	}
 	if job.Dir != "" {
 		if peakProfile != nil {
-			if err := result.WriteFileAtomic(filepath.Join(job.Dir, peakPath), peakProfile); err != nil {
+			if err := writeProfile(filepath.Join(job.Dir, peakPath), peakProfile); err != nil {
 				return err
 			}
 			rec.PeakProfile, rec.ProfileLive = peakPath, profileLive
 		}
-		if err := result.WriteFileAtomic(filepath.Join(job.Dir, endPath), end.Bytes()); err != nil {
+		if err := writeProfile(filepath.Join(job.Dir, endPath), endSnap); err != nil {
 			return err
 		}
 		rec.EndProfile = endPath
@@ -174,6 +173,33 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		}
 	}
 	return uerr
+}
+
+// bare runs the upload phase with no measurement but its wall time and the
+// bytes and objects allocated during it.
+func bare(ctx context.Context, cfg upload.Config, enc *upload.Encrypted, net *testnet.Testnet, rec *result.Record) error {
+	u, err := upload.New(cfg)
+	if err != nil {
+		return err
+	}
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"}}
+	runtime.GC()
+	metrics.Read(s)
+	b0, o0 := s[0].Value.Uint64(), s[1].Value.Uint64()
+	res, err := u.Upload(ctx, enc, net)
+	metrics.Read(s)
+	rec.Runtime.AllocBytes, rec.Runtime.AllocObjects = int64(s[0].Value.Uint64()-b0), int64(s[1].Value.Uint64()-o0)
+	rec.Upload = upload2record(res, rec.Upload)
+	rec.Stored = res.Stored
+	return err
+}
+
+func writeProfile(path string, h *meter.HeapSnapshot) error {
+	var b bytes.Buffer
+	if err := h.Write(&b, runtime.MemProfileRate); err != nil {
+		return fmt.Errorf("profile %s: %w", path, err)
+	}
+	return result.WriteFileAtomic(path, b.Bytes())
 }
 
 // modelInput describes c's upload for the model: waves of the chunk sizes,
@@ -204,18 +230,22 @@ func upload2record(r upload.Result, u result.Upload) result.Upload {
 }
 
 // profiler keeps the heap profile of the highest live total it was woken
-// for.
+// for. Its snapshots are allocated before the measured phase.
 type profiler struct {
-	done chan struct{}
-	wg   sync.WaitGroup
-	best []byte
-	at   int64
+	done      chan struct{}
+	wg        sync.WaitGroup
+	cur, best *meter.HeapSnapshot
+	at        int64
 }
 
-func startProfiler(live *meter.Live, clock *netsim.Clock, hint int64) *profiler {
-	p := &profiler{done: make(chan struct{})}
-	var buf bytes.Buffer
-	live.Notify(min(16<<20, max(hint*9/10, 1)))
+func newProfiler() *profiler {
+	return &profiler{done: make(chan struct{}), cur: meter.NewHeapSnapshot(4096), best: meter.NewHeapSnapshot(4096)}
+}
+
+// start begins watching live; the first profile is taken at half the
+// model's hint.
+func (p *profiler) start(live *meter.Live, clock *netsim.Clock, hint int64) {
+	live.Notify(max(hint/2, 1))
 	p.wg.Go(func() {
 		for {
 			select {
@@ -226,33 +256,40 @@ func startProfiler(live *meter.Live, clock *netsim.Clock, hint int64) *profiler 
 			idle := clock.Busy() // nothing moves on the network meanwhile
 			runtime.GC()
 			cur := live.Total()
-			buf.Reset()
-			err := pprof.Lookup("heap").WriteTo(&buf, 0)
+			p.cur.Take()
 			idle()
-			if err == nil && cur >= p.at {
-				p.best, p.at = append(p.best[:0], buf.Bytes()...), cur
+			if cur >= p.at {
+				p.best.CopyFrom(p.cur)
+				p.at = cur
 			}
 			live.Notify(nextThreshold(cur, hint))
 		}
 	})
-	return p
 }
 
-// nextThreshold is the live total at which the next profile is taken.
+// nextThreshold is the live total at which the next profile is taken:
+// doubling up to 95 % of the model's hint, then 2 % steps up to 110 %, then
+// 25 % steps. Each profile costs a forced GC, so a run where the model
+// holds takes about five, the last within 2 % of the peak.
 func nextThreshold(cur, hint int64) int64 {
-	lo, hi := hint*9/10, hint*11/10
+	lo, hi := hint*95/100, hint*11/10
 	switch {
 	case cur < lo:
 		return min(2*cur, lo)
 	case cur <= hi:
-		return cur + cur/100 + 1
+		return cur + cur/50 + 1
 	}
 	return cur + cur/4
 }
 
-func (p *profiler) stop() ([]byte, int64) {
+// stop ends profiling and returns the best snapshot (nil if none was
+// taken) and the live total when it was taken.
+func (p *profiler) stop() (*meter.HeapSnapshot, int64) {
 	close(p.done)
 	p.wg.Wait()
+	if p.best.Empty() {
+		return nil, 0
+	}
 	return p.best, p.at
 }
 
