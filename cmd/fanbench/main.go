@@ -10,9 +10,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+
+	"github.com/fanbench/fanbench/harness/runner"
 )
 
 func main() {
+	runner.MaybeChild() // a child process runs its job here and exits
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
 	stop()

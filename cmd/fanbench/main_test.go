@@ -3,9 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/harness/runner"
 )
+
+func TestMain(m *testing.M) {
+	runner.MaybeChild() // the runs re-execute this test binary
+	os.Exit(m.Run())
+}
 
 func TestRunErrors(t *testing.T) {
 	cases := []struct {
@@ -41,17 +51,28 @@ func TestRunErrors(t *testing.T) {
 
 func TestRunSmall(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	args := []string{"run", "-size", "3000", "-modes", "copy-per-peer,streamed", "-limiter", "fixed:4", "-cache=false"}
+	dir := t.TempDir()
+	args := []string{"run", "-size", "3000", "-modes", "copy-per-peer,streamed", "-limiter", "fixed:4", "-cache=false", "-o", dir}
 	if err := run(context.Background(), &stdout, &stderr, args); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"copy-per-peer", "streamed", "3/3", "single", "[3]"} {
+	for _, want := range []string{"copy-per-peer", "streamed", "3/3", "[3]", "results.json"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 	if !strings.Contains(stderr.String(), "[2/2]") {
 		t.Errorf("no progress on stderr:\n%s", stderr.String())
+	}
+	recs, err := filepath.Glob(filepath.Join(dir, "runs", "*", "*.json"))
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("records on disk: %v, %v", recs, err)
+	}
+	for _, p := range recs {
+		r, err := result.Read(p)
+		if err != nil || r.Status != result.OK || r.Live.Peak == 0 || r.PeakProfile == "" {
+			t.Errorf("%s: %+v, %v", p, r, err)
+		}
 	}
 }

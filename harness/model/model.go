@@ -18,9 +18,9 @@
 //     encode buffer; encode-once: one frame per chunk; streamed: one header
 //     and trailer per chunk) and, with transport copies, the retry clone and
 //     the wire frame.
-//  4. The last sends to be built, one per processor that builds them in
-//     parallel (Builders), add their transient channel clone: the one buffer
-//     of a build still live when its signable bytes or wire frame exist.
+//  4. The last send to be built adds its transient channel clone (and its
+//     signable bytes, where they outgrow the wire frame): the uploader
+//     model builds one send at a time (Builders = 1).
 //
 // The peak is the highest wave. It assumes every send of the in-flight
 // chunks overlaps, which the simulated clock ensures (it stands still while
@@ -47,10 +47,9 @@ type Input struct {
 	Caps []int
 	// ProofSize is the bytes of one chunk's payment proof.
 	ProofSize int
-	// Builders is how many sends can be mid-build at once: the process's
-	// GOMAXPROCS. 0 means 1. The prediction is the highest peak this allows;
-	// the measured one can be lower by up to Builders−1 channel clones when
-	// fewer builds happen to coincide at the end.
+	// Builders is how many sends can be mid-build at once: 1 in the
+	// uploader model; 0 means 1. With more, the prediction is the highest
+	// peak they allow.
 	Builders int
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -104,10 +105,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	live := meter.NewLive(func() time.Duration { return clock.Now() - t0 }, 10*time.Millisecond)
 	cfg.Meter = live
 	prog := newProgressWriter(progress)
-	cfg.Progress = func(stored, total int) {
-		rec.Stored = stored
-		prog.write(stored, total)
-	}
+	cfg.Progress = prog.write
 	if u, err = upload.New(cfg); err != nil {
 		return err
 	}
@@ -116,7 +114,9 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	prof := newProfiler()
 	sampler := meter.Sampler{Interval: job.SampleInterval}
 
-	runtime.GC()
+	// Return what setup used to the OS first, so the reset high-water mark
+	// starts from the upload's own baseline.
+	debug.FreeOSMemory()
 	rec.OS.PeakRSSSource = "maxrss"
 	if os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil {
 		rec.OS.PeakRSSSource = "vmhwm"
@@ -205,7 +205,7 @@ func writeProfile(path string, h *meter.HeapSnapshot) error {
 // modelInput describes c's upload for the model: waves of the chunk sizes,
 // every wave at cap (when cap > 0), merkle as Auto would choose.
 func modelInput(c Case, cap int, sizes []int, proofSize int) model.Input {
-	in := model.Input{Strategy: c.Strategy, Transport: c.Transport, Merkle: payment.UseMerkle(len(sizes), c.Payment), ProofSize: proofSize, Builders: runtime.GOMAXPROCS(0)}
+	in := model.Input{Strategy: c.Strategy, Transport: c.Transport, Merkle: payment.UseMerkle(len(sizes), c.Payment), ProofSize: proofSize, Builders: 1}
 	if proofSize == 0 {
 		in.ProofSize = 56_000 // a hint only: the real size comes from the run
 		if in.Merkle {

@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"math"
-	"runtime"
 	"testing"
 
 	"github.com/fanbench/fanbench/harness/result"
@@ -28,12 +27,7 @@ func smallCase(t *testing.T, s upload.Strategy, transport bool) Case {
 
 // TestTrackedPeakMatchesModel checks the tracked peak against the analytic
 // model within 1 % for every strategy, with and without transport copies.
-//
-// It runs on one processor: with two, the last two sends may or may not be
-// mid-build at the same moment, and the peak moves by one channel clone
-// (about 2 % of this small case; see model.Input.Builders).
 func TestTrackedPeakMatchesModel(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	for _, transport := range []bool{true, false} {
 		for _, s := range upload.Strategies() {
 			job := DefaultJob(smallCase(t, s, transport), 1, t.TempDir())

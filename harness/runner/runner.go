@@ -1,25 +1,28 @@
-// Package runner drives one upload of the model against an in-process
-// testnet and gathers its exact buffer figures.
+// Package runner runs measured uploads, each in a fresh child process.
 //
-// The flow of Run:
-//  1. build the testnet (peers, identities, ledger) and the uploader;
-//  2. run the encryption phase into a spill (or take it from the cache),
-//     counted apart from the upload;
-//  3. run the upload phase with a fresh buffer.Counter as the meter;
-//  4. return the counter's peaks per site with the upload's Result.
-//
-// Runs here share the calling process. Isolated child processes, runtime
-// and OS figures come with the measurement layer.
+// The flow:
+//  1. Plan lays out the jobs: count rounds, every (scenario, strategy,
+//     limiter) case once per round, in a shuffled order, so the cases
+//     interleave.
+//  2. RunBatch runs them one at a time; Spawn re-executes the program with
+//     the job in FANBENCH_CHILD_JOB and GOGC, GOMEMLIMIT, GOMAXPROCS and the
+//     profile rate pinned, samples the child's RSS (gopsutil), kills it at
+//     the emulated memory limit or the time limit, and reads wait4's peak.
+//  3. In the child, MaybeChild (called first in main) runs RunChild: setup,
+//     a reset of VmHWM, the measured upload phase (exact live bytes by site,
+//     the runtime sampler, heap profiles at the peak and at the end), the
+//     analytic model's prediction; it writes the record and exits.
+//  4. The parent completes the record with its OS figures and writes it
+//     atomically under the results directory, so an interrupted batch keeps
+//     every finished run; a child that crashes, hangs or is killed still
+//     yields a record that says so.
 package runner
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/source"
@@ -86,62 +89,4 @@ func ParseLimiter(s string) (func() limiter.Policy, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown limiter %q (want aimd, warm:N, fixed:N or budget)", s)
-}
-
-// Outcome is what one run measured.
-type Outcome struct {
-	Case   Case
-	Result upload.Result
-	// Peak is the highest total of live tracked client bytes during the
-	// upload phase; SitePeak the highest of each site alone; Allocated the
-	// bytes each site allocated in all.
-	Peak      int64
-	SitePeak  [buffer.NumSites]int64
-	Allocated [buffer.NumSites]int64
-	// Encrypt is the encryption phase's real duration; Cached says it came
-	// from the spill cache.
-	Encrypt time.Duration
-	Cached  bool
-	// PeakStreams is the most peer transfers that shared the uplink at once.
-	PeakStreams int
-}
-
-// Run performs c once in this process.
-func Run(ctx context.Context, c Case) (Outcome, error) {
-	policy, err := ParseLimiter(c.Limiter)
-	if err != nil {
-		return Outcome{}, err
-	}
-	net, err := testnet.New(c.Net)
-	if err != nil {
-		return Outcome{}, err
-	}
-	defer net.Close()
-
-	cfg := upload.DefaultConfig()
-	cfg.Strategy, cfg.Transport, cfg.Payment, cfg.Store = c.Strategy, c.Transport, c.Payment, policy
-	cfg.CacheRoot = c.CacheRoot
-	u, err := upload.New(cfg)
-	if err != nil {
-		return Outcome{}, err
-	}
-	enc, err := u.Encrypt(ctx, c.Source)
-	if err != nil {
-		return Outcome{}, err
-	}
-	defer enc.Close()
-
-	var counter buffer.Counter
-	cfg.Meter = &counter
-	u, err = upload.New(cfg)
-	if err != nil {
-		return Outcome{}, err
-	}
-	res, err := u.Upload(ctx, enc, net)
-	out := Outcome{Case: c, Result: res, Peak: counter.TotalPeak(), Encrypt: enc.Elapsed, Cached: enc.Cached, PeakStreams: net.Network().PeakStreams()}
-	for s := range buffer.NumSites {
-		out.SitePeak[s] = counter.Peak(s)
-		out.Allocated[s] = counter.Allocated(s)
-	}
-	return out, err
 }

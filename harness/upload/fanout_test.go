@@ -103,7 +103,7 @@ func TestPutToCloseGroup(t *testing.T) {
 				var c buffer.Counter
 				cfg := DefaultConfig()
 				cfg.Strategy, cfg.Transport, cfg.Meter = s, true, &c
-				r := &run{cfg: &cfg, meter: &c, net: f, policy: limiter.Fixed(1), cpu: make(chan struct{}, 2)}
+				r := &run{cfg: &cfg, meter: &c, net: f, policy: limiter.Fixed(1), cpu: make(chan struct{}, 1)}
 				r.tx = newClientSender(f, &c, true, r.build)
 				chunk := buffer.New(&c, buffer.SpillRead, 1<<20, 1<<20, 0)
 				proof := make([]byte, 50_000)

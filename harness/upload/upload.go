@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -26,10 +25,13 @@ type run struct {
 	tx     *transport.Sender
 	policy limiter.Policy
 	enc    *Encrypted
-	// cpu holds one token per processor: a send's synchronous build
-	// (copies, encoding, the transport's serialisation) runs to its end on
-	// one tokio worker thread in the real client, and there are as many
-	// workers as cores, so at most that many builds are ever half done.
+	// cpu is the one token a send's synchronous build (copies, encoding,
+	// the transport's serialisation) holds. Builds take no simulated time
+	// (the clock stands still meanwhile), so running them one at a time
+	// changes no send's timing; it fixes which transient copies (a channel
+	// clone, the signable bytes) can coincide at the peak: exactly one
+	// build's. Departure: the real client runs builds on a tokio worker per
+	// core, so up to that many can be half done at once, a few MB more.
 	cpu   chan struct{}
 	total int
 	c     counters
@@ -50,7 +52,7 @@ const EnvelopeTimestamp = 1777334400
 // unstored; the Result still says how far it got.
 func (u *Uploader) Upload(ctx context.Context, enc *Encrypted, net Network) (Result, error) {
 	start, simStart := time.Now(), net.Clock().Now()
-	r := &run{cfg: &u.cfg, meter: u.cfg.meter(), net: net, policy: u.cfg.Store(), enc: enc, cpu: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	r := &run{cfg: &u.cfg, meter: u.cfg.meter(), net: net, policy: u.cfg.Store(), enc: enc, cpu: make(chan struct{}, 1)}
 	r.tx = newClientSender(net, r.meter, u.cfg.Transport, r.build)
 	addrs := enc.Chunks()
 	r.total = len(addrs)

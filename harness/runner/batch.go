@@ -1,0 +1,743 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/shirou/gopsutil/v4/process"
+	"io"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fanbench/fanbench/harness/result"
+)
+
+// Isolated runs: the parent side.
+//
+// A batch is planned as rounds (Plan), and each job runs in a fresh child
+// process (Spawn), one at a time (RunBatch), so that no run inherits
+// another's heap, and the kernel's peak-RSS figures belong to one run only.
+// While a child runs, the parent only samples the child's RSS and reads
+// its progress lines; it logs nothing and allocates next to nothing.
+
+// DefaultRSSInterval is the RSS sampler's starting period.
+const DefaultRSSInterval = 10 * time.Millisecond
+
+// maxRSSPoints bounds the RSS timeline: when it is full, pairs of points
+// are merged (keeping the higher) and the sampling period doubles.
+const maxRSSPoints = 2000
+
+// Stderr of a child is kept in part for crash records: its first
+// stderrHead bytes (where a panic or fatal error names itself, before any
+// goroutine dump) and its last stderrTail bytes.
+const (
+	stderrHead = 2 << 10
+	stderrTail = 8 << 10
+)
+
+// defaultMemProfileRate is the runtime's default heap profile rate, in
+// bytes (runtime.MemProfileRate).
+const defaultMemProfileRate = 512 << 10
+
+// SpawnOptions tune Spawn and RunBatch. The zero value is ready to use.
+type SpawnOptions struct {
+	// Path is the executable the child runs; empty means os.Executable().
+	// The program must call MaybeChild (or MaybeChildWith) first thing in
+	// main or TestMain.
+	Path string
+	// Args are the child's arguments after the program name. Nil means
+	// {"-test.run=^$"}: a test binary that re-executes itself then runs no
+	// tests even if its TestMain lacks MaybeChild (the child exits 0
+	// without a record and is reported as a crash), and a program that
+	// calls MaybeChild first never looks at them. An empty, non-nil slice
+	// means no arguments.
+	Args []string
+	// RSSInterval is the RSS sampler's starting period; 0 means
+	// DefaultRSSInterval. It doubles each time the timeline fills.
+	RSSInterval time.Duration
+	// Progress, if set, receives each progress line of the child: stored
+	// of total chunks. It is called from a goroutine of Spawn's, one call
+	// at a time, while the child runs; it should return quickly, since a
+	// blocked callback eventually blocks the child's progress writes.
+	Progress func(job Job, stored, total int)
+	// OnRecord, if set, is called by RunBatch with each job's record as
+	// the job finishes, on RunBatch's goroutine.
+	OnRecord func(rec *result.Record)
+}
+
+// Plan lays out count rounds of cases as jobs: every round holds every
+// case once, in an order shuffled by a generator seeded with seed, so that
+// strategies interleave and a drift of the machine (thermal, a noisy
+// neighbour) spreads over all of them instead of biasing one. Each job is
+// tmpl with its Case and Rep (the 1-based round) set; tmpl supplies Dir,
+// Timeout, MemoryLimit and the pinned runtime settings. The same (tmpl,
+// cases, count, seed) always gives the same plan; record seed to replay it.
+//
+// Plan fails if count < 1, if cases is empty, or if two cases would write
+// the same record (same name, strategy and limiter) or a record outside
+// Dir.
+func Plan(tmpl Job, cases []Case, count int, seed uint64) ([]Job, error) {
+	if count < 1 {
+		return nil, fmt.Errorf("plan: count %d, want at least 1", count)
+	}
+	if len(cases) == 0 {
+		return nil, errors.New("plan: no cases")
+	}
+	owner := make(map[string]int, len(cases))
+	for i, c := range cases {
+		j := tmpl
+		j.Case, j.Rep = c, 1
+		if err := checkJob(&j); err != nil {
+			return nil, fmt.Errorf("plan: case %d: %w", i, err)
+		}
+		p := j.RecordPath()
+		if k, dup := owner[p]; dup {
+			return nil, fmt.Errorf("plan: cases %d and %d (%s) would share the record %s; give them different names", k, i, j.Name(), p)
+		}
+		owner[p] = i
+	}
+
+	// The second PCG word is a fixed stream ("fanbench"), so the seed alone
+	// selects the order.
+	r := rand.New(rand.NewPCG(seed, 0x66616e62656e6368))
+	order := make([]int, len(cases))
+	jobs := make([]Job, 0, count*len(cases))
+	for round := 1; round <= count; round++ {
+		for i := range order {
+			order[i] = i
+		}
+		r.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		for _, i := range order {
+			j := tmpl
+			j.Case, j.Rep = cases[i], round
+			jobs = append(jobs, j)
+		}
+	}
+	return jobs, nil
+}
+
+// checkJob rejects jobs whose files would land outside their place under
+// job.Dir: the case name must be one path element.
+func checkJob(job *Job) error {
+	switch n := job.Case.Name; {
+	case n == "":
+		return errors.New("case has no name")
+	case n == "." || n == ".." || strings.ContainsAny(n, `/\`):
+		return fmt.Errorf("case name %q is not a single path element", n)
+	}
+	if p := job.RecordPath(); !filepath.IsLocal(p) {
+		return fmt.Errorf("%s: record path %q leaves the results directory", job.Name(), p)
+	}
+	return nil
+}
+
+// RunBatch runs jobs one after another, each in its own child process
+// through Spawn, and returns their records in order. Never two children at
+// once: they would disturb each other's figures. A child that crashes,
+// times out or is killed yields its record and the batch goes on.
+//
+// Cancelling ctx kills the child in flight (its record, see Spawn, is
+// returned last) and starts no further job; the result then holds fewer
+// records than jobs. OnRecord, if set, is called as each record is final.
+func RunBatch(ctx context.Context, jobs []Job, opts SpawnOptions) []*result.Record {
+	recs := make([]*result.Record, 0, len(jobs))
+	for _, job := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		rec := Spawn(ctx, job, opts)
+		recs = append(recs, rec)
+		if opts.OnRecord != nil {
+			opts.OnRecord(rec)
+		}
+	}
+	return recs
+}
+
+// Spawn runs job in a fresh child process and returns its record, never
+// nil, after writing it atomically to filepath.Join(job.Dir,
+// job.RecordPath()) (a stale record there is removed before the child
+// starts).
+//
+// The child is opts.Path (default: this executable) with the job's JSON
+// in a temporary file named by ChildJobEnv, and an environment pinned to
+// the job: GOGC (job.GOGC, "off" if negative), GOMEMLIMIT (bytes, "off" if
+// 0), GOMAXPROCS (job.GOMAXPROCS, or the parent's current value if 0), and
+// GODEBUG as the parent's with madvdontneed and memprofilerate removed (so
+// the runtime's default page release applies) and memprofilerate=N added
+// when job.MemProfileRate > 0. The child runs in its own process group, so
+// a terminal's Ctrl-C reaches only the parent, which decides; it is killed
+// if the parent dies.
+//
+// While the child runs, the parent samples its RSS every opts.RSSInterval
+// into OS.RSS (real ns since the child started, bytes) and reads its
+// progress lines. How the run ends:
+//
+//   - the child exits 0 with a record: that record, read back (a model
+//     failure is already Status "error" in it);
+//   - a sample passes job.MemoryLimit: SIGKILL, Status OOM, Error "killed at
+//     RSS X bytes, limit Y bytes" and how far the child got; the RSS
+//     timeline ends with that sample;
+//   - job.Timeout passes: SIGKILL, Status Timeout;
+//   - (for these two the parent's verdict stands even if the child won the
+//     race and exited 0: it passed its limit;)
+//   - ctx is cancelled: SIGKILL, Status Timeout with an Error saying
+//     "cancelled"; this record is returned but not written, since it
+//     measured nothing about the case and must not count as a timeout of it
+//     (if the child had already finished, its own record stands);
+//   - anything else (a panic, a signal, a non-zero exit, exit 0 without a
+//     record, a child that cannot start): Status Crash, with the exit
+//     status and the head and tail of the child's stderr in Error;
+//   - a job whose case name is empty or not a single path element is not
+//     run: Status Crash, not written (there is no safe place for it);
+//   - a job with a MemoryLimit whose child's RSS cannot be read (no /proc)
+//     is killed at once: Status Crash, rather than run unguarded.
+//
+// Records the parent makes carry the job's identity, the settings it
+// pinned in Env, and Stored/Total from the last progress line. Every
+// record gets OS.RSS and OS.MaxRSS (wait4's whole-life peak, bytes), and
+// PeakRSS = MaxRSS with source "maxrss" unless the child set a source. If
+// the record cannot be written, Error says so.
+//
+// Spawn blocks until the child is gone. It locks the calling goroutine to
+// its OS thread meanwhile, because the kernel's parent-death signal follows
+// the thread that started the child. Calls may run concurrently, but the
+// figures of children running at once are worthless; use RunBatch.
+func Spawn(ctx context.Context, job Job, opts SpawnOptions) *result.Record {
+	path := filepath.Join(job.Dir, job.RecordPath())
+	rec, keep := spawn(ctx, &job, &opts, path)
+	if keep {
+		if err := result.Write(path, rec); err != nil {
+			rec.Error = joinError(rec.Error, fmt.Sprintf("%s: record not written: %v", job.Name(), err))
+		}
+	}
+	return rec
+}
+
+// killReason is why the parent killed a child.
+type killReason int
+
+const (
+	notKilled killReason = iota
+	killedOOM
+	killedTimeout
+	killedCancel
+	killedUnwatched // a memory limit that the parent cannot watch
+)
+
+// reaper kills a child at most once, and never after it has been waited
+// for. The sampler and Spawn's loop call kill concurrently.
+type reaper struct {
+	mu     sync.Mutex
+	proc   *os.Process
+	exited bool
+	reason killReason
+	msg    string
+}
+
+func (r *reaper) kill(why killReason, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.exited || r.reason != notKilled {
+		return
+	}
+	r.reason, r.msg = why, msg
+	r.proc.Kill() // SIGKILL; an error means the child is already gone
+}
+
+func (r *reaper) reaped() (killReason, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.exited = true
+	return r.reason, r.msg
+}
+
+// spawn does Spawn's work and says whether its record is to be written.
+func spawn(ctx context.Context, job *Job, opts *SpawnOptions, recPath string) (*result.Record, bool) {
+	gomaxprocs := job.GOMAXPROCS
+	if gomaxprocs <= 0 {
+		gomaxprocs = runtime.GOMAXPROCS(0)
+	}
+	startFailed := func(err error) (*result.Record, bool) {
+		rec := parentRecord(job, gomaxprocs, 0, 0)
+		rec.Status, rec.Error = result.Crash, fmt.Sprintf("%s: start child: %v", job.Name(), err)
+		return rec, true
+	}
+	if err := checkJob(job); err != nil {
+		rec := parentRecord(job, gomaxprocs, 0, 0)
+		rec.Status, rec.Error = result.Crash, err.Error()
+		return rec, false // no safe place to write it
+	}
+	if err := ctx.Err(); err != nil {
+		rec := parentRecord(job, gomaxprocs, 0, 0)
+		rec.Status, rec.Error = result.Timeout, fmt.Sprintf("%s: cancelled before start: %v", job.Name(), context.Cause(ctx))
+		return rec, false
+	}
+	exe := opts.Path
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return startFailed(err)
+		}
+	}
+	args := opts.Args
+	if args == nil {
+		args = []string{"-test.run=^$"}
+	}
+	// A record left by an earlier batch in the same Dir must not pass for
+	// this child's.
+	if err := os.Remove(recPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return startFailed(err)
+	}
+	jobFile, err := writeJobFile(job)
+	if err != nil {
+		return startFailed(err)
+	}
+	defer os.Remove(jobFile)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return startFailed(err)
+	}
+	defer pr.Close()
+
+	var stderr stderrBuffer
+	cmd := exec.Command(exe, args...)
+	cmd.Env = childEnviron(os.Environ(), job, gomaxprocs, jobFile)
+	cmd.Stderr = &stderr
+	cmd.ExtraFiles = []*os.File{pw} // the child's fd 3
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// A grandchild holding stderr open must not keep Wait from returning.
+	cmd.WaitDelay = time.Second
+
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	err = cmd.Start()
+	pw.Close()
+	if err != nil {
+		return startFailed(err)
+	}
+	start := time.Now()
+	rp := &reaper{proc: cmd.Process}
+
+	// Progress: the last line's figures, and the caller's callback.
+	var stored, total int
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		readProgress(pr, func(s, t int) {
+			stored, total = s, t
+			if opts.Progress != nil {
+				opts.Progress(*job, s, t)
+			}
+		})
+	}()
+
+	// RSS: the sampler, which also enforces the memory limit.
+	interval := opts.RSSInterval
+	if interval <= 0 {
+		interval = DefaultRSSInterval
+	}
+	sampler, samplerErr := newRSSSampler(cmd.Process.Pid, interval)
+	stopSampler := make(chan struct{})
+	samplerDone := make(chan struct{})
+	if samplerErr == nil {
+		go func() {
+			defer close(samplerDone)
+			sampler.run(start, stopSampler, job.MemoryLimit, func(rss int64) {
+				rp.kill(killedOOM, fmt.Sprintf("%s: killed at RSS %d bytes, limit %d bytes", job.Name(), rss, job.MemoryLimit))
+			})
+		}()
+	} else {
+		close(samplerDone)
+		if job.MemoryLimit > 0 {
+			// A limit that cannot be watched must not pass silently.
+			rp.kill(killedUnwatched, fmt.Sprintf("%s: cannot watch RSS to enforce the limit of %d bytes: %v", job.Name(), job.MemoryLimit, samplerErr))
+		}
+	}
+
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	var timeout <-chan time.Time
+	if job.Timeout > 0 {
+		t := time.NewTimer(job.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	done := ctx.Done()
+	var waitErr error
+wait:
+	for {
+		select {
+		case waitErr = <-waited:
+			break wait
+		case <-timeout:
+			timeout = nil
+			rp.kill(killedTimeout, fmt.Sprintf("%s: killed after the time limit of %v", job.Name(), job.Timeout))
+		case <-done:
+			done = nil
+			rp.kill(killedCancel, fmt.Sprintf("%s: cancelled (%v), child killed", job.Name(), context.Cause(ctx)))
+		}
+	}
+	reason, msg := rp.reaped()
+	close(stopSampler)
+	<-samplerDone
+	// The pipe ends when the child and anything it started have closed fd
+	// 3; do not wait on a stray grandchild for long.
+	select {
+	case <-progressDone:
+	case <-time.After(time.Second):
+		pr.Close()
+		<-progressDone
+	}
+
+	ps := cmd.ProcessState
+	var maxRSS int64
+	if ps != nil {
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			maxRSS = ru.Maxrss << 10 // KiB on Linux
+		}
+	}
+
+	var rec *result.Record
+	keep := true
+	synth := func(st result.Status, msg string) {
+		rec = parentRecord(job, gomaxprocs, stored, total)
+		rec.Status, rec.Error = st, msg
+	}
+	switch {
+	case reason == killedOOM:
+		synth(result.OOM, msg+progressNote(stored, total))
+	case reason == killedTimeout:
+		synth(result.Timeout, msg+progressNote(stored, total))
+	case reason == killedUnwatched:
+		synth(result.Crash, msg)
+	case ps != nil && ps.Success():
+		r, err := result.Read(recPath)
+		if err != nil {
+			synth(result.Crash, fmt.Sprintf("%s: child exited 0 without a readable record (does the program call runner.MaybeChild first?): %v%s", job.Name(), err, stderr.describe()))
+		} else {
+			rec = r
+		}
+	case reason == killedCancel:
+		synth(result.Timeout, msg)
+		keep = false
+	case ps == nil:
+		synth(result.Crash, fmt.Sprintf("%s: wait for child: %v%s", job.Name(), waitErr, stderr.describe()))
+	default:
+		synth(result.Crash, fmt.Sprintf("%s: child %v%s", job.Name(), ps, stderr.describe()))
+	}
+
+	if samplerErr == nil {
+		rec.OS.RSS = sampler.points
+	}
+	rec.OS.MaxRSS = maxRSS
+	if rec.OS.PeakRSSSource == "" {
+		rec.OS.PeakRSS, rec.OS.PeakRSSSource = maxRSS, "maxrss"
+	}
+	return rec, keep
+}
+
+// writeJobFile writes job as JSON to a new temporary file and returns its
+// path; the caller removes it.
+func writeJobFile(job *Job) (string, error) {
+	b, err := json.Marshal(job)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp("", "fanbench-job-*.json")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// childEnviron is parent with the settings the child is pinned to: the job
+// file, GOGC, GOMEMLIMIT, GOMAXPROCS and GODEBUG replace whatever parent
+// held for them.
+func childEnviron(parent []string, job *Job, gomaxprocs int, jobFile string) []string {
+	env := make([]string, 0, len(parent)+5)
+	var godebug string
+	for _, kv := range parent {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case ChildJobEnv, "GOGC", "GOMEMLIMIT", "GOMAXPROCS":
+			continue
+		case "GODEBUG":
+			godebug = v
+			continue
+		}
+		env = append(env, kv)
+	}
+	gogc := "off"
+	if job.GOGC >= 0 {
+		gogc = strconv.Itoa(job.GOGC)
+	}
+	limit := "off"
+	if job.GOMEMLIMIT > 0 {
+		limit = strconv.FormatInt(job.GOMEMLIMIT, 10) // bytes
+	}
+	env = append(env,
+		ChildJobEnv+"="+jobFile,
+		"GOGC="+gogc,
+		"GOMEMLIMIT="+limit,
+		"GOMAXPROCS="+strconv.Itoa(gomaxprocs),
+	)
+	if d := childGODEBUG(godebug, job.MemProfileRate); d != "" {
+		env = append(env, "GODEBUG="+d)
+	}
+	return env
+}
+
+// childGODEBUG is the parent's GODEBUG without the settings that would
+// skew the child's memory figures (madvdontneed changes when freed pages
+// leave the RSS; memprofilerate is the job's), plus the job's profile rate
+// so that it holds from the child's first allocation.
+func childGODEBUG(parent string, memProfileRate int) string {
+	var kept []string
+	for kv := range strings.SplitSeq(parent, ",") {
+		k, _, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		if k == "" || k == "madvdontneed" || k == "memprofilerate" {
+			continue
+		}
+		kept = append(kept, kv)
+	}
+	if memProfileRate > 0 {
+		kept = append(kept, "memprofilerate="+strconv.Itoa(memProfileRate))
+	}
+	return strings.Join(kept, ",")
+}
+
+// parentRecord is the record the parent makes for a child that left none:
+// the job's identity, the settings the parent pinned, and the progress
+// the child reported.
+func parentRecord(job *Job, gomaxprocs, stored, total int) *result.Record {
+	c := &job.Case
+	gogc := job.GOGC
+	if gogc < 0 {
+		gogc = -1
+	}
+	limit := job.GOMEMLIMIT
+	if limit <= 0 {
+		limit = math.MaxInt64
+	}
+	rate := job.MemProfileRate
+	if rate <= 0 {
+		rate = defaultMemProfileRate
+	}
+	return &result.Record{
+		Version: result.Version, Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter,
+		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Seed: c.Source.Seed, Size: c.Source.Size,
+		Env: result.Env{
+			GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
+			GOMAXPROCS: gomaxprocs, GOGC: gogc, GOMEMLIMIT: limit, MemProfileRate: rate,
+			Scale: c.Net.Net.Scale, MemoryLimit: job.MemoryLimit,
+		},
+		Stored: stored, Total: total,
+	}
+}
+
+// progressNote says how far a killed child got, for an error message.
+func progressNote(stored, total int) string {
+	if total == 0 {
+		return " (no progress reported: still in setup)"
+	}
+	return fmt.Sprintf(" (stored %d of %d chunks)", stored, total)
+}
+
+func joinError(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// readProgress calls f with each well-formed line "<stored> <total>" read
+// from r until r ends, skipping malformed lines. It always drains r, so a
+// child never blocks on a full pipe because of a line too long to parse.
+func readProgress(r io.Reader, f func(stored, total int)) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 128), 4096)
+	for sc.Scan() {
+		if s, t, ok := parseProgress(sc.Bytes()); ok {
+			f(s, t)
+		}
+	}
+	io.Copy(io.Discard, r)
+}
+
+// parseProgress parses "<stored> <total>", two non-negative decimals.
+func parseProgress(line []byte) (stored, total int, ok bool) {
+	a, b, found := bytes.Cut(bytes.TrimSpace(line), []byte{' '})
+	if !found {
+		return 0, 0, false
+	}
+	stored, ok1 := parseCount(a)
+	total, ok2 := parseCount(b)
+	return stored, total, ok1 && ok2
+}
+
+func parseCount(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// rssSampler reads a child's resident set with gopsutil v4
+// (process.MemoryInfo, which reads /proc/<pid>/statm on Linux) every
+// interval, keeping a bounded timeline. It runs in the parent, whose own
+// allocations do not touch the child's figures.
+type rssSampler struct {
+	proc     *process.Process
+	interval time.Duration
+	// points is the timeline: T real ns since the child started, V bytes;
+	// merging pairs keeps the highest sample. Owned by run's goroutine
+	// until it returns.
+	points []result.Point
+}
+
+func newRSSSampler(pid int, interval time.Duration) (*rssSampler, error) {
+	p, err := process.NewProcess(int32(pid))
+	if err != nil {
+		return nil, fmt.Errorf("watch pid %d: %w", pid, err)
+	}
+	return &rssSampler{proc: p, interval: interval, points: make([]result.Point, 0, maxRSSPoints)}, nil
+}
+
+// read returns the current RSS in bytes.
+func (s *rssSampler) read() (int64, error) {
+	m, err := s.proc.MemoryInfo()
+	if err != nil {
+		return 0, err
+	}
+	return int64(m.RSS), nil
+}
+
+// run samples until stop is closed, then closes the file. When limit > 0
+// and a sample passes it, run calls over with that sample and stops: the
+// timeline then ends with the sample that passed the limit.
+func (s *rssSampler) run(start time.Time, stop <-chan struct{}, limit int64, over func(rss int64)) {
+	tick := time.NewTicker(s.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		rss, err := s.read()
+		if err != nil || rss == 0 {
+			continue
+		}
+		if len(s.points) == maxRSSPoints {
+			s.points = halve(s.points)
+			s.interval *= 2
+			tick.Reset(s.interval)
+		}
+		s.points = append(s.points, result.Point{T: time.Since(start).Nanoseconds(), V: rss})
+		if limit > 0 && rss > limit {
+			// The child is being killed; later samples would show only its
+			// teardown.
+			over(rss)
+			return
+		}
+	}
+}
+
+// halve merges each pair of points into the higher of the two, in place.
+func halve(p []result.Point) []result.Point {
+	n := 0
+	for i := 0; i < len(p); i += 2 {
+		q := p[i]
+		if i+1 < len(p) && p[i+1].V > q.V {
+			q = p[i+1]
+		}
+		p[n] = q
+		n++
+	}
+	return p[:n]
+}
+
+// stderrBuffer keeps the head and the tail of a child's stderr, at most
+// stderrHead + 2*stderrTail bytes whatever the child writes. Written by
+// exec's copying goroutine, read after Wait.
+type stderrBuffer struct {
+	head  []byte
+	tail  []byte
+	total int64 // bytes written
+}
+
+func (b *stderrBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	b.total += int64(n)
+	if room := stderrHead - len(b.head); room > 0 {
+		k := min(room, len(p))
+		b.head = append(b.head, p[:k]...)
+		p = p[k:]
+	}
+	switch {
+	case len(p) >= stderrTail:
+		b.tail = append(b.tail[:0], p[len(p)-stderrTail:]...)
+	case len(b.tail)+len(p) > 2*stderrTail:
+		keep := stderrTail - len(p)
+		b.tail = append(b.tail[:copy(b.tail, b.tail[len(b.tail)-keep:])], p...)
+	default:
+		b.tail = append(b.tail, p...)
+	}
+	return n, nil
+}
+
+// String is the head, a note of what was left out if anything, and the
+// last stderrTail bytes.
+func (b *stderrBuffer) String() string {
+	t := b.tail
+	if len(t) > stderrTail {
+		t = t[len(t)-stderrTail:]
+	}
+	dropped := b.total - int64(len(b.head)) - int64(len(t))
+	if dropped <= 0 {
+		return string(b.head) + string(t)
+	}
+	if i := bytes.IndexByte(t, '\n'); i >= 0 && i < 256 {
+		dropped += int64(i + 1)
+		t = t[i+1:]
+	}
+	return fmt.Sprintf("%s\n[... %d bytes of stderr left out ...]\n%s", b.head, dropped, t)
+}
+
+// describe is "; stderr:\n<stderr>" for an error message, or a note that
+// the child wrote nothing there.
+func (b *stderrBuffer) describe() string {
+	if b.total == 0 {
+		return "; stderr empty"
+	}
+	return "; stderr:\n" + strings.TrimRight(b.String(), "\n")
+}
