@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -185,24 +186,34 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 	table.Header("strategy", "limiter", "runs", "peak live", "model", "live/model", "peak heap", "peak RSS", "stored", "caps", "sim time", "wall")
 	for _, k := range keys {
 		g := groups[k]
-		med := func(f func(*result.Record) int64) int64 {
+		values := func(f func(*result.Record) int64) []int64 {
 			var v []int64
 			for _, r := range g {
 				if x := f(r); x > 0 {
 					v = append(v, x)
 				}
 			}
-			return median(v)
+			return v
 		}
-		live, model := med(func(r *result.Record) int64 { return r.Live.Peak }), med(func(r *result.Record) int64 { return r.ModelPeak })
+		med := func(f func(*result.Record) int64) int64 { return median(values(f)) }
+		// withCV shows a median with the coefficient of variation of its runs.
+		withCV := func(f func(*result.Record) int64) string {
+			v := values(f)
+			if len(v) < 2 {
+				return mib(median(v))
+			}
+			return fmt.Sprintf("%s ±%.1f%%", mib(median(v)), cv(v))
+		}
+		liveF, rssF := func(r *result.Record) int64 { return r.Live.Peak }, func(r *result.Record) int64 { return r.OS.PeakRSS }
+		live, model := med(liveF), med(func(r *result.Record) int64 { return r.ModelPeak })
 		ratio := "-"
 		if model > 0 {
 			ratio = strconv.FormatFloat(float64(live)/float64(model), 'f', 3, 64)
 		}
 		last := g[len(g)-1]
-		table.Append(k.strategy, k.limiter, statuses(g), mib(live), mib(model), ratio,
+		table.Append(k.strategy, k.limiter, statuses(g), withCV(liveF), mib(model), ratio,
 			mib(med(func(r *result.Record) int64 { return r.Runtime.PeakHeap })),
-			mib(med(func(r *result.Record) int64 { return r.OS.PeakRSS })),
+			withCV(rssF),
 			fmt.Sprintf("%d/%d", last.Stored, last.Total), fmt.Sprint(last.Upload.Caps),
 			time.Duration(med(func(r *result.Record) int64 { return r.Upload.Sim })).Round(time.Millisecond).String(),
 			time.Duration(med(func(r *result.Record) int64 { return r.Upload.Wall })).Round(time.Millisecond).String())
@@ -210,7 +221,7 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 	if err := table.Render(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "medians over runs; peak live: exact peak of live tracked client buffers in the upload phase; model: the analytic model's prediction;")
+	fmt.Fprintln(w, "medians over runs (± coefficient of variation); peak live: exact peak of live tracked client buffers in the upload phase; model: the analytic model's prediction;")
 	fmt.Fprintln(w, "peak heap: Go heap objects (runtime/metrics, sampled); peak RSS: VmHWM after a reset at the end of setup")
 	return nil
 }
@@ -233,6 +244,19 @@ func statuses(g []*result.Record) string {
 		parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// cv returns the coefficient of variation of v, in percent.
+func cv(v []int64) float64 {
+	var sum, sq float64
+	for _, x := range v {
+		sum += float64(x)
+	}
+	mean := sum / float64(len(v))
+	for _, x := range v {
+		sq += (float64(x) - mean) * (float64(x) - mean)
+	}
+	return 100 * math.Sqrt(sq/float64(len(v)-1)) / mean
 }
 
 func median(v []int64) int64 {

@@ -3,6 +3,7 @@ package meter
 import (
 	"io"
 	"math"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -72,6 +73,11 @@ func (h *HeapSnapshot) Write(w io.Writer, rate int) error {
 		Period:            int64(rate),
 		TimeNanos:         h.at.UnixNano(),
 	}
+	// One mapping for the program, already symbolised, so pprof needs
+	// neither the binary nor its addresses.
+	exe, _ := os.Executable()
+	m := &profile.Mapping{ID: 1, File: exe, HasFunctions: true, HasFilenames: true, HasLineNumbers: true}
+	p.Mapping = []*profile.Mapping{m}
 	locs := map[uintptr]*profile.Location{}
 	funcs := map[string]*profile.Function{}
 	for _, r := range h.recs[:h.n] {
@@ -82,6 +88,7 @@ func (h *HeapSnapshot) Write(w io.Writer, rate int) error {
 			loc := locs[pc]
 			if loc == nil {
 				loc = location(p, pc, funcs)
+				loc.Mapping = m
 				locs[pc] = loc
 			}
 			s.Location = append(s.Location, loc)

@@ -3,12 +3,16 @@ package runner
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/google/pprof/profile"
 )
 
 // smallCase is a quick case of 3 incompressible 1 MiB chunks at a fixed
@@ -47,5 +51,43 @@ func TestTrackedPeakMatchesModel(t *testing.T) {
 				t.Errorf("%v: stored %d of %d", s, rec.Stored, rec.Total)
 			}
 		}
+	}
+}
+
+// TestPeakProfileTopSite checks that the peak profile of a copy-per-peer
+// run names a per-send buffer (the encode buffer or the per-peer copy) as
+// its top in-use site, not the harness.
+func TestPeakProfileTopSite(t *testing.T) {
+	dir := t.TempDir()
+	job := DefaultJob(smallCase(t, upload.CopyPerPeer, true), 1, dir)
+	rec := RunChild(context.Background(), job, nil)
+	if rec.Status != result.OK || rec.PeakProfile == "" {
+		t.Fatalf("%s: %s, profile %q", rec.Status, rec.Error, rec.PeakProfile)
+	}
+	if rec.ProfileLive < rec.Live.Peak*9/10 {
+		t.Errorf("profile taken at %d live bytes, peak %d", rec.ProfileLive, rec.Live.Peak)
+	}
+	f, err := os.Open(filepath.Join(dir, rec.PeakProfile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := map[string]int64{}
+	for _, s := range p.Sample {
+		lines := s.Location[0].Line
+		flat[lines[len(lines)-1].Function.Name] += s.Value[3] // inuse_space
+	}
+	top, topV := "", int64(0)
+	for fn, v := range flat {
+		if v > topV {
+			top, topV = fn, v
+		}
+	}
+	if !strings.HasSuffix(top, "buffer.allocEncode") && !strings.HasSuffix(top, "buffer.allocPeerCopy") {
+		t.Fatalf("top in-use site %s (%d bytes); want the encode buffer or the per-peer copy\n%v", top, topV, flat)
 	}
 }
