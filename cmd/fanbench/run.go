@@ -66,6 +66,9 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		return usageError{fmt.Errorf("run: unexpected argument %q (scenario files come with the scenarios issue)", fs.Arg(0))}
 	}
 	c := def
+	if *size != def.Source.Size || *seed != def.Source.Seed {
+		c.Name = fmt.Sprintf("size-%d-seed-%d", *size, *seed) // no longer the seed case
+	}
 	c.Transport = *transport
 	c.Source.Size, c.Source.Seed = *size, *seed
 	c.Net.Net.Scale = *scale

@@ -334,11 +334,12 @@ func spawn(ctx context.Context, job *Job, opts *SpawnOptions, recPath string) (*
 
 	// Progress: the last line's figures, and the caller's callback.
 	var stored, total int
+	var livePeak int64
 	progressDone := make(chan struct{})
 	go func() {
 		defer close(progressDone)
-		readProgress(pr, func(s, t int) {
-			stored, total = s, t
+		readProgress(pr, func(s, t int, peak int64) {
+			stored, total, livePeak = s, t, peak
 			if opts.Progress != nil {
 				opts.Progress(*job, s, t)
 			}
@@ -416,6 +417,7 @@ wait:
 	synth := func(st result.Status, msg string) {
 		rec = parentRecord(job, gomaxprocs, stored, total)
 		rec.Status, rec.Error = st, msg
+		rec.Live.Peak = livePeak // the tracked peak the child last reported
 	}
 	switch {
 	case reason == killedOOM:
@@ -572,29 +574,37 @@ func joinError(a, b string) string {
 	return a + "; " + b
 }
 
-// readProgress calls f with each well-formed line "<stored> <total>" read
-// from r until r ends, skipping malformed lines. It always drains r, so a
-// child never blocks on a full pipe because of a line too long to parse.
-func readProgress(r io.Reader, f func(stored, total int)) {
+// readProgress calls f with each well-formed line "<stored> <total>
+// [<live-peak>]" read from r until r ends, skipping malformed lines. It
+// always drains r, so a child never blocks on a full pipe because of a line
+// too long to parse.
+func readProgress(r io.Reader, f func(stored, total int, peak int64)) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 128), 4096)
 	for sc.Scan() {
-		if s, t, ok := parseProgress(sc.Bytes()); ok {
-			f(s, t)
+		if s, t, p, ok := parseProgress(sc.Bytes()); ok {
+			f(s, t, p)
 		}
 	}
 	io.Copy(io.Discard, r)
 }
 
-// parseProgress parses "<stored> <total>", two non-negative decimals.
-func parseProgress(line []byte) (stored, total int, ok bool) {
-	a, b, found := bytes.Cut(bytes.TrimSpace(line), []byte{' '})
+// parseProgress parses "<stored> <total>" and an optional third field, the
+// tracked live peak in bytes so far: non-negative decimals.
+func parseProgress(line []byte) (stored, total int, peak int64, ok bool) {
+	a, rest, found := bytes.Cut(bytes.TrimSpace(line), []byte{' '})
 	if !found {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
+	b, c, hasPeak := bytes.Cut(rest, []byte{' '})
 	stored, ok1 := parseCount(a)
 	total, ok2 := parseCount(b)
-	return stored, total, ok1 && ok2
+	ok = ok1 && ok2
+	if hasPeak {
+		p, ok3 := parseCount(c)
+		peak, ok = int64(p), ok && ok3
+	}
+	return stored, total, peak, ok
 }
 
 func parseCount(b []byte) (int, bool) {

@@ -391,25 +391,28 @@ func TestParseProgress(t *testing.T) {
 	for _, tc := range []struct {
 		line          string
 		stored, total int
+		peak          int64
 		ok            bool
 	}{
-		{"3 9", 3, 9, true},
-		{" 0 1 \r", 0, 1, true},
-		{"3", 0, 0, false},
-		{"-1 2", 0, 0, false},
-		{"1 x", 0, 0, false},
-		{"1  2", 0, 0, false},
-		{"99999999999999999999 1", 0, 0, false},
+		{"3 9", 3, 9, 0, true},
+		{" 0 1 \r", 0, 1, 0, true},
+		{"3 9 1048576", 3, 9, 1048576, true},
+		{"3 9 x", 0, 0, 0, false},
+		{"3", 0, 0, 0, false},
+		{"-1 2", 0, 0, 0, false},
+		{"1 x", 0, 0, 0, false},
+		{"1  2", 0, 0, 0, false},
+		{"99999999999999999999 1", 0, 0, 0, false},
 	} {
-		s, tot, ok := parseProgress([]byte(tc.line))
-		if ok != tc.ok || ok && (s != tc.stored || tot != tc.total) {
-			t.Errorf("parseProgress(%q) = %d, %d, %v", tc.line, s, tot, ok)
+		s, tot, peak, ok := parseProgress([]byte(tc.line))
+		if ok != tc.ok || ok && (s != tc.stored || tot != tc.total || peak != tc.peak) {
+			t.Errorf("parseProgress(%q) = %d, %d, %d, %v", tc.line, s, tot, peak, ok)
 		}
 	}
 	// Lines too long to parse are skipped, and the reader still drains.
 	in := "1 2\n" + strings.Repeat("x", 10000) + "\n3 4\n"
 	var got []int
-	readProgress(strings.NewReader(in), func(s, t int) { got = append(got, s, t) })
+	readProgress(strings.NewReader(in), func(s, t int, _ int64) { got = append(got, s, t) })
 	if !slices.Equal(got, []int{1, 2}) {
 		t.Errorf("readProgress gave %v", got)
 	}

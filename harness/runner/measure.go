@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
@@ -105,7 +106,11 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	live := meter.NewLive(func() time.Duration { return clock.Now() - t0 }, 10*time.Millisecond)
 	cfg.Meter = live
 	prog := newProgressWriter(progress)
-	cfg.Progress = prog.write
+	var stored atomic.Int64
+	cfg.Progress = func(n, total int) {
+		stored.Store(int64(n))
+		prog.write(n, total, live.Peak())
+	}
 	if u, err = upload.New(cfg); err != nil {
 		return err
 	}
@@ -124,8 +129,25 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	t0 = clock.Now()
 	sampler.Start()
 	prof.start(live, clock, hint)
+	// Progress with the live peak so far, also on a timer, so a child
+	// killed mid-wave leaves the parent its last figures.
+	prog.write(0, len(sizes), 0)
+	tick := time.NewTicker(50 * time.Millisecond)
+	ticking := make(chan struct{})
+	go func() {
+		defer tick.Stop()
+		for {
+			select {
+			case <-ticking:
+				return
+			case <-tick.C:
+				prog.write(int(stored.Load()), len(sizes), live.Peak())
+			}
+		}
+	}()
 
 	res, uerr := u.Upload(ctx, enc, net)
+	close(ticking)
 
 	rec.Runtime = sampler.Stop()
 	peakProfile, profileLive := prof.stop()
@@ -293,7 +315,8 @@ func (p *profiler) stop() (*meter.HeapSnapshot, int64) {
 	return p.best, p.at
 }
 
-// progressWriter writes progress lines without allocating per line.
+// progressWriter writes progress lines "<stored> <total> <live-peak>"
+// without allocating per line.
 type progressWriter struct {
 	mu  sync.Mutex
 	w   io.Writer
@@ -304,7 +327,7 @@ func newProgressWriter(w io.Writer) *progressWriter {
 	return &progressWriter{w: w, buf: make([]byte, 0, 64)}
 }
 
-func (p *progressWriter) write(stored, total int) {
+func (p *progressWriter) write(stored, total int, peak int64) {
 	if p.w == nil {
 		return
 	}
@@ -312,6 +335,8 @@ func (p *progressWriter) write(stored, total int) {
 	b := strconv.AppendInt(p.buf[:0], int64(stored), 10)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, peak, 10)
 	b = append(b, '\n')
 	p.w.Write(b)
 	p.buf = b

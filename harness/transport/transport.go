@@ -113,11 +113,30 @@ func NewSender(link Link, m buffer.Meter, copies bool, self xorname.Name, timest
 // Copies reports whether the transport makes its own copies.
 func (s *Sender) Copies() bool { return s.copies }
 
+// readyKey carries the function Send calls once its synchronous work is
+// done, just before it starts writing.
+type readyKey struct{}
+
+// WithReady returns a context whose Send calls ready once the message is
+// built, just before the first byte is written: the point where a send
+// first waits. The uploader uses it to hold the simulated clock still from
+// a send's launch until then.
+func WithReady(ctx context.Context, ready func()) context.Context {
+	return context.WithValue(ctx, readyKey{}, ready)
+}
+
+func transmitting(ctx context.Context) {
+	if f, ok := ctx.Value(readyKey{}).(func()); ok {
+		f()
+	}
+}
+
 // Send writes one message to peer and returns when the bytes are written.
 // msg is either one contiguous encoded ChunkMessage or, for a streamed send,
 // its parts in order. The caller keeps ownership of msg.
 func (s *Sender) Send(ctx context.Context, peer xorname.Name, msg ...[]byte) (Reply, error) {
 	if !s.copies {
+		transmitting(ctx)
 		return s.link.Transmit(ctx, peer, false, msg)
 	}
 	if len(msg) != 1 {
@@ -145,6 +164,7 @@ func (s *Sender) Send(ctx context.Context, peer xorname.Name, msg ...[]byte) (Re
 	defer frame.Release()
 	idle()
 
+	transmitting(ctx)
 	r, err := s.link.Transmit(ctx, peer, true, [][]byte{frame.B})
 	if err != nil {
 		return nil, fmt.Errorf("send to %s: %w", peer.Short(), err)
@@ -180,6 +200,7 @@ func (s *Sender) sendStreamed(ctx context.Context, peer xorname.Name, parts [][]
 	out = append(out, parts...)
 	out = append(out, tail)
 	idle()
+	transmitting(ctx)
 	r, err := s.link.Transmit(ctx, peer, true, out)
 	if err != nil {
 		return nil, fmt.Errorf("send to %s: %w", peer.Short(), err)

@@ -62,7 +62,9 @@ func (r *run) appendTracked(app func([]byte) []byte) *buffer.Buf {
 // CloseGroupMajority peers concurrently, the next peer in line for each
 // failure, done at CloseGroupMajority successes (AlreadyExists counts),
 // leftovers cancelled; ErrInsufficientPeers once the list is exhausted.
-func (r *run) putToCloseGroup(ctx context.Context, addr xorname.Name, content *buffer.Buf, proof []byte, peers []xorname.Name, timeout time.Duration, reqID uint64) error {
+// started is called once the first sends are launched: the store's first
+// wait.
+func (r *run) putToCloseGroup(ctx context.Context, addr xorname.Name, content *buffer.Buf, proof []byte, peers []xorname.Name, timeout time.Duration, reqID uint64, started func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := r.newMessage(addr, content, proof, reqID)
@@ -71,12 +73,17 @@ func (r *run) putToCloseGroup(ctx context.Context, addr xorname.Name, content *b
 	results := make(chan error, len(peers))
 	launch := func(p xorname.Name) {
 		r.c.sends.Add(1)
-		go func() { results <- r.putToPeer(ctx, p, m, timeout) }()
+		ready := r.hold() // until the send's first wait: its first byte
+		go func() {
+			defer ready()
+			results <- r.putToPeer(transport.WithReady(ctx, ready), p, m, timeout)
+		}()
 	}
 	next := min(len(peers), CloseGroupMajority)
 	for _, p := range peers[:next] {
 		launch(p)
 	}
+	started()
 	inflight, ok := next, 0
 	var errs []error
 	for inflight > 0 {

@@ -107,7 +107,7 @@ func TestPutToCloseGroup(t *testing.T) {
 				r.tx = newClientSender(f, &c, true, r.build)
 				chunk := buffer.New(&c, buffer.SpillRead, 1<<20, 1<<20, 0)
 				proof := make([]byte, 50_000)
-				err := r.putToCloseGroup(context.Background(), xorname.Name{9}, chunk, proof, ps, SingleStoreTimeout, 1)
+				err := r.putToCloseGroup(context.Background(), xorname.Name{9}, chunk, proof, ps, SingleStoreTimeout, 1, func() {})
 				chunk.Release()
 				if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 					t.Fatalf("%v: err = %v, want %v", s, err, tc.wantErr)

@@ -143,8 +143,9 @@ func requestID(addr xorname.Name, round int) uint64 {
 
 // unordered runs do(i) for i in [0, n) with at most k running at once, like
 // futures' buffer_unordered(k): a new one starts as each finishes. It stops
-// starting new ones once ctx ends.
-func unordered(ctx context.Context, n, k int, do func(i int)) {
+// starting new ones once ctx ends. Each do starts with the simulated clock
+// held (see launch) and must call started when it first waits.
+func (r *run) unordered(ctx context.Context, n, k int, do func(i int, started func())) {
 	sem := make(chan struct{}, k)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -154,12 +155,25 @@ func unordered(ctx context.Context, n, k int, do func(i int)) {
 			wg.Wait()
 			return
 		}
+		started := r.hold()
 		wg.Go(func() {
 			defer func() { <-sem }()
-			do(i)
+			defer started()
+			do(i, started)
 		})
 	}
 	wg.Wait()
+}
+
+// hold freezes the simulated clock for a task about to start and returns
+// the function (safe to call more than once) that lets it go. Futures
+// polled together all run to their first await at the same instant; a
+// goroutine starts a little later, and the clock would run meanwhile, so a
+// task holds the clock from its launch until its first wait.
+func (r *run) hold() func() {
+	rel := r.net.Clock().Busy()
+	var once sync.Once
+	return func() { once.Do(rel) }
 }
 
 // --- single-node payment path -------------------------------------------
@@ -198,7 +212,8 @@ func (r *run) singleWave(ctx context.Context, wave []xorname.Name) error {
 	// Quote every chunk (prepare_wave, batch.rs L462-527).
 	preps := make([]*prepared, len(wave))
 	errs := make([]error, len(wave))
-	unordered(ctx, len(wave), min(r.cfg.QuoteConcurrency, len(wave)), func(i int) {
+	r.unordered(ctx, len(wave), min(r.cfg.QuoteConcurrency, len(wave)), func(i int, started func()) {
+		started()
 		preps[i], errs[i] = r.quoteChunk(ctx, i, wave[i], len(bufs[i].B))
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -251,7 +266,7 @@ func (r *run) singleWave(ctx context.Context, wave []xorname.Name) error {
 		k := r.policy.Limit(len(todo))
 		r.res.Caps = append(r.res.Caps, k)
 		failed := make([]bool, len(todo))
-		unordered(ctx, len(todo), k, func(i int) {
+		r.unordered(ctx, len(todo), k, func(i int, started func()) {
 			p := todo[i]
 			// PaidChunk is cloned per in-flight chunk for a possible retry;
 			// the clone copies the proof bytes.
@@ -260,7 +275,7 @@ func (r *run) singleWave(ctx context.Context, wave []xorname.Name) error {
 			idle()
 			defer paid.Release()
 			err := r.observe(ctx, func() error {
-				return r.putToCloseGroup(ctx, p.addr, bufs[p.idx], paid.B, p.peers, r.cfg.SingleStoreTimeout, requestID(p.addr, round))
+				return r.putToCloseGroup(ctx, p.addr, bufs[p.idx], paid.B, p.peers, r.cfg.SingleStoreTimeout, requestID(p.addr, round), started)
 			})
 			if err != nil {
 				failed[i] = true
@@ -410,7 +425,7 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 		wctx, cancel := context.WithCancel(ctx)
 		var once sync.Once
 		var first error
-		unordered(wctx, len(wave), k, func(i int) {
+		r.unordered(wctx, len(wave), k, func(i int, started func()) {
 			// Each future owns its chunk and drops it when it completes.
 			chunk := bufs[i]
 			bufs[i] = nil
@@ -418,7 +433,7 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 			addr := wave[i]
 			peers := r.net.Closest(addr, CloseGroupSize)
 			err := r.observe(wctx, func() error {
-				return r.putToCloseGroup(wctx, addr, chunk, held[addr].B, peers, r.cfg.MerkleStoreTimeout, requestID(addr, 0))
+				return r.putToCloseGroup(wctx, addr, chunk, held[addr].B, peers, r.cfg.MerkleStoreTimeout, requestID(addr, 0), started)
 			})
 			if err != nil {
 				once.Do(func() { first = err; cancel() })
