@@ -214,12 +214,15 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 			ratio = strconv.FormatFloat(float64(live)/float64(model), 'f', 3, 64)
 		}
 		last := g[len(g)-1]
+		caps, sim, wall := "-", "-", "-"
+		if d := med(func(r *result.Record) int64 { return r.Upload.Sim }); d > 0 {
+			caps = fmt.Sprint(last.Upload.Caps)
+			sim = time.Duration(d).Round(time.Millisecond).String()
+			wall = time.Duration(med(func(r *result.Record) int64 { return r.Upload.Wall })).Round(time.Millisecond).String()
+		}
 		table.Append(k.strategy, k.limiter, statuses(g), withCV(liveF), mib(model), ratio,
 			mib(med(func(r *result.Record) int64 { return r.Runtime.PeakHeap })),
-			withCV(rssF),
-			fmt.Sprintf("%d/%d", last.Stored, last.Total), fmt.Sprint(last.Upload.Caps),
-			time.Duration(med(func(r *result.Record) int64 { return r.Upload.Sim })).Round(time.Millisecond).String(),
-			time.Duration(med(func(r *result.Record) int64 { return r.Upload.Wall })).Round(time.Millisecond).String())
+			withCV(rssF), fmt.Sprintf("%d/%d", last.Stored, last.Total), caps, sim, wall)
 	}
 	if err := table.Render(); err != nil {
 		return err
