@@ -20,7 +20,8 @@
 //     the wire frame.
 //  4. The last send to be built adds its transient channel clone (and its
 //     signable bytes, where they outgrow the wire frame): the uploader
-//     model builds one send at a time (Builders = 1).
+//     model runs the transport's part of the builds one send at a time
+//     (Builders = 1).
 //
 // The peak is the highest wave. It assumes every send of the in-flight
 // chunks overlaps, which the simulated clock ensures (it stands still while

@@ -23,7 +23,7 @@ type message struct {
 }
 
 func (r *run) newMessage(addr xorname.Name, content *buffer.Buf, proof []byte, reqID uint64) *message {
-	defer r.build()()
+	defer r.net.Clock().Busy()()
 	m := &message{put: wire.Put{RequestID: reqID, Address: addr, Content: content.B, Proof: proof}, content: content}
 	switch r.cfg.Strategy {
 	case EncodeOnce:
@@ -130,7 +130,7 @@ func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, time
 		reply transport.Reply
 		err   error
 	)
-	idle := r.build() // building the message takes no simulated time
+	idle := r.net.Clock().Busy() // building the message takes no simulated time
 	switch r.cfg.Strategy {
 	case CopyPerPeer:
 		// ChunkPutRequest::with_payment(address, content.to_vec(), proof.clone())

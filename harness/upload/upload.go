@@ -25,13 +25,14 @@ type run struct {
 	tx     *transport.Sender
 	policy limiter.Policy
 	enc    *Encrypted
-	// cpu is the one token a send's synchronous build (copies, encoding,
-	// the transport's serialisation) holds. Builds take no simulated time
-	// (the clock stands still meanwhile), so running them one at a time
-	// changes no send's timing; it fixes which transient copies (a channel
-	// clone, the signable bytes) can coincide at the peak: exactly one
-	// build's. Departure: the real client runs builds on a tokio worker per
-	// core, so up to that many can be half done at once, a few MB more.
+	// cpu is the one token the transport's part of a send's build (its
+	// clones, signing and serialisation) holds. Builds take no simulated
+	// time (the clock stands still meanwhile), so running that part one
+	// send at a time changes no send's timing; it fixes which transient
+	// copies (a channel clone, the signable bytes) can coincide at the
+	// peak: exactly one send's. Departure: the real client builds on a
+	// tokio worker per core, so up to that many can be half done at once,
+	// a few MB more.
 	cpu   chan struct{}
 	total int
 	c     counters
@@ -89,9 +90,9 @@ func newClientSender(net Network, m buffer.Meter, copies bool, build func() func
 	return transport.NewSender(net, m, copies, xorname.FromContent(key), EnvelopeTimestamp, key, build)
 }
 
-// build marks the start of a send's synchronous build and returns the
-// function that marks its end: it takes a processor token and freezes the
-// simulated clock meanwhile.
+// build marks the start of the transport's part of a send's build and
+// returns the function that marks its end: it takes the token and freezes
+// the simulated clock meanwhile.
 func (r *run) build() (done func()) {
 	r.cpu <- struct{}{}
 	idle := r.net.Clock().Busy()
