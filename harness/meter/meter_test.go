@@ -153,3 +153,27 @@ func TestHeapSnapshot(t *testing.T) {
 
 //go:noinline
 func allocForProfile(n int) []byte { return make([]byte, n) }
+
+func TestSeries(t *testing.T) {
+	s := NewSeries(time.Second)
+	s.Add(0, 5)
+	s.Add(500*time.Millisecond, 9) // same interval: the higher stays
+	s.Add(3*time.Second, 2)        // intervals 1 and 2 carry 9
+	s.Add(3*time.Second+1, 1)      // lower, same interval
+	want := []int64{9, 9, 9, 2}
+	if got := s.Points(); len(got) != len(want) {
+		t.Fatalf("points %v", got)
+	}
+	for i, w := range want {
+		if p := s.Points()[i]; p.V != w || p.T != int64(time.Duration(i)*time.Second) {
+			t.Errorf("point %d = %+v, want %d at %ds", i, p, w, i)
+		}
+	}
+	long := NewSeries(time.Millisecond)
+	for i := range 100_000 {
+		long.Add(time.Duration(i)*time.Millisecond, int64(i%977))
+	}
+	if n := len(long.Points()); n > MaxPoints || n < MaxPoints/2 || long.Max() != 976 {
+		t.Fatalf("%d points, max %d", n, long.Max())
+	}
+}

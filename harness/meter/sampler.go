@@ -36,7 +36,7 @@ type Sampler struct {
 	samples []metrics.Sample
 	first   [mCycles + 1]uint64
 	f       result.Runtime
-	width   time.Duration // timeline interval
+	heap    *Series
 	start   time.Time
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -55,8 +55,8 @@ func (s *Sampler) Start() {
 	for i := range s.samples {
 		s.first[i] = s.value(i)
 	}
-	s.f = result.Runtime{Interval: int64(s.Interval), Heap: make([]result.Point, 0, MaxPoints)}
-	s.width = s.Interval
+	s.f = result.Runtime{Interval: int64(s.Interval)}
+	s.heap = NewSeries(s.Interval)
 	s.start = time.Now()
 	s.stop = make(chan struct{})
 	s.wg.Go(s.loop)
@@ -91,31 +91,7 @@ func (s *Sampler) sample() {
 	mapped := int64(s.value(mTotal)) - int64(s.value(mReleased))
 	s.f.PeakHeap = max(s.f.PeakHeap, heap)
 	s.f.PeakMapped = max(s.f.PeakMapped, mapped)
-	// A bounded timeline of the heap, at most MaxPoints long: each point
-	// is the highest heap of its interval.
-	t := time.Since(s.start)
-	i := int(t / s.width)
-	for i >= MaxPoints {
-		h := s.f.Heap
-		m := (len(h) + 1) / 2
-		for j := 0; j < m; j++ {
-			p := h[2*j]
-			if 2*j+1 < len(h) && h[2*j+1].V > p.V {
-				p.V = h[2*j+1].V
-			}
-			p.T = int64(time.Duration(j) * 2 * s.width)
-			h[j] = p
-		}
-		s.f.Heap = h[:m]
-		s.width *= 2
-		i = int(t / s.width)
-	}
-	for len(s.f.Heap) <= i {
-		s.f.Heap = append(s.f.Heap, result.Point{T: int64(time.Duration(len(s.f.Heap)) * s.width)})
-	}
-	if p := &s.f.Heap[i]; heap > p.V {
-		p.V = heap
-	}
+	s.heap.Add(time.Since(s.start), heap)
 }
 
 // Stop ends sampling and returns the figures for the time since Start.
@@ -125,5 +101,6 @@ func (s *Sampler) Stop() result.Runtime {
 	s.f.AllocBytes = int64(s.value(mAllocBytes) - s.first[mAllocBytes])
 	s.f.AllocObjects = int64(s.value(mAllocObjects) - s.first[mAllocObjects])
 	s.f.GCCycles = int64(s.value(mCycles) - s.first[mCycles])
+	s.f.Heap = s.heap.Points()
 	return s.f
 }

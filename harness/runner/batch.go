@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/result"
 )
 
@@ -35,10 +36,6 @@ import (
 
 // DefaultRSSInterval is the RSS sampler's starting period.
 const DefaultRSSInterval = 10 * time.Millisecond
-
-// maxRSSPoints bounds the RSS timeline: when it is full, pairs of points
-// are merged (keeping the higher) and the sampling period doubles.
-const maxRSSPoints = 2000
 
 // Stderr of a child is kept in part for crash records: its first
 // stderrHead bytes (where a panic or fatal error names itself, before any
@@ -443,7 +440,7 @@ wait:
 	}
 
 	if samplerErr == nil {
-		rec.OS.RSS = sampler.points
+		rec.OS.RSS = sampler.series.Points()
 	}
 	rec.OS.MaxRSS = maxRSS
 	if rec.OS.PeakRSSSource == "" {
@@ -628,10 +625,9 @@ func parseCount(b []byte) (int, bool) {
 type rssSampler struct {
 	proc     *process.Process
 	interval time.Duration
-	// points is the timeline: T real ns since the child started, V bytes;
-	// merging pairs keeps the highest sample. Owned by run's goroutine
-	// until it returns.
-	points []result.Point
+	// series is the timeline: real time since the child started, bytes.
+	// Owned by run's goroutine until it returns.
+	series *meter.Series
 }
 
 func newRSSSampler(pid int, interval time.Duration) (*rssSampler, error) {
@@ -639,7 +635,7 @@ func newRSSSampler(pid int, interval time.Duration) (*rssSampler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("watch pid %d: %w", pid, err)
 	}
-	return &rssSampler{proc: p, interval: interval, points: make([]result.Point, 0, maxRSSPoints)}, nil
+	return &rssSampler{proc: p, interval: interval, series: meter.NewSeries(interval)}, nil
 }
 
 // read returns the current RSS in bytes.
@@ -651,7 +647,7 @@ func (s *rssSampler) read() (int64, error) {
 	return int64(m.RSS), nil
 }
 
-// run samples until stop is closed, then closes the file. When limit > 0
+// run samples until stop is closed. When limit > 0
 // and a sample passes it, run calls over with that sample and stops: the
 // timeline then ends with the sample that passed the limit.
 func (s *rssSampler) run(start time.Time, stop <-chan struct{}, limit int64, over func(rss int64)) {
@@ -667,12 +663,7 @@ func (s *rssSampler) run(start time.Time, stop <-chan struct{}, limit int64, ove
 		if err != nil || rss == 0 {
 			continue
 		}
-		if len(s.points) == maxRSSPoints {
-			s.points = halve(s.points)
-			s.interval *= 2
-			tick.Reset(s.interval)
-		}
-		s.points = append(s.points, result.Point{T: time.Since(start).Nanoseconds(), V: rss})
+		s.series.Add(time.Since(start), rss)
 		if limit > 0 && rss > limit {
 			// The child is being killed; later samples would show only its
 			// teardown.
@@ -680,20 +671,6 @@ func (s *rssSampler) run(start time.Time, stop <-chan struct{}, limit int64, ove
 			return
 		}
 	}
-}
-
-// halve merges each pair of points into the higher of the two, in place.
-func halve(p []result.Point) []result.Point {
-	n := 0
-	for i := 0; i < len(p); i += 2 {
-		q := p[i]
-		if i+1 < len(p) && p[i+1].V > q.V {
-			q = p[i+1]
-		}
-		p[n] = q
-		n++
-	}
-	return p[:n]
 }
 
 // stderrBuffer keeps the head and the tail of a child's stderr, at most

@@ -445,14 +445,6 @@ func TestStderrBuffer(t *testing.T) {
 	}
 }
 
-func TestHalve(t *testing.T) {
-	p := []result.Point{{T: 1, V: 5}, {T: 2, V: 7}, {T: 3, V: 9}, {T: 4, V: 1}, {T: 5, V: 3}}
-	want := []result.Point{{T: 2, V: 7}, {T: 3, V: 9}, {T: 5, V: 3}}
-	if got := halve(p); !slices.EqualFunc(got, want, func(a, b result.Point) bool { return a.T == b.T && a.V == b.V }) {
-		t.Errorf("halve = %v, want %v", got, want)
-	}
-}
-
 func TestRSSSamplerReadsSelf(t *testing.T) {
 	s, err := newRSSSampler(os.Getpid(), time.Millisecond)
 	if err != nil {
