@@ -62,16 +62,17 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(stderr.String(), "[2/2]") {
+	if !strings.Contains(stderr.String(), "[4/4]") {
 		t.Errorf("no progress on stderr:\n%s", stderr.String())
 	}
+	// One measured run and one profiling run per strategy.
 	recs, err := filepath.Glob(filepath.Join(dir, "runs", "*", "*.json"))
-	if err != nil || len(recs) != 2 {
+	if err != nil || len(recs) != 4 {
 		t.Fatalf("records on disk: %v, %v", recs, err)
 	}
 	for _, p := range recs {
 		r, err := result.Read(p)
-		if err != nil || r.Status != result.OK || r.Live.Peak == 0 || r.PeakProfile == "" {
+		if err != nil || r.Status != result.OK || r.Live.Peak == 0 || r.Profile != (r.PeakProfile != "") {
 			t.Errorf("%s: %+v, %v", p, r, err)
 		}
 	}

@@ -59,6 +59,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	scale := fs.Float64("scale", def.Net.Net.Scale, "simulated seconds per real second")
 	cache := fs.Bool("cache", true, "reuse encrypted spills across runs (in the user cache directory)")
 	order := fs.Uint64("order", 1, "seed of the shuffled run order within each round")
+	profile := fs.Bool("profile", true, "add one run per case that takes heap profiles at the peak (kept apart from the medians: its forced GCs lower heap and RSS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -112,12 +113,23 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err != nil {
 		return usageError{err}
 	}
+	if *profile {
+		for _, c := range cases {
+			j := tmpl
+			j.Case, j.Profile = c, true
+			jobs = append(jobs, j)
+		}
+	}
 
 	fmt.Fprintf(stderr, "fanbench: %s, %d bytes, %d runs in child processes, results in %s\n", c.Name, c.Source.Size, len(jobs), *out)
 	start, done := time.Now(), 0
 	recs := runner.RunBatch(ctx, jobs, runner.SpawnOptions{OnRecord: func(r *result.Record) {
 		done++
-		fmt.Fprintf(stderr, "[%d/%d] %s/%s-%d %s: %s, peak live %s (%s elapsed)\n", done, len(jobs), r.Scenario, r.Strategy, r.Rep, r.Limiter,
+		rep := strconv.Itoa(r.Rep)
+		if r.Profile {
+			rep = "profile"
+		}
+		fmt.Fprintf(stderr, "[%d/%d] %s/%s-%s %s: %s, peak live %s (%s elapsed)\n", done, len(jobs), r.Scenario, r.Strategy, rep, r.Limiter,
 			r.Status, mib(r.Live.Peak), time.Since(start).Round(time.Second))
 	}})
 	if err := writeResults(*out, recs); err != nil {
@@ -129,7 +141,8 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fmt.Fprintf(stdout, "\nrecords: %s\n", filepath.Join(*out, "results.json"))
 	for _, r := range recs {
 		if r.PeakProfile != "" {
-			fmt.Fprintf(stdout, "peak profile, e.g.: go tool pprof -top %s\n", filepath.Join(*out, r.PeakProfile))
+			fmt.Fprintf(stdout, "peak profiles: %s/*.peak.pb.gz, e.g. go tool pprof -top %s\n",
+				filepath.Dir(filepath.Join(*out, r.PeakProfile)), filepath.Join(*out, r.PeakProfile))
 			break
 		}
 	}
@@ -157,12 +170,17 @@ func writeResults(dir string, recs []*result.Record) error {
 	return result.WriteFileAtomic(filepath.Join(dir, "results.json"), append(b, '\n'))
 }
 
-// renderTable prints the medians per (scenario, strategy, limiter).
+// renderTable prints the medians per (scenario, strategy, limiter) over
+// the measured runs that finished: profiling runs and failed runs are
+// counted in the runs column but not in the medians.
 func renderTable(w io.Writer, recs []*result.Record) error {
 	type key struct{ scenario, strategy, limiter string }
 	var keys []key
 	groups := map[key][]*result.Record{}
 	for _, r := range recs {
+		if r.Profile {
+			continue
+		}
 		k := key{r.Scenario, r.Strategy, r.Limiter}
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
@@ -192,7 +210,7 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 		values := func(f func(*result.Record) int64) []int64 {
 			var v []int64
 			for _, r := range g {
-				if x := f(r); x > 0 {
+				if x := f(r); x > 0 && r.Status == result.OK {
 					v = append(v, x)
 				}
 			}
@@ -214,6 +232,11 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 			ratio = strconv.FormatFloat(float64(live)/float64(model), 'f', 3, 64)
 		}
 		last := g[len(g)-1]
+		for _, r := range g {
+			if r.Status == result.OK {
+				last = r
+			}
+		}
 		caps, sim, wall := "-", "-", "-"
 		if d := med(func(r *result.Record) int64 { return r.Upload.Sim }); d > 0 {
 			caps = fmt.Sprint(last.Upload.Caps)

@@ -3,6 +3,7 @@ package buffer
 import (
 	"fmt"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Meter is told when tracked capacity becomes live and when it is dropped.
@@ -34,6 +35,8 @@ type Buf struct {
 	B     []byte
 	site  Site
 	meter Meter
+	cap   int64 // the capacity acquired, returned on the last Release
+	base  *byte // the backing array, to catch an append that moved it
 	refs  atomic.Int32
 }
 
@@ -50,7 +53,8 @@ func New(m Meter, s Site, n, c int, alloc int64) *Buf {
 	if alloc < int64(c) {
 		alloc = int64(c)
 	}
-	b := &Buf{B: allocAt(s, n, c), site: s, meter: m}
+	b := &Buf{B: allocAt(s, n, c), site: s, meter: m, cap: int64(c)}
+	b.base = unsafe.SliceData(b.B[:cap(b.B)])
 	b.refs.Store(1)
 	m.Acquire(s, int64(c), alloc)
 	return b
@@ -83,9 +87,11 @@ func (b *Buf) Release() {
 	}
 	switch r := b.refs.Add(-1); {
 	case r == 0:
-		c := int64(cap(b.B))
+		if b.B != nil && unsafe.SliceData(b.B[:cap(b.B)]) != b.base {
+			panic(fmt.Sprintf("buffer: %v buffer grew past its tracked capacity %d", b.site, b.cap))
+		}
 		b.B = nil
-		b.meter.Release(b.site, c)
+		b.meter.Release(b.site, b.cap)
 	case r < 0:
 		panic("buffer: Release after release")
 	}

@@ -81,56 +81,128 @@ func Predict(in Input) Prediction {
 }
 
 func wave(in Input, sizes []int, k, chunks int) Prediction {
-	var p Prediction
 	P := int64(in.ProofSize)
-	for _, c := range sizes {
-		p.Sites[buffer.SpillRead] += int64(c)
-	}
-	if in.Merkle {
-		p.Sites[buffer.Proof] = int64(chunks) * P
-	} else {
-		p.Sites[buffer.Proof] = int64(len(sizes)) * P
-		p.Sites[buffer.ProofCopy] = int64(k) * P // PaidChunk clones
-	}
 	env := wire.NewClientEnvelope(xorname.Name{}, upload.EnvelopeTimestamp)
 	proof := make([]byte, in.ProofSize)
-	var channels []int64
-	for _, c := range sizes[:k] {
+
+	// What one chunk holds while its 4 sends are in flight, the bytes each
+	// send writes, and what building its last send adds for a moment.
+	type chunk struct {
+		sites      [buffer.NumSites]int64
+		msg, extra int64
+	}
+	cost := func(c int) chunk {
+		var ch chunk
 		put := wire.Put{RequestID: 1, Content: content(c), Proof: proof}
 		L := int64(put.Len())
+		ch.msg = L
+		if !in.Merkle {
+			ch.sites[buffer.ProofCopy] += P // the PaidChunk clone
+		}
 		switch in.Strategy {
 		case upload.CopyPerPeer:
-			p.Sites[buffer.PeerCopy] += upload.CloseGroupMajority * int64(c)
-			p.Sites[buffer.ProofCopy] += upload.CloseGroupMajority * P
-			p.Sites[buffer.Encode] += upload.CloseGroupMajority * int64(put.Growth(wire.ContentVec).Cap)
+			ch.sites[buffer.PeerCopy] += upload.CloseGroupMajority * int64(c)
+			ch.sites[buffer.ProofCopy] += upload.CloseGroupMajority * P
+			ch.sites[buffer.Encode] += upload.CloseGroupMajority * int64(put.Growth(wire.ContentVec).Cap)
 		case upload.SharedBuffer:
-			p.Sites[buffer.ProofCopy] += upload.CloseGroupMajority * P
-			p.Sites[buffer.Encode] += upload.CloseGroupMajority * int64(put.Growth(wire.ContentBytes).Cap)
+			ch.sites[buffer.ProofCopy] += upload.CloseGroupMajority * P
+			ch.sites[buffer.Encode] += upload.CloseGroupMajority * int64(put.Growth(wire.ContentBytes).Cap)
 		case upload.EncodeOnce:
-			p.Sites[buffer.Encode] += int64(put.Growth(wire.ContentBytes).Cap)
+			ch.sites[buffer.Encode] += int64(put.Growth(wire.ContentBytes).Cap)
 		case upload.Streamed:
-			p.Sites[buffer.Encode] += int64(len(put.AppendHeader(nil)) + len(put.AppendTrailer(nil)))
+			ch.sites[buffer.Encode] += int64(put.HeaderLen() + put.TrailerLen())
 		}
 		if in.Transport && in.Strategy != upload.Streamed {
-			p.Sites[buffer.RetryClone] += upload.CloseGroupMajority * L
 			W := int64(env.WireGrowth(int(L)).Cap)
-			p.Sites[buffer.WireFrame] += upload.CloseGroupMajority * W
+			ch.sites[buffer.RetryClone] += upload.CloseGroupMajority * L
+			ch.sites[buffer.WireFrame] += upload.CloseGroupMajority * W
 			// A build holds the channel clone and, before the wire frame,
 			// the signable bytes: what it adds beyond the steady state.
-			extra := L + max(0, int64(env.SignableGrowth(int(L)).Cap)-W)
-			for range upload.CloseGroupMajority {
-				channels = append(channels, extra)
-			}
+			ch.extra = L + max(0, int64(env.SignableGrowth(int(L)).Cap)-W)
+		}
+		return ch
+	}
+
+	// The wave's resident part: its chunks (merkle drops each as its store
+	// ends) and the proofs.
+	var resident [buffer.NumSites]int64
+	for _, c := range sizes {
+		resident[buffer.SpillRead] += int64(c)
+	}
+	if in.Merkle {
+		resident[buffer.Proof] = int64(chunks) * P
+	} else {
+		resident[buffer.Proof] = int64(len(sizes)) * P
+	}
+
+	// The in-flight set: the first k chunks, then, as the uplink serves all
+	// sends at the same pace, the chunk with the fewest bytes left ends
+	// first and the next chunk of the wave takes its place.
+	type flying struct {
+		ch   chunk
+		left int64 // bytes each of its sends has still to write
+		idx  int   // index in the wave
+	}
+	var set []flying
+	var sum [buffer.NumSites]int64
+	for i, c := range sizes[:k] {
+		ch := cost(c)
+		set = append(set, flying{ch, ch.msg, i})
+		for s, v := range ch.sites {
+			sum[s] += v
 		}
 	}
-	slices.Sort(channels)
-	for i := 0; i < max(in.Builders, 1) && i < len(channels); i++ {
-		p.Sites[buffer.ChannelClone] += channels[len(channels)-1-i]
+	var best Prediction
+	consider := func(extras []int64) {
+		var p Prediction
+		p.Sites = resident
+		for s, v := range sum {
+			p.Sites[s] += v
+		}
+		slices.Sort(extras)
+		for i := 0; i < max(in.Builders, 1) && i < len(extras); i++ {
+			p.Sites[buffer.ChannelClone] += extras[len(extras)-1-i]
+		}
+		for _, v := range p.Sites {
+			p.Peak += v
+		}
+		if p.Peak > best.Peak {
+			best = p
+		}
 	}
-	for _, v := range p.Sites {
-		p.Peak += v
+	// At the start any of the first k can be the last built.
+	var extras []int64
+	for _, f := range set {
+		for range upload.CloseGroupMajority {
+			extras = append(extras, f.ch.extra)
+		}
 	}
-	return p
+	consider(extras)
+	for next := k; next < len(sizes); next++ {
+		done := 0
+		for i, f := range set {
+			if f.left < set[done].left {
+				done = i
+			}
+		}
+		step := set[done].left
+		for i := range set {
+			set[i].left -= step
+		}
+		for s, v := range set[done].ch.sites {
+			sum[s] -= v
+		}
+		if in.Merkle {
+			resident[buffer.SpillRead] -= int64(sizes[set[done].idx])
+		}
+		ch := cost(sizes[next])
+		set[done] = flying{ch, ch.msg, next}
+		for s, v := range ch.sites {
+			sum[s] += v
+		}
+		consider([]int64{ch.extra})
+	}
+	return best
 }
 
 // content returns a slice of length c (at most wire.MaxChunkSize, the

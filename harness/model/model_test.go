@@ -94,3 +94,21 @@ func TestPeakIsHighestWave(t *testing.T) {
 		t.Fatalf("chunk share = %d, want the second wave's 1010", p.Sites[buffer.SpillRead])
 	}
 }
+
+// TestReplacement checks that a short chunk among the first cap is replaced
+// by the next one when it ends: the uplink serves every send at the same
+// pace, so it ends first, and the set with the next full chunk is higher.
+func TestReplacement(t *testing.T) {
+	in := Input{Strategy: upload.CopyPerPeer, Waves: [][]int{{1000, 10, 1000}}, Caps: []int{2}, ProofSize: 1}
+	p := Predict(in)
+	// In flight at the peak: the two 1000-byte chunks, 4 copies each.
+	if got := p.Sites[buffer.PeerCopy]; got != 8000 {
+		t.Fatalf("copies at the peak = %d, want 8000 (both full chunks in flight)", got)
+	}
+	in.Merkle = true
+	p = Predict(in)
+	// Merkle drops the short chunk's buffer when its store ends.
+	if got := p.Sites[buffer.SpillRead]; got != 2000 {
+		t.Fatalf("merkle chunk share = %d, want 2000", got)
+	}
+}

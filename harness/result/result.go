@@ -39,10 +39,14 @@ type Record struct {
 	Limiter  string `json:"limiter"`
 	Payment  string `json:"payment"`
 	// Transport says the transport's own copies were modelled.
-	Transport bool   `json:"transport"`
-	Rep       int    `json:"rep"` // 1-based repetition
-	Seed      uint64 `json:"seed"`
-	Size      int64  `json:"size"`
+	Transport bool `json:"transport"`
+	Rep       int  `json:"rep"` // 1-based repetition
+	// Profile marks a profiling run: its heap profiles were taken at the
+	// peak after forced GCs, so its heap and RSS peaks are not comparable
+	// with the measured repetitions'.
+	Profile bool   `json:"profile,omitempty"`
+	Seed    uint64 `json:"seed"`
+	Size    int64  `json:"size"`
 
 	Env Env `json:"env"`
 

@@ -443,7 +443,7 @@ wait:
 		rec.OS.RSS = sampler.series.Points()
 	}
 	rec.OS.MaxRSS = maxRSS
-	if rec.OS.PeakRSSSource == "" {
+	if rec.OS.PeakRSS == 0 {
 		rec.OS.PeakRSS, rec.OS.PeakRSSSource = maxRSS, "maxrss"
 	}
 	return rec, keep

@@ -28,6 +28,11 @@ type Job struct {
 	MemProfileRate int   `json:"mem_profile_rate"`
 	// SampleInterval is the runtime sampler's period (1-5 ms).
 	SampleInterval time.Duration `json:"sample_interval"`
+	// Profile makes this the case's profiling run: heap profiles are taken
+	// at the peak, each after a forced GC, which lowers the run's Go heap
+	// and RSS peaks; so a profiling run is apart from the measured
+	// repetitions, and its heap and RSS figures are not theirs.
+	Profile bool `json:"profile,omitempty"`
 	// Bare turns measurement off: no live meter, sampler or profiles, only
 	// the upload's wall time and the bytes allocated during it. It exists
 	// to measure what measuring costs.
@@ -42,18 +47,26 @@ func DefaultJob(c Case, rep int, dir string) Job {
 }
 
 // Name is the job's scenario/strategy-rep label, e.g.
-// "seed-20mb/copy-per-peer-1".
+// "seed-20mb/copy-per-peer-1", or "…-profile" for a profiling run.
 func (j *Job) Name() string {
-	return fmt.Sprintf("%s/%s-%d", j.Case.Name, j.Case.Strategy, j.Rep)
+	return fmt.Sprintf("%s/%s-%s", j.Case.Name, j.Case.Strategy, j.rep())
+}
+
+func (j *Job) rep() string {
+	if j.Profile {
+		return "profile"
+	}
+	return fmt.Sprint(j.Rep)
 }
 
 // base is the path, relative to Dir, that the job's files share.
 func (j *Job) base() string {
-	return filepath.Join(j.Case.Name, fmt.Sprintf("%s-%s-%d", j.Case.Strategy, sanitize(j.Case.Limiter), j.Rep))
+	return filepath.Join(j.Case.Name, fmt.Sprintf("%s-%s-%s", j.Case.Strategy, sanitize(j.Case.Limiter), j.rep()))
 }
 
 // RecordPath is where the job's record goes, relative to Dir:
-// runs/<scenario>/<strategy>-<limiter>-<rep>.json.
+// runs/<scenario>/<strategy>-<limiter>-<rep>.json (rep "profile" for a
+// profiling run).
 func (j *Job) RecordPath() string { return filepath.Join("runs", j.base()+".json") }
 
 // ProfilePaths are where the heap profiles go, relative to Dir:

@@ -39,14 +39,17 @@ import (
 //  2. A forced GC, then "5" is written to /proc/self/clear_refs so that the
 //     kernel's VmHWM forgets setup; the runtime sampler takes its baseline.
 //  3. The upload phase runs with a meter.Live counting every tracked
-//     buffer. When the live total passes a threshold, a profiler goroutine
-//     freezes the simulated clock, forces a GC and snapshots the heap
-//     profile: the highest one is the peak profile (see nextThreshold).
+//     buffer. In a profiling run (job.Profile), when the live total passes
+//     a threshold, a profiler goroutine freezes the simulated clock, forces
+//     a GC and snapshots the heap profile: the highest one is the peak
+//     profile (see nextThreshold). The forced GCs lower the Go heap and RSS
+//     peaks, which is why profiling runs are apart from measured ones.
 //  4. After the phase: a forced GC and the end profile; VmHWM; the analytic
 //     model's prediction for the structure that ran.
 //
-// After each stored chunk a line "<stored> <total>\n" goes to progress, if
-// not nil.
+// Progress lines "<stored> <total> <live-peak>\n" go to progress, if not
+// nil: at the start of the upload phase, after each stored chunk and every
+// 50 ms.
 func RunChild(ctx context.Context, job Job, progress io.Writer) *result.Record {
 	rec := newRecord(job)
 	err := measure(ctx, job, progress, rec)
@@ -60,7 +63,7 @@ func newRecord(job Job) *result.Record {
 	c := job.Case
 	return &result.Record{
 		Version: result.Version, Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter,
-		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Seed: c.Source.Seed, Size: c.Source.Size,
+		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Profile: job.Profile, Seed: c.Source.Seed, Size: c.Source.Size,
 		Env: env(job), Status: result.OK,
 	}
 }
@@ -122,19 +125,19 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	// Return what setup used to the OS first, so the reset high-water mark
 	// starts from the upload's own baseline.
 	debug.FreeOSMemory()
-	rec.OS.PeakRSSSource = "maxrss"
-	if os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil {
-		rec.OS.PeakRSSSource = "vmhwm"
-	}
+	hwmReset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	t0 = clock.Now()
 	sampler.Start()
-	prof.start(live, clock, hint)
+	if job.Profile {
+		prof.start(live, clock, hint)
+	}
 	// Progress with the live peak so far, also on a timer, so a child
 	// killed mid-wave leaves the parent its last figures.
 	prog.write(0, len(sizes), 0)
 	tick := time.NewTicker(50 * time.Millisecond)
 	ticking := make(chan struct{})
-	go func() {
+	var ticker sync.WaitGroup
+	ticker.Go(func() {
 		defer tick.Stop()
 		for {
 			select {
@@ -144,10 +147,11 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 				prog.write(int(stored.Load()), len(sizes), live.Peak())
 			}
 		}
-	}()
+	})
 
 	res, uerr := u.Upload(ctx, enc, net)
 	close(ticking)
+	ticker.Wait()
 
 	rec.Runtime = sampler.Stop()
 	peakProfile, profileLive := prof.stop()
@@ -162,21 +166,23 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	runtime.GC()
 	endSnap := meter.NewHeapSnapshot(4096)
 	endSnap.Take()
+	// The child names its source only when it has the figure; otherwise
+	// the parent fills PeakRSS from wait4's Maxrss.
 	if hwm, err := vmHWM(); err == nil {
 		rec.OS.VmHWM = hwm
-		if rec.OS.PeakRSSSource == "vmhwm" {
-			rec.OS.PeakRSS = hwm
+		if hwmReset {
+			rec.OS.PeakRSS, rec.OS.PeakRSSSource = hwm, "vmhwm"
 		}
 	}
 	if job.Dir != "" {
 		if peakProfile != nil {
 			if err := writeProfile(filepath.Join(job.Dir, peakPath), peakProfile); err != nil {
-				return err
+				return errors.Join(uerr, err)
 			}
 			rec.PeakProfile, rec.ProfileLive = peakPath, profileLive
 		}
 		if err := writeProfile(filepath.Join(job.Dir, endPath), endSnap); err != nil {
-			return err
+			return errors.Join(uerr, err)
 		}
 		rec.EndProfile = endPath
 	}
@@ -284,7 +290,9 @@ func (p *profiler) start(live *meter.Live, clock *netsim.Clock, hint int64) {
 				p.best.CopyFrom(p.cur)
 				p.at = cur
 			}
-			live.Notify(nextThreshold(cur, hint))
+			// From the highest total seen, so a dip during the GC neither
+			// re-arms at a lower level nor (at zero) disarms.
+			live.Notify(max(nextThreshold(max(cur, live.Peak()), hint), 1))
 		}
 	})
 }

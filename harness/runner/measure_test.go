@@ -60,12 +60,16 @@ func TestTrackedPeakMatchesModel(t *testing.T) {
 func TestPeakProfileTopSite(t *testing.T) {
 	dir := t.TempDir()
 	job := DefaultJob(smallCase(t, upload.CopyPerPeer, true), 1, dir)
+	job.Profile = true
 	rec := RunChild(context.Background(), job, nil)
-	if rec.Status != result.OK || rec.PeakProfile == "" {
+	if rec.Status != result.OK || rec.PeakProfile == "" || !rec.Profile {
 		t.Fatalf("%s: %s, profile %q", rec.Status, rec.Error, rec.PeakProfile)
 	}
-	if rec.ProfileLive < rec.Live.Peak*9/10 {
+	if rec.ProfileLive < rec.Live.Peak*98/100 {
 		t.Errorf("profile taken at %d live bytes, peak %d", rec.ProfileLive, rec.Live.Peak)
+	}
+	if !strings.HasSuffix(rec.PeakProfile, "copy-per-peer-fixed_8-profile.peak.pb.gz") {
+		t.Errorf("peak profile at %s", rec.PeakProfile)
 	}
 	f, err := os.Open(filepath.Join(dir, rec.PeakProfile))
 	if err != nil {
@@ -89,5 +93,23 @@ func TestPeakProfileTopSite(t *testing.T) {
 	}
 	if !strings.HasSuffix(top, "buffer.allocEncode") && !strings.HasSuffix(top, "buffer.allocPeerCopy") {
 		t.Fatalf("top in-use site %s (%d bytes); want the encode buffer or the per-peer copy\n%v", top, topV, flat)
+	}
+}
+
+// TestModelWithReplacement checks the model where chunks of a wave replace
+// each other in flight: 4 full chunks, a short one and 3 small data-map
+// chunks at a cap of 2.
+func TestModelWithReplacement(t *testing.T) {
+	for _, s := range []upload.Strategy{upload.CopyPerPeer, upload.Streamed} {
+		c := smallCase(t, s, true)
+		c.Source = source.Spec{Seed: 6, Size: 4*4_190_208 + 1000}
+		c.Limiter = "fixed:2"
+		rec := RunChild(context.Background(), DefaultJob(c, 1, t.TempDir()), nil)
+		if rec.Status != result.OK || rec.ModelPeak == 0 {
+			t.Fatalf("%v: %s: %s (model %d)", s, rec.Status, rec.Error, rec.ModelPeak)
+		}
+		if ratio := float64(rec.Live.Peak) / float64(rec.ModelPeak); math.Abs(ratio-1) > 0.01 {
+			t.Errorf("%v: tracked peak %d, model %d (ratio %.4f)", s, rec.Live.Peak, rec.ModelPeak, ratio)
+		}
 	}
 }

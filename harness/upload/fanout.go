@@ -29,8 +29,10 @@ func (r *run) newMessage(addr xorname.Name, content *buffer.Buf, proof []byte, r
 	case EncodeOnce:
 		m.frame = r.encode(&m.put, wire.ContentBytes)
 	case Streamed:
-		m.head = r.appendTracked(m.put.AppendHeader)
-		m.trail = r.appendTracked(m.put.AppendTrailer)
+		m.head = buffer.New(r.meter, buffer.Encode, 0, m.put.HeaderLen(), 0)
+		m.head.B = m.put.AppendHeader(m.head.B)
+		m.trail = buffer.New(r.meter, buffer.Encode, 0, m.put.TrailerLen(), 0)
+		m.trail.B = m.put.AppendTrailer(m.trail.B)
 	}
 	return m
 }
@@ -47,13 +49,6 @@ func (r *run) encode(p *wire.Put, k wire.ContentKind) *buffer.Buf {
 	g := p.Growth(k)
 	b := buffer.New(r.meter, buffer.Encode, 0, g.Cap, g.Alloc)
 	b.B = p.Append(b.B)
-	return b
-}
-
-// appendTracked builds a small exact-size encoding at site Encode.
-func (r *run) appendTracked(app func([]byte) []byte) *buffer.Buf {
-	tmp := app(nil)
-	b := buffer.Copy(r.meter, buffer.Encode, tmp)
 	return b
 }
 

@@ -149,12 +149,25 @@ func requestID(addr xorname.Name, round int) uint64 {
 func (r *run) unordered(ctx context.Context, n, k int, do func(i int, started func())) {
 	sem := make(chan struct{}, k)
 	var wg sync.WaitGroup
+	// The launcher holds the clock too while it starts tasks, so nothing
+	// moves between one task's start and the next's.
+	launching := r.hold()
 	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
 		select {
 		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return
+		default:
+			// Every slot is busy: let the clock run until one frees.
+			launching()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				wg.Wait()
+				return
+			}
+			launching = r.hold()
 		}
 		started := r.hold()
 		wg.Go(func() {
@@ -163,6 +176,7 @@ func (r *run) unordered(ctx context.Context, n, k int, do func(i int, started fu
 			do(i, started)
 		})
 	}
+	launching()
 	wg.Wait()
 }
 
@@ -245,6 +259,8 @@ func (r *run) singleWave(ctx context.Context, wave []xorname.Name) error {
 	txs := r.net.Ledger().PayQuotes(transfers)
 	r.res.Transactions += len(txs)
 	for _, p := range todo {
+		// An exact-size copy: the encoder's own buffer is sized for the
+		// worst case, about twice the proof, and becomes garbage here.
 		p.proof = buffer.Copy(r.meter, buffer.Proof, payment.EncodeSingleProof(p.quotes, txs))
 		r.res.Proofs++
 		r.res.ProofBytes += int64(len(p.proof.B))

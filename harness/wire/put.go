@@ -95,6 +95,12 @@ type Put struct {
 // Len returns the length of the encoding, in bytes.
 func (p *Put) Len() int { return p.headerLen() + len(p.Content) + p.trailerLen() }
 
+// HeaderLen returns the length in bytes of AppendHeader's output.
+func (p *Put) HeaderLen() int { return p.headerLen() }
+
+// TrailerLen returns the length in bytes of AppendTrailer's output.
+func (p *Put) TrailerLen() int { return p.trailerLen() }
+
 func (p *Put) headerLen() int {
 	return uvarintLen(p.RequestID) + uvarintLen(putRequestVariant) + xorname.Size +
 		uvarintLen(uint64(len(p.Content)))
