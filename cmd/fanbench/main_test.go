@@ -31,6 +31,9 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "-payment", "free"}, 2, `unknown payment mode "free"`},
 		{[]string{"run", "-scale", "-1"}, 2, "scale: must be > 0"},
 		{[]string{"run", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"run", "-memlimit", "NaN"}, 2, `-memlimit: "NaN" is not a positive size`},
+		{[]string{"run", "-memlimit", "Inf"}, 2, `-memlimit: "Inf" is not a positive size`},
+		{[]string{"run", "-memlimit", "99999999999GiB"}, 2, `is not a positive size`},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -321,8 +321,8 @@ func parseBytes(s string) (int64, error) {
 		}
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-	if err != nil || f <= 0 {
-		return 0, fmt.Errorf("%q is not a positive size (e.g. 4GiB, 512MiB, 1000000)", s)
+	if err != nil || !(f > 0) || f*mult >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is not a positive size below 8 EiB (e.g. 4GiB, 512MiB, 1000000)", s)
 	}
 	return int64(f * mult), nil
 }

@@ -208,7 +208,7 @@ func PayMerkle(ctx context.Context, addrs []xorname.Name, ask CandidateFunc, l *
 			if i == 0 {
 				return nil, fmt.Errorf("merkle sub-batch 1/%d: %w", batches, err)
 			}
-			return proofs, fmt.Errorf("%w: merkle sub-batch %d/%d failed after %d proofs: %v",
+			return proofs, fmt.Errorf("%w: merkle sub-batch %d/%d failed after %d proofs: %w",
 				ErrPartialPayment, i+1, batches, len(proofs), err)
 		}
 	}

@@ -63,7 +63,7 @@ type SpawnOptions struct {
 	// means no arguments.
 	Args []string
 	// RSSInterval is the RSS sampler's starting period; 0 means
-	// DefaultRSSInterval. It doubles each time the timeline fills.
+	// DefaultRSSInterval. The timeline stays bounded (meter.Series).
 	RSSInterval time.Duration
 	// Progress, if set, receives each progress line of the child: stored
 	// of total chunks. It is called from a goroutine of Spawn's, one call

@@ -20,7 +20,7 @@ import (
 //   - the parent writes the Job as JSON to a temporary file and names it in
 //     the environment variable ChildJobEnv;
 //   - the child's file descriptor 3 is the write end of a pipe on which it
-//     reports progress, one line "<stored> <total>\n" per stored chunk;
+//     reports progress, lines "<stored> <total> <live-peak>\n" (see RunChild);
 //   - the child writes its record with result.Write to
 //     filepath.Join(job.Dir, job.RecordPath()) and exits 0, or exits
 //     non-zero without a record if it cannot;
@@ -36,7 +36,7 @@ const (
 )
 
 // RunFunc performs one job in the current process and returns its record,
-// never nil. After each stored chunk it writes a line "<stored> <total>\n"
+// never nil. It writes progress lines "<stored> <total> <live-peak>\n"
 // to progress, which may be nil. RunChild is the real one.
 type RunFunc func(ctx context.Context, job Job, progress io.Writer) *result.Record
 

@@ -62,8 +62,21 @@ func (c Cache) Lookup(key string) (d *Dir, m Manifest, ok bool, err error) {
 		return nil, Manifest{}, false, nil
 	}
 	d = &Dir{path: path, addrs: m.Addresses, bytes: m.Bytes, seen: make(map[xorname.Name]struct{}, len(m.Addresses))}
+	var total int64
 	for _, a := range m.Addresses {
 		d.seen[a] = struct{}{}
+		n, err := d.Size(a)
+		if err != nil {
+			total = -1
+			break
+		}
+		total += n
+	}
+	if total != m.Bytes {
+		// A chunk is missing or was cut short: rebuild rather than fail in
+		// the middle of a measured upload.
+		os.RemoveAll(path)
+		return nil, Manifest{}, false, nil
 	}
 	return d, m, true, nil
 }

@@ -161,6 +161,17 @@ func TestCache(t *testing.T) {
 		}
 	}
 
+	// A truncated chunk drops the entry.
+	if err := os.WriteFile(filepath.Join(c.dir(key), addr.String()), content[:3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, err := c.Lookup(key); ok || err != nil {
+		t.Fatalf("truncated entry lookup = %v, %v", ok, err)
+	}
+	if _, _, err := c.Build(key, 100, func(d *Dir) ([]byte, error) { return []byte("meta"), d.Put(addr, content) }); err != nil {
+		t.Fatal(err)
+	}
+
 	// A damaged manifest is dropped, not trusted.
 	if err := os.WriteFile(filepath.Join(c.dir(key), manifestName), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)

@@ -66,8 +66,9 @@ func (u *Uploader) Upload(ctx context.Context, enc *Encrypted, net Network) (Res
 		var paid bool
 		paid, err = r.merkle(ctx, addrs)
 		// Auto falls back to single waves when merkle payment cannot find
-		// enough peers (file.rs L1178-1191).
-		if !paid && u.cfg.Payment == payment.Auto && errors.Is(err, payment.ErrInsufficientPeers) {
+		// enough peers (file.rs L1178-1191), but not once part of it is
+		// paid.
+		if !paid && u.cfg.Payment == payment.Auto && errors.Is(err, payment.ErrInsufficientPeers) && !errors.Is(err, payment.ErrPartialPayment) {
 			r.res.FellBack = true
 			merkle = false
 		}

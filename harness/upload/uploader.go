@@ -17,7 +17,11 @@ import (
 
 // Interface is an uploader as the runner drives it: the encryption phase,
 // then the upload phase. Another Go uploader can implement it to be
-// measured the same way.
+// measured the same way, on two conditions: it allocates its payload-sized
+// buffers through package buffer (or its figures read zero), and it brackets
+// its CPU work with the network clock's Busy and holds the clock from a
+// task's launch to its first wait, as this model does; otherwise simulated
+// time runs during its CPU work and sends that should overlap need not.
 type Interface interface {
 	Encrypt(ctx context.Context, src source.Spec) (*Encrypted, error)
 	Upload(ctx context.Context, enc *Encrypted, net Network) (Result, error)
