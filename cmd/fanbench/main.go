@@ -30,9 +30,19 @@ func main() {
 // usageError is bad command-line input.
 type usageError struct{ error }
 
+// exitError carries the exit code a command chose.
+type exitError struct {
+	code int
+	error
+}
+
 func exitCode(err error) int {
 	var u usageError
-	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+	var e exitError
+	switch {
+	case errors.As(err, &e):
+		return e.code
+	case errors.As(err, &u) || errors.Is(err, flag.ErrHelp):
 		return 2
 	}
 	return 1
@@ -42,6 +52,8 @@ const usage = `usage: fanbench <command> [flags]
 
 Commands:
   run       run a scenario for every buffer strategy and print the figures
+  compare   compare two results with a verdict and an exit code
+  scenarios list the built-in scenarios
   version   print the version
 
 Run 'fanbench <command> -h' for a command's flags.
@@ -55,6 +67,10 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	switch args[0] {
 	case "run":
 		return cmdRun(ctx, stdout, stderr, args[1:])
+	case "scenarios":
+		return cmdScenarios(ctx, stdout, stderr, args[1:])
+	case "compare":
+		return cmdCompare(ctx, stdout, stderr, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "fanbench", version())
 		return nil

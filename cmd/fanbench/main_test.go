@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,12 +26,13 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{nil, 2, "no command"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{[]string{"run", "-size", "2"}, 2, "size: must be ≥ 3 bytes"},
+		{[]string{"run", "-size", "2"}, 2, "-size: must be ≥ 3 bytes"},
 		{[]string{"run", "-modes", "zero-copy"}, 2, `-modes: unknown strategy "zero-copy"`},
-		{[]string{"run", "-limiter", "fixed:0"}, 2, `limiter "fixed:0"`},
-		{[]string{"run", "-payment", "free"}, 2, `unknown payment mode "free"`},
-		{[]string{"run", "-scale", "-1"}, 2, "scale: must be > 0"},
-		{[]string{"run", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"run", "-limiter", "fixed:0"}, 2, `-limiter: limiter "fixed:0"`},
+		{[]string{"run", "-payment", "free"}, 2, `-payment: unknown payment mode "free"`},
+		{[]string{"run", "-count", "0"}, 2, `-count: must be ≥ 1`},
+		{[]string{"run", "-scale", "-1"}, 2, "-scale: must be > 0"},
+		{[]string{"run", "no-such-scenario"}, 2, `unknown scenario "no-such-scenario"`},
 		{[]string{"run", "-memlimit", "NaN"}, 2, `-memlimit: "NaN" is not a positive size`},
 		{[]string{"run", "-memlimit", "Inf"}, 2, `-memlimit: "Inf" is not a positive size`},
 		{[]string{"run", "-memlimit", "99999999999GiB"}, 2, `is not a positive size`},
@@ -60,13 +62,16 @@ func TestRunSmall(t *testing.T) {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"copy-per-peer", "streamed", "3/3", "[3]", "results.json"} {
+	for _, want := range []string{"copy-per-peer", "streamed", "3/3", "[3]", "results.json", "results.bench"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 	if !strings.Contains(stderr.String(), "[4/4]") {
 		t.Errorf("no progress on stderr:\n%s", stderr.String())
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "results.bench")); err != nil || !strings.Contains(string(b), "BenchmarkUpload/scenario=") {
+		t.Errorf("results.bench: %v\n%s", err, b)
 	}
 	// One measured run and one profiling run per strategy.
 	recs, err := filepath.Glob(filepath.Join(dir, "runs", "*", "*.json"))
@@ -77,6 +82,104 @@ func TestRunSmall(t *testing.T) {
 		r, err := result.Read(p)
 		if err != nil || r.Status != result.OK || r.Live.Peak == 0 || r.Profile != (r.PeakProfile != "") {
 			t.Errorf("%s: %+v, %v", p, r, err)
+		}
+	}
+}
+
+// benchFile writes a benchfmt file of 6 runs of one benchmark whose
+// peak-live-B values are base×(1+i/1000).
+func benchFile(t *testing.T, base float64) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("Unit peak-live-B better=lower\n\ngoos: linux\n")
+	for i := range 6 {
+		fmt.Fprintf(&b, "BenchmarkUpload/scenario=seed-20mb/mode=copy-per-peer/limiter=aimd 1 %.0f peak-live-B\n", base*(1+float64(i)/1000))
+	}
+	p := filepath.Join(t.TempDir(), "results.bench")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCompareExitCodes(t *testing.T) {
+	same, also := benchFile(t, 480e6), benchFile(t, 480e6)
+	worse := benchFile(t, 576e6) // +20 %
+	corrupt := filepath.Join(t.TempDir(), "corrupt.bench")
+	os.WriteFile(corrupt, []byte("BenchmarkUpload 1 5 peak-live-B 7\n"), 0o644)
+	cases := []struct {
+		name     string
+		old, new string
+		code     int
+		want     string
+	}{
+		{"same commit", same, also, 0, ""},
+		{"20% regression", same, worse, 1, "peak-live-B"},
+		{"corrupt file", same, corrupt, 2, "corrupt.bench:1"},
+		{"missing file", same, "/nonexistent/results.bench", 2, "nonexistent"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), &stdout, &stderr, []string{"compare", tc.old, tc.new})
+			code := 0
+			if err != nil {
+				code = exitCode(err)
+			}
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d (err %v)\n%s", code, tc.code, err, stdout.String())
+			}
+			if msg := stdout.String() + fmt.Sprint(err); !strings.Contains(msg, tc.want) {
+				t.Errorf("output does not say %q:\n%s", tc.want, msg)
+			}
+		})
+	}
+}
+
+// TestBudgetBreach lowers a budget below what the run measures: run exits
+// 3 with one line naming the scenario, strategy, metric, value, limit and
+// the peak profile.
+func TestBudgetBreach(t *testing.T) {
+	spec := `name: tight
+description: "smoke with a budget below what it needs"
+source: {size: 3MiB}
+strategies: [streamed]
+limiters: ["fixed:8"]
+budgets:
+  - strategy: streamed
+    metric: peak-live-B
+    max: 1MiB
+`
+	path := filepath.Join(t.TempDir(), "tight.yaml")
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), &stdout, &stderr, []string{"run", "-cache=false", "-o", t.TempDir(), path})
+	if code := exitCode(err); code != 3 {
+		t.Fatalf("exit %d, want 3 (err %v)\n%s", code, err, stderr.String())
+	}
+	line := ""
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(l, "budget ") {
+			line = l
+		}
+	}
+	for _, want := range []string{"tight.yaml:7:", "tight/streamed (fixed:8)", "peak-live-B = ", "limit 1048576", "streamed-fixed_8-profile.peak.pb.gz"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("breach line %q lacks %q", line, want)
+		}
+	}
+}
+
+func TestScenariosList(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), &stdout, &stderr, []string{"scenarios"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"seed-20mb", "vm4g-1gb", "smoke", "merkle-4gb"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("list lacks %s", want)
 		}
 	}
 }

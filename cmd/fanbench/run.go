@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -17,111 +18,159 @@ import (
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
+	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/spill"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/reports/benchout"
+	"github.com/fanbench/fanbench/scenarios"
 	"github.com/olekukonko/tablewriter"
 )
 
-const runUsage = `usage: fanbench run [flags]
+const runUsage = `usage: fanbench run [flags] [SCENARIO...]
 
-Runs the default scenario (seed-20mb: the 20 MB upload of ant-client PR #82's
-heaptrack capture, store cap cold-started at 8) for every buffer strategy,
-each run in a fresh child process, and prints the medians per strategy: the
-exact peak of live tracked bytes beside the analytic model's prediction, the
-Go heap's peak and the peak RSS. Each run's record (JSON) and heap profiles
-at the peak and at the end go under the results directory.
+Runs scenarios (built-in names or YAML files; default seed-20mb, the 20 MB
+upload of ant-client PR #82's heaptrack capture) for each of their buffer
+strategies and store limiters, each run in a fresh child process, and prints
+the medians: the exact peak of live tracked bytes beside the analytic model's
+prediction, the Go heap's peak and the peak RSS. Records (JSON), benchfmt
+(results.bench) and heap profiles go under the results directory. Exits 3
+when a scenario's budget is broken, with one line per breach.
+
+Flags override the scenario's settings when given.
 
 Examples:
   fanbench run
   fanbench run -count 6 -o /tmp/seed
+  fanbench run smoke vm4g-300mb
   fanbench run -modes copy-per-peer,shared-buffer -limiter fixed:64
   fanbench run -size 1073741824 -limiter warm:64 -memlimit 4GiB
+  fanbench run -format bench -count 6 | tee new.txt
 
 Flags:
 `
+
+// budgetError is a broken budget: exit code 3.
+type budgetError struct{ lines []string }
+
+func (b budgetError) Error() string {
+	return fmt.Sprintf("%d budget(s) broken:\n%s", len(b.lines), strings.Join(b.lines, "\n"))
+}
 
 func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
-	def := runner.SeedCase()
-	modes := fs.String("modes", "copy-per-peer,shared-buffer,encode-once,streamed", "comma-separated buffer strategies")
-	lims := fs.String("limiter", def.Limiter, "comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget")
-	count := fs.Int("count", 1, "repetitions of each (strategy, limiter), interleaved")
+	modes := fs.String("modes", "", "comma-separated buffer strategies (default: the scenario's)")
+	lims := fs.String("limiter", "", "comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget (default: the scenario's)")
+	count := fs.Int("count", 0, "repetitions of each case, interleaved (default: the scenario's)")
 	out := fs.String("o", "results", "results directory")
-	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of each run")
+	timeout := fs.Duration("timeout", 0, "time limit of each run (default: the scenario's)")
 	gogc := fs.Int("gogc", 100, "GOGC of each run (-1 for off)")
-	memlimit := fs.String("memlimit", "", "emulated machine memory, e.g. 4GiB: a run whose RSS passes it is killed (oom)")
-	size := fs.Int64("size", def.Source.Size, "source size in bytes")
-	seed := fs.Uint64("seed", def.Source.Seed, "source seed")
-	transport := fs.Bool("transport", def.Transport, "model the transport's own copies")
-	pay := fs.String("payment", def.Payment.String(), "payment mode: auto, single or merkle")
-	scale := fs.Float64("scale", def.Net.Net.Scale, "simulated seconds per real second")
+	memlimit := fs.String("memlimit", "", "emulated machine memory, e.g. 4GiB: a run whose RSS passes it is killed (oom) (default: the scenario's)")
+	size := fs.Int64("size", 0, "source size in bytes (default: the scenario's)")
+	seed := fs.Uint64("seed", 0, "source seed (default: the scenario's)")
+	transport := fs.Bool("transport", true, "model the transport's own copies (default: the scenario's)")
+	pay := fs.String("payment", "", "payment mode: auto, single or merkle (default: the scenario's)")
+	scale := fs.Float64("scale", 0, "simulated seconds per real second (default: the scenario's)")
 	cache := fs.Bool("cache", true, "reuse encrypted spills across runs (in the user cache directory)")
 	order := fs.Uint64("order", 1, "seed of the shuffled run order within each round")
+	format := fs.String("format", "table", "what to print on stdout: table (medians), or bench (benchfmt, for benchstat; progress and paths go to stderr)")
 	profile := fs.Bool("profile", true, "add one run per case that takes heap profiles at the peak (kept apart from the medians: its forced GCs lower heap and RSS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("run: unexpected argument %q (scenario files come with the scenarios issue)", fs.Arg(0))}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *format != "table" && *format != "bench" {
+		return usageError{fmt.Errorf("-format: %q is neither table nor bench", *format)}
 	}
-	c := def
-	if *size != def.Source.Size || *seed != def.Source.Seed {
-		c.Name = fmt.Sprintf("size-%d-seed-%d", *size, *seed) // no longer the seed case
+	if err := checkFlags(set, *modes, *lims, *size, *scale, *pay, *count); err != nil {
+		return usageError{err}
 	}
-	c.Transport = *transport
-	c.Source.Size, c.Source.Seed = *size, *seed
-	c.Net.Net.Scale = *scale
+	names := fs.Args()
+	if len(names) == 0 {
+		names = []string{"seed-20mb"}
+	}
+	cacheRoot := ""
 	if *cache {
-		c.CacheRoot = spill.DefaultBase()
-	}
-	var err error
-	if c.Payment, err = payment.ParseMode(*pay); err != nil {
-		return usageError{err}
-	}
-	if err := c.Source.Validate(); err != nil {
-		return usageError{err}
-	}
-	if err := c.Net.Net.Validate(); err != nil {
-		return usageError{err}
-	}
-	tmpl := runner.DefaultJob(c, 1, *out)
-	tmpl.Timeout, tmpl.GOGC = *timeout, *gogc
-	if *memlimit != "" {
-		if tmpl.MemoryLimit, err = parseBytes(*memlimit); err != nil {
-			return usageError{fmt.Errorf("-memlimit: %w", err)}
-		}
-	}
-	var cases []runner.Case
-	for _, l := range strings.Split(*lims, ",") {
-		l = strings.TrimSpace(l)
-		if _, err := runner.ParseLimiter(l); err != nil {
-			return usageError{err}
-		}
-		for _, name := range strings.Split(*modes, ",") {
-			s, err := upload.ParseStrategy(strings.TrimSpace(name))
-			if err != nil {
-				return usageError{fmt.Errorf("-modes: %w", err)}
-			}
-			cc := c
-			cc.Strategy, cc.Limiter = s, l
-			cases = append(cases, cc)
-		}
-	}
-	jobs, err := runner.Plan(tmpl, cases, *count, *order)
-	if err != nil {
-		return usageError{err}
-	}
-	if *profile {
-		for _, c := range cases {
-			j := tmpl
-			j.Case, j.Profile = c, true
-			jobs = append(jobs, j)
-		}
+		cacheRoot = spill.DefaultBase()
 	}
 
-	fmt.Fprintf(stderr, "fanbench: %s, %d bytes, %d runs in child processes, results in %s\n", c.Name, c.Source.Size, len(jobs), *out)
+	type plan struct {
+		spec  *scenarios.Spec
+		cases []runner.Case
+	}
+	var plans []plan
+	var jobs []runner.Job
+	for _, name := range names {
+		spec, err := scenarios.Lookup(name)
+		if err != nil {
+			return usageError{err}
+		}
+		// Flags override the spec; the spec then checks the result again.
+		if set["size"] || set["seed"] {
+			spec.Name = fmt.Sprintf("%s-size-%d-seed-%d", spec.Name, or(*size, spec.Source.Size), or(*seed, spec.Source.Seed))
+		}
+		if set["size"] {
+			spec.Source.Size = *size
+		}
+		if set["seed"] {
+			spec.Source.Seed = *seed
+		}
+		if set["modes"] {
+			spec.Strategies = splitList(*modes)
+		}
+		if set["limiter"] {
+			spec.Limiters = splitList(*lims)
+		}
+		if set["count"] {
+			spec.Count = *count
+		}
+		if set["timeout"] {
+			spec.Timeout = *timeout
+		}
+		if set["payment"] {
+			spec.Payment = *pay
+		}
+		if set["transport"] {
+			spec.Transport = *transport
+		}
+		if set["scale"] {
+			spec.Network.Scale = *scale
+		}
+		if set["memlimit"] {
+			if spec.MemoryLimit, err = parseBytes(*memlimit); err != nil {
+				return usageError{fmt.Errorf("-memlimit: %w", err)}
+			}
+		}
+		if set["modes"] || set["limiter"] {
+			spec.Budgets = keepBudgets(spec.Budgets, spec.Strategies)
+		}
+		if err := spec.Validate(); err != nil {
+			return usageError{fmt.Errorf("%s with the flags given: %w", name, err)}
+		}
+		cases, err := runner.CasesOf(spec, cacheRoot)
+		if err != nil {
+			return usageError{err}
+		}
+		tmpl := runner.DefaultJob(cases[0], 1, *out)
+		tmpl.Timeout, tmpl.GOGC, tmpl.MemoryLimit = spec.Timeout, *gogc, spec.MemoryLimit
+		js, err := runner.Plan(tmpl, cases, spec.Count, *order)
+		if err != nil {
+			return usageError{err}
+		}
+		jobs = append(jobs, js...)
+		if *profile {
+			for _, c := range cases {
+				j := tmpl
+				j.Case, j.Profile = c, true
+				jobs = append(jobs, j)
+			}
+		}
+		plans = append(plans, plan{spec, cases})
+	}
+
+	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes, results in %s\n", strings.Join(names, ", "), len(jobs), *out)
 	start, done := time.Now(), 0
 	recs := runner.RunBatch(ctx, jobs, runner.SpawnOptions{OnRecord: func(r *result.Record) {
 		done++
@@ -135,13 +184,24 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err := writeResults(*out, recs); err != nil {
 		return err
 	}
-	if err := renderTable(stdout, recs); err != nil {
+	bench, err := writeBench(*out, recs)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nrecords: %s\n", filepath.Join(*out, "results.json"))
+	paths := stdout
+	if *format == "bench" {
+		if _, err := stdout.Write(bench); err != nil {
+			return err
+		}
+		paths = stderr
+	} else if err := renderTable(stdout, recs); err != nil {
+		return err
+	}
+	fmt.Fprintf(paths, "\nrecords: %s\nbenchstat input: %s (benchstat -col /mode %[2]s)\n",
+		filepath.Join(*out, "results.json"), filepath.Join(*out, "results.bench"))
 	for _, r := range recs {
 		if r.PeakProfile != "" {
-			fmt.Fprintf(stdout, "peak profiles: %s/*.peak.pb.gz, e.g. go tool pprof -top %s\n",
+			fmt.Fprintf(paths, "peak profiles: %s/*.peak.pb.gz, e.g. go tool pprof -top %s\n",
 				filepath.Dir(filepath.Join(*out, r.PeakProfile)), filepath.Join(*out, r.PeakProfile))
 			break
 		}
@@ -158,7 +218,162 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if len(crashed) > 0 {
 		return fmt.Errorf("%d runs crashed:\n%s", len(crashed), strings.Join(crashed, "\n"))
 	}
+	var breaches []string
+	for _, p := range plans {
+		breaches = append(breaches, checkBudgets(p.spec, recs, *out)...)
+	}
+	if len(breaches) > 0 {
+		for _, b := range breaches {
+			fmt.Fprintln(stderr, b)
+		}
+		return exitError{3, budgetError{breaches}}
+	}
 	return nil
+}
+
+// checkFlags rejects bad flag values with errors that name the flag, before
+// they reach a scenario (whose errors name the scenario file).
+func checkFlags(set map[string]bool, modes, lims string, size int64, scale float64, pay string, count int) error {
+	if set["modes"] {
+		for _, m := range splitList(modes) {
+			if _, err := upload.ParseStrategy(m); err != nil {
+				return fmt.Errorf("-modes: %w", err)
+			}
+		}
+	}
+	if set["limiter"] {
+		for _, l := range splitList(lims) {
+			if _, err := runner.ParseLimiter(l); err != nil {
+				return fmt.Errorf("-limiter: %w", err)
+			}
+		}
+	}
+	if set["size"] && size < source.MinSize {
+		return fmt.Errorf("-size: must be ≥ %d bytes (got %d)", source.MinSize, size)
+	}
+	if set["scale"] && !(scale > 0) {
+		return fmt.Errorf("-scale: must be > 0 (got %v)", scale)
+	}
+	if set["payment"] {
+		if _, err := payment.ParseMode(pay); err != nil {
+			return fmt.Errorf("-payment: %w", err)
+		}
+	}
+	if set["count"] && count < 1 {
+		return fmt.Errorf("-count: must be ≥ 1 (got %d)", count)
+	}
+	return nil
+}
+
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// keepBudgets drops the budgets of strategies no longer run.
+func keepBudgets(bs []scenarios.Budget, strategies []string) []scenarios.Budget {
+	var out []scenarios.Budget
+	for _, b := range bs {
+		if b.Strategy == scenarios.AnyStrategy || slices.Contains(strategies, b.Strategy) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// metricOf reads a budget's metric from a record.
+func metricOf(r *result.Record, metric string) int64 {
+	switch metric {
+	case "peak-live-B":
+		return r.Live.Peak
+	case "peak-heap-B":
+		return r.Runtime.PeakHeap
+	case "peak-RSS-B":
+		return r.OS.PeakRSS
+	case "alloc-B":
+		return r.Runtime.AllocBytes
+	case "ns/op":
+		return r.Upload.Wall
+	}
+	return 0
+}
+
+// checkBudgets returns one line per broken budget of spec: the median of
+// the measured runs that finished against the limit. A case whose runs all
+// failed (oom, timeout) breaks every budget it has.
+func checkBudgets(spec *scenarios.Spec, recs []*result.Record, dir string) []string {
+	type key struct{ strategy, limiter string }
+	groups := map[key][]*result.Record{}
+	profiles := map[key]string{}
+	var keys []key
+	for _, r := range recs {
+		if r.Scenario != spec.Name {
+			continue
+		}
+		k := key{r.Strategy, r.Limiter}
+		if r.Profile {
+			if r.PeakProfile != "" {
+				profiles[k] = filepath.Join(dir, r.PeakProfile)
+			}
+			continue
+		}
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	var lines []string
+	for _, b := range spec.Budgets {
+		for _, k := range keys {
+			if b.Strategy != scenarios.AnyStrategy && b.Strategy != k.strategy {
+				continue
+			}
+			var vals, models []int64
+			var failed []string
+			for _, r := range groups[k] {
+				if r.Status != result.OK {
+					failed = append(failed, string(r.Status))
+					continue
+				}
+				vals = append(vals, metricOf(r, b.Metric))
+				models = append(models, r.ModelPeak)
+			}
+			where := fmt.Sprintf("%s/%s (%s)", spec.Name, k.strategy, k.limiter)
+			prof := profiles[k]
+			if prof == "" {
+				prof = "no peak profile"
+			}
+			switch {
+			case len(vals) == 0:
+				lines = append(lines, fmt.Sprintf("budget %s: %s %s: no run finished (%s); limit at %s; %s", b.Pos, where, b.Metric, strings.Join(failed, ", "), b.Pos, prof))
+			case b.MaxModelRatio > 0:
+				v, m := median(vals), median(models)
+				if m == 0 {
+					lines = append(lines, fmt.Sprintf("budget %s: %s %s: no model prediction for this run; %s", b.Pos, where, b.Metric, prof))
+				} else if ratio := float64(v) / float64(m); ratio > b.MaxModelRatio {
+					lines = append(lines, fmt.Sprintf("budget %s: %s %s = %d, %.4f × the model's %d, limit %.4f ×; %s", b.Pos, where, b.Metric, v, ratio, m, b.MaxModelRatio, prof))
+				}
+			case b.Max > 0:
+				if v := median(vals); float64(v) > b.Max {
+					lines = append(lines, fmt.Sprintf("budget %s: %s %s = %d, limit %.0f; %s", b.Pos, where, b.Metric, v, b.Max, prof))
+				}
+			}
+		}
+	}
+	return lines
 }
 
 // writeResults writes every record, in run order, to DIR/results.json.
@@ -168,6 +383,18 @@ func writeResults(dir string, recs []*result.Record) error {
 		return err
 	}
 	return result.WriteFileAtomic(filepath.Join(dir, "results.json"), append(b, '\n'))
+}
+
+// writeBench writes the finished measured runs as benchfmt to
+// DIR/results.bench and returns the bytes.
+func writeBench(dir string, recs []*result.Record) ([]byte, error) {
+	cfg := benchout.ConfigOf(recs)
+	cfg.Version = releaseVersion()
+	var b bytes.Buffer
+	if err := benchout.Write(&b, recs, cfg); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), result.WriteFileAtomic(filepath.Join(dir, "results.bench"), b.Bytes())
 }
 
 // renderTable prints the medians per (scenario, strategy, limiter) over
@@ -325,6 +552,16 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a positive size below 8 EiB (e.g. 4GiB, 512MiB, 1000000)", s)
 	}
 	return int64(f * mult), nil
+}
+
+// releaseVersion is the module version alone, never the commit: a
+// fanbench-version key that differs between two commits would split
+// benchstat's tables.
+func releaseVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
 }
 
 func version() string {

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/fanbench/fanbench/scenarios"
+	"github.com/olekukonko/tablewriter"
+)
+
+const scenariosUsage = `usage: fanbench scenarios [-show NAME|PATH]
+
+Lists the built-in scenarios, or prints one with every default written out
+(a starting point for a scenario file of your own).
+
+Examples:
+  fanbench scenarios
+  fanbench scenarios -show smoke > my.yaml
+
+Flags:
+`
+
+func cmdScenarios(_ context.Context, stdout, stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("scenarios", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, scenariosUsage); fs.PrintDefaults() }
+	show := fs.String("show", "", "print this scenario in full")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *show != "" {
+		s, err := scenarios.Lookup(*show)
+		if err != nil {
+			return usageError{err}
+		}
+		_, err = stdout.Write(s.Format())
+		return err
+	}
+	t := tablewriter.NewWriter(stdout)
+	t.Header("name", "size", "limiters", "strategies", "memory limit", "description")
+	for _, s := range scenarios.Builtins() {
+		limit := "-"
+		if s.MemoryLimit > 0 {
+			limit = mib(s.MemoryLimit)
+		}
+		t.Append(s.Name, mib(s.Source.Size), fmt.Sprint(s.Limiters), fmt.Sprint(len(s.Strategies)), limit, s.Description)
+	}
+	return t.Render()
+}

@@ -1,0 +1,58 @@
+package runner
+
+import (
+	"fmt"
+
+	"github.com/fanbench/fanbench/harness/netsim"
+	"github.com/fanbench/fanbench/harness/payment"
+	"github.com/fanbench/fanbench/harness/source"
+	"github.com/fanbench/fanbench/harness/testnet"
+	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/scenarios"
+)
+
+// CasesOf returns the cases of a scenario, one per (limiter, strategy) in
+// the spec's order, each with its spill cache under cacheRoot (empty: no
+// cache). Names the spec holds that the harness does not know give an
+// error positioned at the spec's field.
+func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
+	mode, err := payment.ParseMode(s.Payment)
+	if err != nil {
+		return nil, &scenarios.Error{Pos: s.Pos("payment"), Field: "payment", Msg: err.Error()}
+	}
+	net := testnet.DefaultConfig()
+	net.Net = netsim.Config{
+		Peers: s.Network.Peers, Seed: netsim.DefaultConfig.Seed, UplinkBitsPerSec: s.Network.UplinkBitsPerSec,
+		Latency: s.Network.Latency, Jitter: s.Network.Jitter, Scale: s.Network.Scale, Segment: netsim.DefaultSegment,
+	}
+	f := s.Network.Faults
+	net.Faults = testnet.Faults{Dead: f.Dead, Fail: f.Fail, Timeout: f.Timeout, AlreadyExists: f.AlreadyExists}
+	if err := net.Net.Validate(); err != nil {
+		return nil, &scenarios.Error{Pos: s.Pos("network"), Field: "network", Msg: err.Error()}
+	}
+	var cases []Case
+	for i, l := range s.Limiters {
+		if _, err := ParseLimiter(l); err != nil {
+			field := fmt.Sprintf("limiters[%d]", i)
+			return nil, &scenarios.Error{Pos: s.Pos(field), Field: field, Msg: err.Error()}
+		}
+		for j, name := range s.Strategies {
+			st, err := upload.ParseStrategy(name)
+			if err != nil {
+				field := fmt.Sprintf("strategies[%d]", j)
+				return nil, &scenarios.Error{Pos: s.Pos(field), Field: field, Msg: err.Error()}
+			}
+			cases = append(cases, Case{
+				Name:      s.Name,
+				Source:    source.Spec{Seed: s.Source.Seed, Size: s.Source.Size, Compressibility: s.Source.Compressibility},
+				Strategy:  st,
+				Transport: s.Transport,
+				Payment:   mode,
+				Limiter:   l,
+				Net:       net,
+				CacheRoot: cacheRoot,
+			})
+		}
+	}
+	return cases, nil
+}

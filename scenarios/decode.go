@@ -1,0 +1,683 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+)
+
+// MaxFileSize is the largest scenario file Parse accepts, in bytes. Real
+// scenarios are about 1 KiB; the bound keeps the YAML parser, whose time
+// grows faster than linearly with nesting, quick on any input.
+const MaxFileSize = 64 << 10
+
+// Parse decodes a scenario file. file names it in positions (a path, or
+// "builtin:NAME.yaml"). Decoding is strict: unknown keys, duplicate keys,
+// values of the wrong type or unit, impossible values and YAML anchors,
+// aliases and tags are errors. It fills in the defaults and validates the
+// result. Every error is an *Error; Parse does not panic on any input.
+func Parse(file string, data []byte) (*Spec, error) {
+	s, err := parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Load reads and parses the scenario file at path. Errors reading the file
+// are returned as they are (they name the path); errors in its content are
+// *Error values positioned in it.
+func Load(path string) (*Spec, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// One byte more than the limit, so Parse sees a file that is too long.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("scenarios: %w", err)
+	}
+	return Parse(path, data)
+}
+
+func parse(file string, data []byte) (*Spec, error) {
+	if len(data) > MaxFileSize {
+		line, col := lineCol(data, MaxFileSize)
+		return nil, &Error{Pos: Position{File: file, Line: line, Col: col},
+			Msg: fmt.Sprintf("file too long: a scenario file is at most %d KiB", MaxFileSize>>10)}
+	}
+	doc, err := parseYAML(file, data)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{file: file}
+	s, err := d.spec(doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// lineCol returns the 1-based line and column (in bytes) of data[off].
+func lineCol(data []byte, off int) (line, col int) {
+	before := data[:off]
+	line = 1 + strings.Count(string(before), "\n")
+	col = off + 1
+	if i := strings.LastIndexByte(string(before), '\n'); i >= 0 {
+		col = off - i
+	}
+	return line, col
+}
+
+// parseYAML parses data into the body of its single document. It lets
+// duplicate keys through, so the decoder can report them with the field's
+// name.
+func parseYAML(file string, data []byte) (body ast.Node, err error) {
+	defer func() {
+		// The parser is third-party code; an input it cannot handle must
+		// not bring the harness down.
+		if r := recover(); r != nil {
+			body, err = nil, &Error{Pos: Position{File: file, Line: 1, Col: 1}, Msg: fmt.Sprintf("the YAML parser failed: %v", r)}
+		}
+	}()
+	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	if err != nil {
+		return nil, syntaxError(file, err)
+	}
+	for _, doc := range f.Docs {
+		if doc == nil || doc.Body == nil {
+			continue
+		}
+		if _, ok := doc.Body.(*ast.NullNode); ok {
+			continue
+		}
+		if body != nil {
+			return nil, &Error{Pos: nodePos(file, doc.Body), Msg: "a second YAML document: a scenario file holds one"}
+		}
+		body = doc.Body
+	}
+	if body == nil {
+		return nil, &Error{Pos: Position{File: file, Line: 1, Col: 1},
+			Msg: "empty scenario: want a mapping with at least name, description and source"}
+	}
+	return body, nil
+}
+
+// syntaxError converts an error of the YAML parser to an *Error at the
+// token it names.
+func syntaxError(file string, err error) *Error {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		e := &Error{Pos: Position{File: file}, Msg: "YAML syntax: " + ye.GetMessage()}
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			e.Pos.Line, e.Pos.Col = tk.Position.Line, tk.Position.Column
+		}
+		return e
+	}
+	return &Error{Pos: Position{File: file}, Msg: "YAML syntax: " + err.Error()}
+}
+
+// nodePos is the position of n's token.
+func nodePos(file string, n ast.Node) Position {
+	p := Position{File: file}
+	if n == nil {
+		return p
+	}
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		p.Line, p.Col = tk.Position.Line, tk.Position.Column
+	}
+	return p
+}
+
+// decoder turns the YAML tree of a scenario into a Spec, recording where
+// each field was set.
+type decoder struct {
+	file string
+	pos  map[string]Position
+}
+
+// field is one value being decoded: its dotted path, where it was set (its
+// key, or the list item) and its node.
+type field struct {
+	path string
+	pos  Position
+	val  ast.Node
+}
+
+func (d *decoder) errorf(f field, format string, args ...any) error {
+	return &Error{Pos: f.pos, Field: f.path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// key is a field a mapping may hold and how to decode it.
+type key struct {
+	name string
+	set  func(field) error
+}
+
+func (d *decoder) spec(body ast.Node) (*Spec, error) {
+	s := &Spec{
+		Payment:   DefaultPayment,
+		Transport: true,
+		Network:   DefaultNetwork,
+		Count:     DefaultCount,
+		Timeout:   DefaultTimeout,
+		File:      d.file,
+		Source:    Source{Seed: DefaultSeed},
+	}
+	d.pos = map[string]Position{}
+	s.pos = d.pos
+	top := field{pos: d.mapStart(body), val: body}
+	d.pos[""] = top.pos
+	if _, ok := body.(*ast.MappingNode); !ok {
+		if err := d.plain(top); err != nil {
+			return nil, err
+		}
+		return nil, &Error{Pos: top.pos, Msg: "the top level must be a mapping of fields (name: …, description: …, source: …), not " + describe(body)}
+	}
+
+	set, err := d.mapping(top, []key{
+		{"name", func(f field) (err error) { s.Name, err = d.str(f); return }},
+		{"description", func(f field) (err error) { s.Description, err = d.str(f); return }},
+		{"source", func(f field) error { return d.source(f, &s.Source) }},
+		{"payment", func(f field) (err error) { s.Payment, err = d.str(f); return }},
+		{"strategies", func(f field) (err error) { s.Strategies, err = d.strList(f); return }},
+		{"limiters", func(f field) (err error) { s.Limiters, err = d.strList(f); return }},
+		{"transport", func(f field) (err error) { s.Transport, err = d.boolean(f); return }},
+		{"network", func(f field) error { return d.network(f, &s.Network) }},
+		{"memory_limit", func(f field) (err error) { s.MemoryLimit, err = d.positiveSize(f); return }},
+		{"count", func(f field) (err error) { s.Count, err = d.integer(f); return }},
+		{"timeout", func(f field) (err error) { s.Timeout, err = d.duration(f); return }},
+		{"budgets", func(f field) (err error) { s.Budgets, err = d.budgets(f); return }},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, req := range []string{"name", "description", "source"} {
+		if !set[req] {
+			return nil, d.errorf(field{path: req, pos: top.pos}, "missing (required)")
+		}
+	}
+	if s.Strategies == nil {
+		s.Strategies = slices.Clone(Strategies)
+	}
+	if s.Limiters == nil {
+		s.Limiters = slices.Clone(DefaultLimiters)
+	}
+	return s, nil
+}
+
+func (d *decoder) source(f field, src *Source) error {
+	set, err := d.mapping(f, []key{
+		{"size", func(f field) (err error) { src.Size, err = d.size(f); return }},
+		{"seed", func(f field) (err error) { src.Seed, err = d.uint(f); return }},
+		{"compressibility", func(f field) (err error) { src.Compressibility, err = d.number(f); return }},
+	})
+	if err == nil && !set["size"] {
+		err = d.errorf(field{path: f.path + ".size", pos: f.pos}, "missing (required: the file size, e.g. 20MiB)")
+	}
+	return err
+}
+
+func (d *decoder) network(f field, n *Network) error {
+	_, err := d.mapping(f, []key{
+		{"peers", func(f field) (err error) { n.Peers, err = d.integer(f); return }},
+		{"uplink", func(f field) (err error) { n.UplinkBitsPerSec, err = d.bandwidth(f); return }},
+		{"latency", func(f field) (err error) { n.Latency, err = d.duration(f); return }},
+		{"jitter", func(f field) (err error) { n.Jitter, err = d.duration(f); return }},
+		{"scale", func(f field) (err error) { n.Scale, err = d.number(f); return }},
+		{"faults", func(f field) error {
+			_, err := d.mapping(f, []key{
+				{"dead", func(f field) (err error) { n.Faults.Dead, err = d.number(f); return }},
+				{"fail", func(f field) (err error) { n.Faults.Fail, err = d.number(f); return }},
+				{"timeout", func(f field) (err error) { n.Faults.Timeout, err = d.number(f); return }},
+				{"already_exists", func(f field) (err error) { n.Faults.AlreadyExists, err = d.number(f); return }},
+			})
+			return err
+		}},
+	})
+	return err
+}
+
+func (d *decoder) budgets(f field) ([]Budget, error) {
+	items, err := d.list(f)
+	if err != nil {
+		return nil, err
+	}
+	bs := make([]Budget, 0, len(items))
+	for _, item := range items {
+		item.pos = d.mapStart(item.val)
+		d.pos[item.path] = item.pos
+		b := Budget{Pos: item.pos}
+		var maxField *field
+		_, err := d.mapping(item, []key{
+			{"strategy", func(f field) (err error) { b.Strategy, err = d.str(f); return }},
+			{"metric", func(f field) (err error) { b.Metric, err = d.str(f); return }},
+			{"max", func(f field) error { maxField = &f; return nil }},
+			{"max_model_ratio", func(f field) (err error) {
+				if b.MaxModelRatio, err = d.number(f); err == nil && !(b.MaxModelRatio > 0) {
+					err = d.errorf(f, "must be > 0 (got %v)", b.MaxModelRatio)
+				}
+				return err
+			}},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if maxField != nil {
+			// The unit of max depends on the metric, which may come after it.
+			if b.Max, err = d.budgetMax(*maxField, item, b.Metric); err != nil {
+				return nil, err
+			}
+		}
+		bs = append(bs, b)
+	}
+	return bs, nil
+}
+
+// budgetMax decodes an absolute budget: a duration for ns/op, a byte count
+// for the -B metrics.
+func (d *decoder) budgetMax(f, item field, metric string) (float64, error) {
+	if err := checkMetric(metric); err != nil {
+		at := field{path: item.path + ".metric", pos: item.pos}
+		if p, ok := d.pos[at.path]; ok {
+			at.pos = p
+		}
+		return 0, d.errorf(at, "%v", err)
+	}
+	var v float64
+	if metric == "ns/op" {
+		t, err := d.duration(f)
+		if err != nil {
+			return 0, err
+		}
+		v = float64(t)
+	} else {
+		n, err := d.size(f)
+		if err != nil {
+			return 0, err
+		}
+		v = float64(n)
+	}
+	if !(v > 0) {
+		return 0, d.errorf(f, "must be > 0 (got %s)", f.val)
+	}
+	return v, nil
+}
+
+// mapStart is where a mapping starts: its first key for a block mapping,
+// its brace for a flow mapping.
+func (d *decoder) mapStart(n ast.Node) Position {
+	if m, ok := n.(*ast.MappingNode); ok && !m.IsFlowStyle && len(m.Values) > 0 && m.Values[0].Key != nil {
+		return nodePos(d.file, m.Values[0].Key)
+	}
+	return nodePos(d.file, n)
+}
+
+// mapping decodes the mapping at f with keys, in the file's order, and
+// returns the names it set. It rejects unknown and repeated keys.
+func (d *decoder) mapping(f field, keys []key) (map[string]bool, error) {
+	if err := d.plain(f); err != nil {
+		return nil, err
+	}
+	m, ok := f.val.(*ast.MappingNode)
+	if !ok {
+		return nil, d.wrongType(f, "a mapping of "+keyNames(keys))
+	}
+	set := make(map[string]bool, len(m.Values))
+	for _, mv := range m.Values {
+		kf := field{path: f.path, pos: nodePos(d.file, mv.Key)}
+		name, err := d.keyName(kf, mv.Key)
+		if err != nil {
+			return nil, err
+		}
+		kf.path = join(f.path, name)
+		kf.val = mv.Value
+		if set[name] {
+			return nil, d.errorf(kf, "duplicate key (first set at line %d)", d.pos[kf.path].Line)
+		}
+		i := slices.IndexFunc(keys, func(k key) bool { return k.name == name })
+		if i < 0 {
+			names := make([]string, len(keys))
+			for j, k := range keys {
+				names[j] = k.name
+			}
+			return nil, d.errorf(kf, "unknown field (known: %s)%s", keyNames(keys), suggest(name, names))
+		}
+		set[name] = true
+		d.pos[kf.path] = kf.pos
+		if err := keys[i].set(kf); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+// keyName returns the text of a mapping key, which must be a plain scalar.
+func (d *decoder) keyName(f field, k ast.MapKeyNode) (string, error) {
+	switch k := k.(type) {
+	case *ast.StringNode:
+		return k.Value, nil
+	case *ast.MergeKeyNode:
+		return "", d.errorf(f, "YAML merge keys (<<) are not supported in scenario files")
+	case ast.ScalarNode:
+		// A number, boolean or null as a key: no field has such a name.
+		return k.String(), nil
+	}
+	return "", d.errorf(f, "a key must be a field name, not %s", describe(k))
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func keyNames(keys []key) string {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// plain rejects the YAML features a scenario does not use, and values left
+// empty, with a message that says so.
+func (d *decoder) plain(f field) error {
+	switch n := f.val.(type) {
+	case nil, *ast.NullNode:
+		return d.errorf(f, "has no value")
+	case *ast.AnchorNode:
+		return d.errorf(f, "YAML anchors (&%s) are not supported in scenario files", n.Name)
+	case *ast.AliasNode:
+		return d.errorf(f, "YAML aliases (*%s) are not supported in scenario files", n.Value)
+	case *ast.TagNode:
+		return d.errorf(f, "YAML tags (%s) are not supported in scenario files", tokenValue(n))
+	}
+	return nil
+}
+
+func (d *decoder) wrongType(f field, want string) error {
+	return d.errorf(f, "want %s, got %s", want, describe(f.val))
+}
+
+// describe names a node's kind and value for messages: `the integer 5`.
+func describe(n ast.Node) string {
+	switch n := n.(type) {
+	case *ast.StringNode:
+		return strconv.Quote(n.Value)
+	case *ast.IntegerNode:
+		return "the integer " + tokenValue(n)
+	case *ast.FloatNode:
+		return "the number " + tokenValue(n)
+	case *ast.BoolNode:
+		return "the boolean " + tokenValue(n)
+	case *ast.InfinityNode, *ast.NanNode:
+		return tokenValue(n)
+	case *ast.MappingNode:
+		return "a mapping"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.LiteralNode:
+		return "a block string"
+	case *ast.MappingKeyNode:
+		return "a complex key (?)"
+	}
+	return fmt.Sprint(n.Type())
+}
+
+// tokenValue is the text of n's token as written, or "" if it has none.
+func tokenValue(n ast.Node) string {
+	if tk := n.GetToken(); tk != nil {
+		return tk.Value
+	}
+	return ""
+}
+
+// quoted reports whether a string node was written in quotes, so that "5"
+// is a string even where a number would be read from 5.
+func quoted(n *ast.StringNode) bool {
+	return n.Token != nil && (n.Token.Type == token.SingleQuoteType || n.Token.Type == token.DoubleQuoteType)
+}
+
+func (d *decoder) str(f field) (string, error) {
+	if err := d.plain(f); err != nil {
+		return "", err
+	}
+	switch n := f.val.(type) {
+	case *ast.StringNode:
+		return n.Value, nil
+	case *ast.LiteralNode:
+		if n.Value != nil {
+			return n.Value.Value, nil
+		}
+	}
+	return "", d.wrongType(f, "a string")
+}
+
+// list returns the items of the sequence at f, each with its indexed path
+// and position, recorded for Spec.Pos.
+func (d *decoder) list(f field) ([]field, error) {
+	if err := d.plain(f); err != nil {
+		return nil, err
+	}
+	seq, ok := f.val.(*ast.SequenceNode)
+	if !ok {
+		return nil, d.wrongType(f, "a list")
+	}
+	items := make([]field, len(seq.Values))
+	for i, v := range seq.Values {
+		items[i] = field{path: fmt.Sprintf("%s[%d]", f.path, i), pos: nodePos(d.file, v), val: v}
+		d.pos[items[i].path] = items[i].pos
+	}
+	return items, nil
+}
+
+func (d *decoder) strList(f field) ([]string, error) {
+	items, err := d.list(f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(items))
+	for i, item := range items {
+		if out[i], err = d.str(item); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (d *decoder) boolean(f field) (bool, error) {
+	if err := d.plain(f); err != nil {
+		return false, err
+	}
+	if n, ok := f.val.(*ast.BoolNode); ok {
+		return n.Value, nil
+	}
+	return false, d.wrongType(f, "true or false")
+}
+
+// integer decodes a whole number that fits an int.
+func (d *decoder) integer(f field) (int, error) {
+	if err := d.plain(f); err != nil {
+		return 0, err
+	}
+	switch n := f.val.(type) {
+	case *ast.IntegerNode:
+		switch v := n.Value.(type) {
+		case int64:
+			if v >= math.MinInt && v <= math.MaxInt {
+				return int(v), nil
+			}
+		case uint64:
+			if v <= math.MaxInt {
+				return int(v), nil
+			}
+		}
+		return 0, d.errorf(f, "%s is out of range", tokenValue(n))
+	case *ast.StringNode:
+		if !quoted(n) && isDigits(strings.TrimPrefix(n.Value, "-")) {
+			return 0, d.errorf(f, "%s is out of range", n.Value)
+		}
+	}
+	return 0, d.wrongType(f, "a whole number")
+}
+
+// uint decodes a whole number ≥ 0 that fits a uint64.
+func (d *decoder) uint(f field) (uint64, error) {
+	if err := d.plain(f); err != nil {
+		return 0, err
+	}
+	switch n := f.val.(type) {
+	case *ast.IntegerNode:
+		switch v := n.Value.(type) {
+		case int64:
+			if v >= 0 {
+				return uint64(v), nil
+			}
+		case uint64:
+			return v, nil
+		}
+		return 0, d.errorf(f, "must be ≥ 0 (got %s)", tokenValue(n))
+	case *ast.StringNode:
+		if !quoted(n) && isDigits(strings.TrimPrefix(n.Value, "-")) {
+			return 0, d.errorf(f, "%s is out of range (at most %d)", n.Value, uint64(math.MaxUint64))
+		}
+	}
+	return 0, d.wrongType(f, "a whole number ≥ 0")
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// number decodes a finite number. An unquoted string that Go reads as a
+// number counts: the YAML parser leaves 1e-3 as a string.
+func (d *decoder) number(f field) (float64, error) {
+	if err := d.plain(f); err != nil {
+		return 0, err
+	}
+	var v float64
+	switch n := f.val.(type) {
+	case *ast.IntegerNode:
+		switch x := n.Value.(type) {
+		case int64:
+			v = float64(x)
+		case uint64:
+			v = float64(x)
+		}
+	case *ast.FloatNode:
+		v = n.Value
+	case *ast.StringNode:
+		x, err := strconv.ParseFloat(n.Value, 64)
+		if quoted(n) || err != nil {
+			return 0, d.wrongType(f, "a number")
+		}
+		v = x
+	case *ast.InfinityNode, *ast.NanNode:
+	default:
+		return 0, d.wrongType(f, "a number")
+	}
+	if math.IsInf(v, 0) || math.IsNaN(v) || isNonFinite(f.val) {
+		return 0, d.errorf(f, "must be a finite number (got %s)", f.val)
+	}
+	return v, nil
+}
+
+func isNonFinite(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.InfinityNode, *ast.NanNode:
+		return true
+	}
+	return false
+}
+
+// size decodes a byte count: a whole number of bytes, or a string with a
+// unit such as 20MiB.
+func (d *decoder) size(f field) (int64, error) {
+	if err := d.plain(f); err != nil {
+		return 0, err
+	}
+	switch n := f.val.(type) {
+	case *ast.IntegerNode:
+		if v, ok := n.Value.(int64); ok && v >= 0 {
+			return v, nil
+		}
+		if v, ok := n.Value.(uint64); ok && v <= math.MaxInt64 {
+			return int64(v), nil
+		}
+		return 0, d.errorf(f, "%s is not a size in bytes (want a number and an optional unit: %s; e.g. 20MiB)", tokenValue(n), byteUnitList)
+	case *ast.StringNode:
+		v, err := parseBytes(n.Value)
+		if err != nil {
+			return 0, d.errorf(f, "%v", err)
+		}
+		return v, nil
+	}
+	return 0, d.wrongType(f, "a size in bytes such as 20MiB")
+}
+
+// positiveSize decodes a byte count > 0.
+func (d *decoder) positiveSize(f field) (int64, error) {
+	v, err := d.size(f)
+	if err == nil && v == 0 {
+		err = d.errorf(f, "must be > 0 (remove the key for no limit)")
+	}
+	return v, err
+}
+
+// bandwidth decodes bits per second from a string with a unit.
+func (d *decoder) bandwidth(f field) (float64, error) {
+	if err := d.plain(f); err != nil {
+		return 0, err
+	}
+	switch n := f.val.(type) {
+	case *ast.StringNode:
+		v, err := parseBandwidth(n.Value)
+		if err != nil {
+			return 0, d.errorf(f, "%v", err)
+		}
+		return v, nil
+	case *ast.IntegerNode, *ast.FloatNode:
+		return 0, d.errorf(f, "%s needs a unit: %s (e.g. 100Mbit)", tokenValue(n), bandwidthUnitList)
+	}
+	return 0, d.wrongType(f, "a bandwidth such as 100Mbit")
+}
+
+// duration decodes a Go duration such as 20ms or 1m30s; a bare 0 is 0.
+func (d *decoder) duration(f field) (time.Duration, error) {
+	if err := d.plain(f); err != nil {
+		return 0, err
+	}
+	switch n := f.val.(type) {
+	case *ast.StringNode:
+		v, err := time.ParseDuration(n.Value)
+		if err != nil {
+			return 0, d.errorf(f, "%q is not a duration (e.g. 20ms, 1m30s)", n.Value)
+		}
+		return v, nil
+	case *ast.IntegerNode:
+		if n.Value == int64(0) || n.Value == uint64(0) {
+			return 0, nil
+		}
+		return 0, d.errorf(f, "%s needs a unit (e.g. 20ms, 10m)", tokenValue(n))
+	case *ast.FloatNode:
+		return 0, d.errorf(f, "%s needs a unit (e.g. 20ms, 10m)", tokenValue(n))
+	}
+	return 0, d.wrongType(f, "a duration such as 20ms")
+}

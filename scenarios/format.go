@@ -1,0 +1,79 @@
+package scenarios
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Format writes s as a scenario file with every key spelled out, defaults
+// included (memory_limit only when set), so a reader sees exactly what will
+// run. Parse gives back a Spec equal to s, apart from File and positions,
+// for any s that Validate accepts.
+func (s *Spec) Format() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "name: %s\n", str(s.Name))
+	fmt.Fprintf(&b, "description: %s\n", strconv.Quote(s.Description))
+	fmt.Fprintf(&b, "source: {size: %s, seed: %d, compressibility: %s}\n",
+		formatBytes(s.Source.Size), s.Source.Seed, formatNumber(s.Source.Compressibility))
+	fmt.Fprintf(&b, "payment: %s\n", str(s.Payment))
+	fmt.Fprintf(&b, "strategies: %s\n", strList(s.Strategies))
+	fmt.Fprintf(&b, "limiters: %s\n", strList(s.Limiters))
+	fmt.Fprintf(&b, "transport: %t\n", s.Transport)
+	n := &s.Network
+	fmt.Fprintf(&b, "network:\n")
+	fmt.Fprintf(&b, "  peers: %d\n", n.Peers)
+	fmt.Fprintf(&b, "  uplink: %s\n", formatBandwidth(n.UplinkBitsPerSec))
+	fmt.Fprintf(&b, "  latency: %s\n", formatDuration(n.Latency))
+	fmt.Fprintf(&b, "  jitter: %s\n", formatDuration(n.Jitter))
+	fmt.Fprintf(&b, "  scale: %s\n", formatNumber(n.Scale))
+	fmt.Fprintf(&b, "  faults: {dead: %s, fail: %s, timeout: %s, already_exists: %s}\n",
+		formatNumber(n.Faults.Dead), formatNumber(n.Faults.Fail), formatNumber(n.Faults.Timeout), formatNumber(n.Faults.AlreadyExists))
+	if s.MemoryLimit != 0 {
+		fmt.Fprintf(&b, "memory_limit: %s\n", formatBytes(s.MemoryLimit))
+	}
+	fmt.Fprintf(&b, "count: %d\n", s.Count)
+	fmt.Fprintf(&b, "timeout: %s\n", formatDuration(s.Timeout))
+	if len(s.Budgets) == 0 {
+		return b.Bytes()
+	}
+	fmt.Fprintf(&b, "budgets:\n")
+	for _, bu := range s.Budgets {
+		fmt.Fprintf(&b, "  - strategy: %s\n", str(bu.Strategy))
+		fmt.Fprintf(&b, "    metric: %s\n", str(bu.Metric))
+		switch {
+		case bu.Max != 0 && bu.Metric == "ns/op":
+			fmt.Fprintf(&b, "    max: %s\n", formatDuration(time.Duration(bu.Max)))
+		case bu.Max != 0:
+			fmt.Fprintf(&b, "    max: %s\n", formatBytes(int64(bu.Max)))
+		}
+		if bu.MaxModelRatio != 0 {
+			fmt.Fprintf(&b, "    max_model_ratio: %s\n", formatNumber(bu.MaxModelRatio))
+		}
+	}
+	return b.Bytes()
+}
+
+// plainRE matches the names that YAML reads as strings when written bare.
+var plainRE = regexp.MustCompile(`^[a-z][a-zA-Z0-9:/-]*$`)
+
+// str writes a string bare when YAML reads it back as the same string, and
+// double-quoted otherwise ("*", "123", "true", anything odd). Go's escapes
+// are a subset of YAML's.
+func str(s string) string {
+	if plainRE.MatchString(s) && s != "true" && s != "false" && s != "null" {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func strList(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = str(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
