@@ -1,9 +1,14 @@
 # fanbench: CI calls only these targets.
 GO ?= go
-BENCHTIME ?= 1x
-COUNT ?= 1
+SHELL := bash
+.SHELLFLAGS := -o pipefail -c
 
-.PHONY: all test vet fmt-check tidy-check bench run
+# make bench: the CI suite, its repetitions and where results go.
+SCENARIOS ?= smoke seed-20mb
+COUNT ?= 6
+RESULTS ?= results/bench
+
+.PHONY: all test vet fmt-check tidy-check fuzz bench model-bench run
 
 all: test
 
@@ -21,9 +26,19 @@ fmt-check:
 tidy-check:
 	$(GO) mod tidy -diff
 
-## bench: the model's throughput benchmarks (encryption and upload phases).
+## fuzz: a short run of the scenario decoder's fuzz test.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./scenarios
+
+## bench: the CI suite with its budgets; benchfmt in bench.txt, exit 3 on a
+## broken budget. Compare two with: benchstat old.txt new.txt, or
+## fanbench compare old.txt new.txt.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(COUNT) ./bench/... | tee bench.txt
+	$(GO) run ./cmd/fanbench run -count $(COUNT) -format bench -o $(RESULTS) $(SCENARIOS) | tee bench.txt
+
+## model-bench: the model's own Go benchmarks (phase throughput, overhead).
+model-bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./bench
 
 ## run: the default scenario, every strategy.
 run:

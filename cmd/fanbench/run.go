@@ -434,10 +434,18 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 	table.Header("strategy", "limiter", "runs", "peak live", "model", "live/model", "peak heap", "peak RSS", "stored", "caps", "sim time", "wall")
 	for _, k := range keys {
 		g := groups[k]
+		// Medians over the runs that finished; when none did (all killed
+		// at the memory limit, say), the figures they reached before the
+		// end, marked "≥".
+		anyOK := slices.ContainsFunc(g, func(r *result.Record) bool { return r.Status == result.OK })
+		atLeast := ""
+		if !anyOK {
+			atLeast = "≥ "
+		}
 		values := func(f func(*result.Record) int64) []int64 {
 			var v []int64
 			for _, r := range g {
-				if x := f(r); x > 0 && r.Status == result.OK {
+				if x := f(r); x > 0 && (r.Status == result.OK || !anyOK) {
 					v = append(v, x)
 				}
 			}
@@ -447,10 +455,13 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 		// withCV shows a median with the coefficient of variation of its runs.
 		withCV := func(f func(*result.Record) int64) string {
 			v := values(f)
-			if len(v) < 2 {
-				return mib(median(v))
+			if len(v) == 0 {
+				return "-"
 			}
-			return fmt.Sprintf("%s ±%.1f%%", mib(median(v)), cv(v))
+			if len(v) < 2 {
+				return atLeast + mib(median(v))
+			}
+			return fmt.Sprintf("%s%s ±%.1f%%", atLeast, mib(median(v)), cv(v))
 		}
 		liveF, rssF := func(r *result.Record) int64 { return r.Live.Peak }, func(r *result.Record) int64 { return r.OS.PeakRSS }
 		live, model := med(liveF), med(func(r *result.Record) int64 { return r.ModelPeak })

@@ -328,7 +328,11 @@ func Write(w io.Writer, recs []*result.Record, cfg Config) error {
 
 	res := &benchfmt.Result{Config: config, Iters: 1}
 	for _, r := range recs {
-		job := fmt.Sprintf("%s/%s-%s-%d", flat(r.Scenario), flat(r.Strategy), jobLimiter(r.Limiter), r.Rep)
+		rep := fmt.Sprint(r.Rep)
+		if r.Profile {
+			rep = "profile" // as the runner names its files
+		}
+		job := fmt.Sprintf("%s/%s-%s-%s", flat(r.Scenario), flat(r.Strategy), jobLimiter(r.Limiter), rep)
 		switch {
 		case r.Status != result.OK:
 			fmt.Fprintf(ew, "# warning: %s: %s: %s\n", job, flat(string(r.Status)), oneLine(r.Error))

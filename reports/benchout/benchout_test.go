@@ -243,7 +243,7 @@ func TestRoundTrip(t *testing.T) {
 	if !bytes.Contains(data, []byte("\n# warning: cap-sweep-1gb/copy-per-peer-fixed_64-1: oom: child passed the memory limit (4 GiB) and was killed\n")) {
 		t.Errorf("no warning line for the OOM run in:\n%s", data)
 	}
-	if !bytes.Contains(data, []byte("\n# seed-20mb/streamed-aimd-3: profiling run, not a sample")) {
+	if !bytes.Contains(data, []byte("\n# seed-20mb/streamed-aimd-profile: profiling run, not a sample")) {
 		t.Errorf("no comment for the profiling run in:\n%s", data)
 	}
 }
