@@ -38,7 +38,7 @@ bench:
 
 ## model-bench: the model's own Go benchmarks (phase throughput, overhead).
 model-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./bench
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./bench/model
 
 ## run: the default scenario, every strategy.
 run:

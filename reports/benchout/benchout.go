@@ -41,7 +41,7 @@ var units = []struct {
 	{UnitPeakRSS, "nothing"},
 	{UnitAlloc, "nothing"},
 	{UnitAllocs, "nothing"},
-	{UnitModelPeak, "exact"},
+	{UnitModelPeak, "nothing"},
 	{UnitSim, "nothing"},
 }
 

@@ -39,7 +39,7 @@ func ExampleWrite() {
 	// Unit allocs better=lower
 	// Unit allocs assume=nothing
 	// Unit model-peak-B better=lower
-	// Unit model-peak-B assume=exact
+	// Unit model-peak-B assume=nothing
 	// Unit sim-ns/op better=lower
 	// Unit sim-ns/op assume=nothing
 	//

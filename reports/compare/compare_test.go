@@ -421,7 +421,8 @@ func TestReadsBenchout(t *testing.T) {
 	units := map[string]bool{}
 	for _, m := range r.Metrics {
 		units[m.Unit] = true
-		if m.Exact != (m.Unit == "model-peak-B") || m.Better != -1 {
+		if m.Exact || m.Better != -1 { // benchout declares no unit exact
+
 			t.Errorf("%s %s: exact %v better %d", m.Benchmark, m.Unit, m.Exact, m.Better)
 		}
 		if m.Verdict == Regressed || m.Verdict == Improved {

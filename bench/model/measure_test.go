@@ -1,4 +1,4 @@
-package bench
+package model_test
 
 import (
 	"context"
