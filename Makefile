@@ -8,7 +8,7 @@ SCENARIOS ?= smoke seed-20mb
 COUNT ?= 6
 RESULTS ?= results/bench
 
-.PHONY: all test vet fmt-check tidy-check fuzz bench model-bench run
+.PHONY: all test vet fmt-check tidy-check fuzz bench bench-compare model-bench run
 
 all: test
 
@@ -35,6 +35,12 @@ fuzz:
 ## fanbench compare old.txt new.txt.
 bench:
 	$(GO) run ./cmd/fanbench run -count $(COUNT) -format bench -o $(RESULTS) $(SCENARIOS) | tee bench.txt
+
+## bench-compare: the CI suite on BASE and on the working tree, interleaved
+## in one job, with a verdict (exit 1 on a regression, 2 on unusable input).
+BASE ?= main
+bench-compare:
+	$(GO) run ./cmd/fanbench compare -base $(BASE) -count $(COUNT) -o results/compare $(SCENARIOS)
 
 ## model-bench: the model's own Go benchmarks (phase throughput, overhead).
 model-bench:

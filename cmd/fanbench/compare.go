@@ -13,6 +13,7 @@ import (
 )
 
 const compareUsage = `usage: fanbench compare [flags] OLD NEW
+       fanbench compare -base REV [-head REV] [-count N] [flags] [SCENARIO...]
 
 Compares two results: benchfmt files, or results directories (their
 results.bench), as benchstat would, and gives a verdict per metric. Exits 1
@@ -21,15 +22,37 @@ unusable input (a missing or corrupt file, no benchmark in common), 0
 otherwise. Unlike benchstat, a differing commit: key does not split the
 comparison, and parse errors are reported, not dropped.
 
+With -base, it compares two commits of this git repository instead. It
+builds fanbench at -base in a temporary git worktree, and at -head the same
+way or, without -head, from the working tree as it is (uncommitted changes
+included; the report says so). It runs the scenarios (default smoke) with
+both builds interleaved in one job: each run of the plan once with each
+build, back to back, the build that goes first alternating by round, so that
+the machine's drift touches both alike. Each side's results.json and
+results.bench go under -o (base/ and head/), and the two are compared as
+above. The plan is this fanbench's (its scenarios, flags and job format),
+which both builds must be able to read. -count is the runs per side and case
+(default 6: with fewer than 4 a side, the U test at alpha 0.05 cannot call
+any difference significant). Exits 2 also for an unknown revision, a failed
+build, a build that cannot read this fanbench's jobs, or a crashed run; 1
+also when the head fails (oom, timeout, crash) more runs of a case than the
+base.
+
 Examples:
   fanbench compare results-main results-pr
   fanbench compare -tolerance peak-live-B=0.01 old.bench new.bench
   fanbench compare -metrics peak-live-B,peak-RSS-B,ns/op old/ new/
+  fanbench compare -base main
+  fanbench compare -base HEAD~3 -head HEAD seed-20mb
+  fanbench compare -base HEAD~1 -count 10 -modes copy-per-peer,streamed -o /tmp/cmp smoke seed-20mb
 
 Flags:
 `
 
-func cmdCompare(_ context.Context, stdout, stderr io.Writer, args []string) error {
+// compareRevFlags are the flags that only the -base form takes.
+var compareRevFlags = []string{"head", "count", "o", "modes", "limiter", "cache", "timeout", "gogc", "order"}
+
+func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, compareUsage); fs.PrintDefaults() }
@@ -37,13 +60,22 @@ func cmdCompare(_ context.Context, stdout, stderr io.Writer, args []string) erro
 	alpha := fs.Float64("alpha", opts.Alpha, "significance level of the U test")
 	metrics := fs.String("metrics", strings.Join(opts.Metrics, ","), "comma-separated units whose regression fails the comparison")
 	tol := fs.String("tolerance", "", "per-unit tolerances, e.g. peak-live-B=0.01,peak-RSS-B=0.1 (default 0.05 each)")
+	var rc revCompare
+	fs.StringVar(&rc.base, "base", "", "compare the commit REV (any git revision) against -head, running both here")
+	fs.StringVar(&rc.head, "head", "", "with -base: the commit to compare against the base (default: the working tree)")
+	fs.IntVar(&rc.count, "count", 6, "with -base: runs per side of each case")
+	fs.StringVar(&rc.out, "o", "results/compare", "with -base: results directory, one subdirectory per side")
+	fs.StringVar(&rc.modes, "modes", "", "with -base: comma-separated buffer strategies (default: the scenario's)")
+	fs.StringVar(&rc.limiters, "limiter", "", "with -base: comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget (default: the scenario's)")
+	fs.BoolVar(&rc.cache, "cache", true, "with -base: reuse encrypted spills across runs (in the user cache directory)")
+	fs.DurationVar(&rc.timeout, "timeout", 0, "with -base: time limit of each run (default: the scenario's)")
+	fs.IntVar(&rc.gogc, "gogc", 100, "with -base: GOGC of each run (-1 for off)")
+	fs.Uint64Var(&rc.order, "order", 1, "with -base: seed of the shuffled case order within each round")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 2 {
-		fs.Usage()
-		return usageError{errors.New("compare: want OLD and NEW")}
-	}
+	rc.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { rc.set[f.Name] = true })
 	opts.Alpha = *alpha
 	opts.Metrics = strings.Split(*metrics, ",")
 	if *tol != "" {
@@ -56,6 +88,23 @@ func cmdCompare(_ context.Context, stdout, stderr io.Writer, args []string) erro
 			}
 			opts.Tolerance[unit] = f
 		}
+	}
+
+	if rc.set["base"] {
+		if rc.base == "" {
+			return usageError{errors.New("compare: -base: empty revision")}
+		}
+		rc.scenarios = fs.Args()
+		return compareRevs(ctx, stdout, stderr, &rc, opts)
+	}
+	for _, name := range compareRevFlags {
+		if rc.set[name] {
+			return usageError{fmt.Errorf("compare: -%s applies only with -base", name)}
+		}
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return usageError{errors.New("compare: want OLD and NEW, or -base REV")}
 	}
 	rep, err := compare.Files(fs.Arg(0), fs.Arg(1), opts)
 	if err != nil {
