@@ -155,7 +155,7 @@ budgets:
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), &stdout, &stderr, []string{"run", "-cache=false", "-o", t.TempDir(), path})
+	err := run(context.Background(), &stdout, &stderr, []string{"run", "-cache=false", path, "-o", t.TempDir()}) // flags after the name too
 	if code := exitCode(err); code != 3 {
 		t.Fatalf("exit %d, want 3 (err %v)\n%s", code, err, stderr.String())
 	}

@@ -76,8 +76,17 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	order := fs.Uint64("order", 1, "seed of the shuffled run order within each round")
 	format := fs.String("format", "table", "what to print on stdout: table (medians), or bench (benchfmt, for benchstat; progress and paths go to stderr)")
 	profile := fs.Bool("profile", true, "add one run per case that takes heap profiles at the peak (kept apart from the medians: its forced GCs lower heap and RSS)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	// Flags may come before, between or after the scenario names.
+	var names []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		names = append(names, fs.Arg(0))
+		rest = fs.Args()[1:]
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -87,7 +96,6 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err := checkFlags(set, *modes, *lims, *size, *scale, *pay, *count); err != nil {
 		return usageError{err}
 	}
-	names := fs.Args()
 	if len(names) == 0 {
 		names = []string{"seed-20mb"}
 	}

@@ -546,7 +546,7 @@ func parentRecord(job *Job, gomaxprocs, stored, total int) *result.Record {
 	}
 	return &result.Record{
 		Version: result.Version, Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter,
-		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Seed: c.Source.Seed, Size: c.Source.Size,
+		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Profile: job.Profile, Seed: c.Source.Seed, Size: c.Source.Size,
 		Env: result.Env{
 			GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
 			GOMAXPROCS: gomaxprocs, GOGC: gogc, GOMEMLIMIT: limit, MemProfileRate: rate,
