@@ -114,6 +114,7 @@ func TestRunBatch(t *testing.T) {
 	hang.Timeout = 2 * time.Second
 	oom := fakeJob("oom", 1, dir)
 	oom.MemoryLimit = limit
+	oom.Profile = true // a killed profiling run must stay marked as one
 	jobs := []Job{fakeJob("ok", 1, dir), fakeJob("panic", 1, dir), hang, oom, fakeJob("ok", 2, dir)}
 
 	var progress progressLog
@@ -167,6 +168,9 @@ func TestRunBatch(t *testing.T) {
 	}
 	if !strings.Contains(timeout.Error, "time limit of 2s") || timeout.Stored != 0 || timeout.Total != 5 {
 		t.Errorf("hang: error %q, stored %d/%d, want the 2s limit and 0/5", timeout.Error, timeout.Stored, timeout.Total)
+	}
+	if !oomRec.Profile {
+		t.Error("oom: a killed profiling run lost its Profile mark")
 	}
 	if oomRec.Stored != 1 || oomRec.Total != 4 {
 		t.Errorf("oom: stored %d/%d from progress, want 1/4", oomRec.Stored, oomRec.Total)
