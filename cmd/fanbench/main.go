@@ -53,6 +53,7 @@ const usage = `usage: fanbench <command> [flags]
 Commands:
   run       run a scenario for every buffer strategy and print the figures
   compare   compare two results with a verdict and an exit code
+  report    write report.html and summary.md for a results directory
   pprof     open a run's peak heap profile in pprof (web UI on loopback, or -top)
   scenarios list the built-in scenarios
   version   print the version
@@ -68,6 +69,8 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	switch args[0] {
 	case "run":
 		return cmdRun(ctx, stdout, stderr, args[1:])
+	case "report":
+		return cmdReport(ctx, stdout, stderr, args[1:])
 	case "pprof":
 		return cmdPprof(ctx, stdout, stderr, args[1:])
 	case "scenarios":

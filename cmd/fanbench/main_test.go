@@ -62,7 +62,7 @@ func TestRunSmall(t *testing.T) {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"copy-per-peer", "streamed", "3/3", "[3]", "results.json", "results.bench"} {
+	for _, want := range []string{"copy-per-peer", "streamed", "3/3", "[3]", "results.json", "results.bench", "report.html", "summary.md"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -72,6 +72,14 @@ func TestRunSmall(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "results.bench")); err != nil || !strings.Contains(string(b), "BenchmarkUpload/scenario=") {
 		t.Errorf("results.bench: %v\n%s", err, b)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || strings.Count(string(page), "<svg") < 3 {
+		t.Errorf("report.html: %v, %d charts", err, strings.Count(string(page), "<svg"))
+	}
+	var again bytes.Buffer
+	if err := run(context.Background(), &again, &stderr, []string{"report", dir}); err != nil || !strings.Contains(again.String(), "summary.md") {
+		t.Errorf("fanbench report: %v\n%s", err, again.String())
 	}
 	// One measured run and one profiling run per strategy.
 	recs, err := filepath.Glob(filepath.Join(dir, "runs", "*", "*.json"))

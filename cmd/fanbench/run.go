@@ -205,8 +205,12 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	} else if err := renderTable(stdout, recs); err != nil {
 		return err
 	}
-	fmt.Fprintf(paths, "\nrecords: %s\nbenchstat input: %s (benchstat -col /mode %[2]s)\n",
-		filepath.Join(*out, "results.json"), filepath.Join(*out, "results.bench"))
+	reports, err := writeReports(*out, recs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(paths, "\nrecords: %s\nbenchstat input: %s (benchstat -col /mode %[2]s)\nreport: %s\nsummary: %s\n",
+		filepath.Join(*out, "results.json"), filepath.Join(*out, "results.bench"), reports[0], reports[1])
 	for _, r := range recs {
 		if r.PeakProfile != "" {
 			fmt.Fprintf(paths, "peak profiles: %s/*.peak.pb.gz, e.g. go tool pprof -top %s\n",

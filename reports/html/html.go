@@ -1,0 +1,223 @@
+package html
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"time"
+
+	"github.com/fanbench/fanbench/harness/result"
+)
+
+// Options says where the records came from and how to title the page.
+type Options struct {
+	// Dir is the results directory; PeakProfile paths are relative to it.
+	Dir string
+	// Title heads the page; DefaultOptions.Title when empty.
+	Title string
+	// Now gives the "generated at" time; time.Now when nil. Tests pass a
+	// fixed clock.
+	Now func() time.Time
+}
+
+// DefaultOptions is the report of the results directory "results".
+var DefaultOptions = Options{Dir: "results", Title: "fanbench report"}
+
+// row is one line of the results table; figures are preformatted.
+type row struct {
+	Strategy, Limiter, Runs, Statuses string
+	Live, LiveRange, Model, Ratio     string
+	Heap, HeapRange, RSS, RSSRange    string
+	Color                             string // the strategy's colour, #rrggbb
+}
+
+// section is one scenario on the page.
+type section struct {
+	Name   string
+	Limit  string
+	Live   []template.HTML // chart (a), one per limiter
+	Sweep  template.HTML   // chart (d), "" unless a sweep
+	Stacks []template.HTML // chart (b), one per group with a timeline
+	Memory []template.HTML // chart (c), one per group with samples
+	Rows   []row
+}
+
+type page struct {
+	Title, Generated string
+	Records          int
+	Sections         []section
+	Profiles         []peakProfile
+}
+
+// Write renders recs as one self-contained HTML page to w. Records may come
+// in any order; nil records are skipped. It returns the first error from
+// drawing, from reading a profile that exists but does not parse, or from
+// w.
+func Write(w io.Writer, recs []*result.Record, opts Options) error {
+	if opts.Title == "" {
+		opts.Title = DefaultOptions.Title
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	pal := newPalette(recs)
+	pg := page{Title: opts.Title, Generated: now().UTC().Format(time.RFC3339)}
+	for _, r := range recs {
+		if r != nil {
+			pg.Records++
+		}
+	}
+	for _, s := range groupRecords(recs) {
+		sec, err := buildSection(s, pal)
+		if err != nil {
+			return fmt.Errorf("html: scenario %s: %w", s.name, err)
+		}
+		pg.Sections = append(pg.Sections, sec)
+	}
+	var err error
+	if pg.Profiles, err = peakProfiles(recs, opts.Dir); err != nil {
+		return err
+	}
+	return pageTmpl.Execute(w, pg)
+}
+
+// buildSection draws one scenario's charts and table.
+func buildSection(s *scenario, pal *palette) (section, error) {
+	sec := section{Name: s.name}
+	if s.limit > 0 {
+		sec.Limit = fmtBytes(s.limit)
+	}
+	add := func(list *[]template.HTML, h template.HTML, err error) error {
+		if h != "" {
+			*list = append(*list, h)
+		}
+		return err
+	}
+	for _, l := range s.limiters {
+		h, err := liveChart(s, l, pal)
+		if err := add(&sec.Live, h, err); err != nil {
+			return sec, err
+		}
+	}
+	if s.sweep() {
+		h, err := sweepChart(s, pal)
+		if err != nil {
+			return sec, err
+		}
+		sec.Sweep = h
+	}
+	for _, g := range s.groups {
+		h, err := stackChart(g, pal)
+		if err := add(&sec.Stacks, h, err); err != nil {
+			return sec, err
+		}
+		h, err = memoryChart(g, s.limit, pal)
+		if err := add(&sec.Memory, h, err); err != nil {
+			return sec, err
+		}
+		sec.Rows = append(sec.Rows, tableRow(g, pal))
+	}
+	return sec, nil
+}
+
+// tableRow computes a group's medians and ranges over its OK measured runs.
+func tableRow(g *group, pal *palette) row {
+	ok := g.ok()
+	rw := row{Strategy: g.strategy, Limiter: g.limiter, Statuses: statuses(g.runs),
+		Runs: fmt.Sprintf("%d of %d", len(ok), len(g.runs))}
+	r, gr, b, _ := pal.strategy[g.strategy].RGBA()
+	rw.Color = fmt.Sprintf("#%02x%02x%02x", r>>8, gr>>8, b>>8)
+	fig := func(f func(*result.Record) int64) (string, string) {
+		st := statOf(ok, func(r *result.Record) float64 { return mib(f(r)) })
+		if st.n == 0 {
+			return "—", ""
+		}
+		return fmtMiB(st.med), fmt.Sprintf("%.1f–%.1f", st.min, st.max)
+	}
+	rw.Live, rw.LiveRange = fig(func(r *result.Record) int64 { return r.Live.Peak })
+	rw.Heap, rw.HeapRange = fig(func(r *result.Record) int64 { return r.Runtime.PeakHeap })
+	rw.RSS, rw.RSSRange = fig(func(r *result.Record) int64 { return r.OS.PeakRSS })
+	rw.Model, rw.Ratio = "—", "—"
+	var modelled []*result.Record
+	for _, r := range ok {
+		if r.ModelPeak > 0 {
+			modelled = append(modelled, r)
+		}
+	}
+	if len(modelled) > 0 {
+		rw.Model = fmtMiB(statOf(modelled, func(r *result.Record) float64 { return mib(r.ModelPeak) }).med)
+		rw.Ratio = fmt.Sprintf("%.3f", statOf(modelled, func(r *result.Record) float64 {
+			return float64(r.Live.Peak) / float64(r.ModelPeak)
+		}).med)
+	}
+	return rw
+}
+
+var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
+	"mib":  mib,
+	"pct":  func(share float64) float64 { return share * 100 },
+	"topN": func() int { return topN },
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{{.Title}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;padding:0 1em;color:#222}
+h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
+figure{margin:.5em 0;display:inline-block;vertical-align:top}
+svg{max-width:100%;height:auto}
+.grid{display:flex;flex-wrap:wrap;gap:.5em}
+table{border-collapse:collapse;font-size:.9em}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right}
+th:first-child,td:first-child,td.l{text-align:left}
+.sw{display:inline-block;width:.8em;height:.8em;margin-right:.3em;vertical-align:middle}
+.small{color:#666;font-size:.85em}
+code{background:#f4f4f4;padding:.1em .3em}
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p class="small">Generated at {{.Generated}} from {{.Records}} records. Bytes in MiB (2<sup>20</sup> bytes).
+Live is the exact total of tracked client buffers over <em>simulated</em> time; Go heap and RSS are sampled over <em>real</em> time, so they have their own axes.</p>
+{{range .Sections}}
+<section>
+<h2>{{.Name}}</h2>
+{{if .Limit}}<p>Memory limit: <strong>{{.Limit}}</strong> (red line).</p>{{end}}
+<h3>Live bytes over time</h3>
+<p class="small">One line per strategy (the first OK measured repetition); the dashed line in the same colour is the model's predicted peak; a cross marks an OOM kill.</p>
+{{range .Live}}<figure>{{.}}</figure>
+{{end}}
+{{if .Sweep}}<h3>Peak live against store cap</h3>
+<figure>{{.Sweep}}</figure>
+{{end}}
+<h3>Live bytes by site</h3>
+<p class="small">Stacked in the record's site order from the bottom: the tallest band at the peak is the buffer that makes it.</p>
+<div class="grid">{{range .Stacks}}<figure>{{.}}</figure>
+{{end}}</div>
+<h3>Tracked live, Go heap and RSS</h3>
+<p class="small">One scale per row; each panel on its own clock. The dashed line is the peak live: the gap above it is what the GC and the process add.</p>
+{{range .Memory}}<figure>{{.}}</figure>
+{{end}}
+<h3>Results</h3>
+<table>
+<tr><th>strategy</th><th>limiter</th><th>ok runs</th><th>statuses</th><th>peak live</th><th>min–max</th><th>model</th><th>live/model</th><th>peak heap</th><th>min–max</th><th>peak RSS</th><th>min–max</th></tr>
+{{range .Rows}}<tr><td><span class="sw" style="background:{{.Color}}"></span>{{.Strategy}}</td><td class="l">{{.Limiter}}</td><td>{{.Runs}}</td><td class="l">{{.Statuses}}</td><td>{{.Live}}</td><td>{{.LiveRange}}</td><td>{{.Model}}</td><td>{{.Ratio}}</td><td>{{.Heap}}</td><td>{{.HeapRange}}</td><td>{{.RSS}}</td><td>{{.RSSRange}}</td></tr>
+{{end}}</table>
+</section>
+{{end}}
+{{if .Profiles}}<section>
+<h2>Peak profiles</h2>
+<p class="small">Heap profiles taken at the peak: the top {{topN}} leaf functions by in-use bytes (flat).</p>
+{{range .Profiles}}<h3>{{.Scenario}} · {{.Strategy}} · {{.Limiter}} · rep {{.Rep}}{{if .Profile}} (profiling run){{end}}</h3>
+<p><code>{{.Command}}</code></p>
+{{if .Note}}<p class="small">{{.Note}}: {{.Path}}</p>{{else}}<table>
+<tr><th>function</th><th>in use</th><th>share</th></tr>
+{{range .Top}}<tr><td>{{.Func}}</td><td>{{printf "%.1f MiB" (mib .Bytes)}}</td><td>{{printf "%.1f%%" (pct .Share)}}</td></tr>
+{{end}}</table>{{end}}
+{{end}}</section>
+{{end}}
+</body>
+</html>
+`))

@@ -1,0 +1,262 @@
+package html
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/fanbench/fanbench/harness/result"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files (and the fixture profile) under testdata/")
+
+const mb = 1 << 20
+
+// sites is the fixtures' site order.
+var sites = []string{"chunk", "copy", "encode"}
+
+// timeline returns n points 0.1 s apart of sites' shares rising to peak
+// (bytes, per site) at the middle and falling back.
+func timeline(n int, peak []int64) []result.Point {
+	pts := make([]result.Point, n)
+	for i := range pts {
+		up := min(i, n-1-i) + 1
+		p := result.Point{T: int64(i) * 100e6}
+		for _, v := range peak {
+			s := v * int64(up) / int64(n/2+1)
+			p.Sites = append(p.Sites, s)
+			p.V += s
+		}
+		pts[i] = p
+	}
+	return pts
+}
+
+// ramp returns n points step ns apart rising by inc bytes from base.
+func ramp(n int, step, base, inc int64) []result.Point {
+	pts := make([]result.Point, n)
+	for i := range pts {
+		pts[i] = result.Point{T: int64(i) * step, V: base + int64(i)*inc}
+	}
+	return pts
+}
+
+// rec returns an OK record whose figures scale with k.
+func rec(scen, strat, lim string, rep int, k int64, limit int64) *result.Record {
+	tl := timeline(7, []int64{4 * mb, 10 * k * mb, 8 * k * mb})
+	peak := int64(0)
+	for _, p := range tl {
+		peak = max(peak, p.V)
+	}
+	return &result.Record{
+		Version: result.Version, Scenario: scen, Strategy: strat, Limiter: lim, Rep: rep,
+		Env:    result.Env{MemoryLimit: limit, Scale: 100},
+		Status: result.OK, Stored: 9, Total: 9,
+		Upload: result.Upload{Caps: []int{8}},
+		Live: result.Live{Peak: peak + int64(rep)*mb/10, PeakSim: 300e6, Sites: sites, Timeline: tl,
+			AtPeak: map[string]int64{"chunk": 4 * mb, "copy": 10 * k * mb, "encode": 8 * k * mb}},
+		ModelPeak: peak,
+		Runtime:   result.Runtime{PeakHeap: peak + 30*mb + int64(rep)*mb, Heap: ramp(5, 2e6, 10*mb, (peak+30*mb)/4)},
+		OS:        result.OS{PeakRSS: peak + 40*mb + int64(rep)*mb, RSS: ramp(5, 10e6, 20*mb, (peak+20*mb)/4)},
+	}
+}
+
+// fixture is a scenario "seed" with a 128 MiB limit (copy-per-peer and
+// streamed OK twice, shared-buffer OOM-killed, a copy-per-peer profiling
+// run) and a sweep "sweep" of streamed over fixed:8 and fixed:16.
+func fixture() []*result.Record {
+	const limit = 128 * mb
+	oom := &result.Record{
+		Version: result.Version, Scenario: "seed", Strategy: "shared-buffer", Limiter: "aimd", Rep: 1,
+		Env: result.Env{MemoryLimit: limit}, Status: result.OOM, Error: "killed at RSS 140 MiB",
+		Stored: 5, Total: 9, Live: result.Live{Peak: 100 * mb},
+		OS: result.OS{PeakRSS: 140 * mb, RSS: ramp(4, 10e6, 20*mb, 40*mb)},
+	}
+	prof := rec("seed", "copy-per-peer", "aimd", 3, 4, limit)
+	prof.Profile, prof.PeakProfile = true, "profiles/seed/copy-per-peer-aimd-profile.peak.pb.gz"
+	missing := rec("seed", "streamed", "aimd", 1, 0, limit)
+	missing.PeakProfile = "profiles/seed/streamed-aimd-1.peak.pb.gz"
+	return []*result.Record{
+		rec("seed", "copy-per-peer", "aimd", 2, 4, limit),
+		rec("seed", "copy-per-peer", "aimd", 1, 4, limit),
+		missing,
+		rec("seed", "streamed", "aimd", 2, 0, limit),
+		oom, prof,
+		rec("sweep", "streamed", "fixed:16", 1, 2, 0),
+		rec("sweep", "streamed", "fixed:8", 1, 1, 0),
+	}
+}
+
+// expectedCharts is how many <svg> the fixture's page holds: seed: (a) 1,
+// (b) 2 (the OOM run has no timeline), (c) 3; sweep: (a) 2, (b) 2, (c) 2,
+// (d) 1.
+const expectedCharts = 13
+
+// fixtureProfile is the copy-per-peer profiling run's peak profile: six
+// leaf functions, one of them reached twice and one inlined.
+func fixtureProfile() *profile.Profile {
+	fn := func(id uint64, name string) *profile.Function { return &profile.Function{ID: id, Name: name} }
+	fns := []*profile.Function{fn(1, "buffer.allocPeerCopy"), fn(2, "buffer.allocEncode"), fn(3, "buffer.allocChunk"),
+		fn(4, "buffer.allocProof"), fn(5, "buffer.allocWire"), fn(6, "netsim.newPeer"), fn(7, "upload.send")}
+	loc := func(id uint64, f ...*profile.Function) *profile.Location {
+		l := &profile.Location{ID: id, Address: 0x1000 * id}
+		for _, f := range f {
+			l.Line = append(l.Line, profile.Line{Function: f})
+		}
+		return l
+	}
+	locs := []*profile.Location{loc(1, fns[0], fns[6]), loc(2, fns[1]), loc(3, fns[2]), loc(4, fns[3]), loc(5, fns[4]), loc(6, fns[5]), loc(7, fns[6])}
+	s := func(bytes int64, l ...*profile.Location) *profile.Sample {
+		return &profile.Sample{Value: []int64{1, bytes}, Location: l}
+	}
+	return &profile.Profile{
+		SampleType: []*profile.ValueType{{Type: "inuse_objects", Unit: "count"}, {Type: "inuse_space", Unit: "bytes"}},
+		Sample: []*profile.Sample{s(30*mb, locs[0], locs[6]), s(10*mb, locs[0]), s(32*mb, locs[1], locs[6]),
+			s(4*mb, locs[2]), s(2*mb, locs[3]), s(1*mb, locs[4]), s(mb/2, locs[5])},
+		Location: locs, Function: fns, PeriodType: &profile.ValueType{Type: "space", Unit: "bytes"}, Period: 512 * 1024,
+	}
+}
+
+var fixedNow = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+
+// render writes the fixture's page with testdata/results as the results
+// directory; with -update it first writes the fixture profile there.
+func renderFixture(t *testing.T) []byte {
+	t.Helper()
+	dir := filepath.Join("testdata", "results")
+	if *update {
+		path := filepath.Join(dir, "profiles", "seed", "copy-per-peer-aimd-profile.peak.pb.gz")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := fixtureProfile().Write(&b); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	if err := Write(&b, fixture(), Options{Dir: dir, Title: "fixture <report>", Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestGolden(t *testing.T) {
+	got := renderFixture(t)
+	golden := filepath.Join("testdata", "report.html.golden")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("report differs from %s (go test -update rewrites it):\n%s", golden, lineDiff(string(want), string(got)))
+	}
+}
+
+// lineDiff shows the first differing line of want and got with its number.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := range max(len(w), len(g)) {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return "line " + strconv.Itoa(i+1) + ":\n- " + a + "\n+ " + b
+		}
+	}
+	return "(same lines; different bytes)"
+}
+
+func TestSelfContained(t *testing.T) {
+	page := string(renderFixture(t))
+	for _, bad := range []string{`src="http`, `href="http`, `<script`, `@import`, `url(`, `<link`} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q", bad)
+		}
+	}
+	if n := strings.Count(page, "<svg"); n != expectedCharts {
+		t.Errorf("page has %d <svg> charts, want %d", n, expectedCharts)
+	}
+	if n := strings.Count(page, "</svg>"); n != expectedCharts {
+		t.Errorf("page has %d </svg>, want %d", n, expectedCharts)
+	}
+	if strings.Contains(page, "<?xml") {
+		t.Error("page keeps an SVG XML prolog")
+	}
+	if !strings.Contains(page, "<title>fixture &lt;report&gt;</title>") {
+		t.Error("title not escaped")
+	}
+}
+
+func TestMarkers(t *testing.T) {
+	page := string(renderFixture(t))
+	check := func(what, s string, want bool) {
+		t.Helper()
+		if strings.Contains(page, s) != want {
+			t.Errorf("%s: contains %q = %v, want %v", what, s, !want, want)
+		}
+	}
+	check("OOM label", ">shared-buffer: oom at 5/9</text>", true)
+	check("limit legend", ">memory limit 128.0 MiB</text>", true)
+	check("limit line colour", "stroke:#D62728", true)
+	check("profiling run excluded from the table", "3 of 3", false)
+	check("profile top site", "<td>buffer.allocPeerCopy</td><td>40.0 MiB</td>", true)
+	check("profile command", "go tool pprof -http=127.0.0.1:0 testdata/results/profiles/seed/copy-per-peer-aimd-profile.peak.pb.gz", true)
+	check("missing profile note", "profile file not found", true)
+
+	// Without a limit and without OOM runs neither appears.
+	var recs []*result.Record
+	for _, r := range fixture() {
+		if r.Status == result.OK && !r.Profile {
+			r.Env.MemoryLimit = 0
+			recs = append(recs, r)
+		}
+	}
+	var b bytes.Buffer
+	if err := Write(&b, recs, Options{Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	page = b.String()
+	check("no OOM label", "oom at", false)
+	check("no limit", "memory limit", false)
+	check("no limit colour", "stroke:#D62728", false)
+}
+
+func TestTopSitesLeafAndOrder(t *testing.T) {
+	path := filepath.Join("testdata", "results", "profiles", "seed", "copy-per-peer-aimd-profile.peak.pb.gz")
+	top, total, err := topSites(path, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 79*mb+mb/2 {
+		t.Errorf("total = %d, want %d", total, 79*mb+mb/2)
+	}
+	var got []string
+	for _, s := range top {
+		got = append(got, s.Func)
+	}
+	// allocPeerCopy (30+10 MiB; inlined into upload.send, the leaf is the
+	// innermost) tops allocEncode (32 MiB).
+	if want := "buffer.allocPeerCopy buffer.allocEncode buffer.allocChunk"; strings.Join(got, " ") != want {
+		t.Errorf("top = %v, want %s", got, want)
+	}
+}
