@@ -17,6 +17,7 @@ import (
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/spill"
 	"github.com/fanbench/fanbench/reports/compare"
+	"github.com/fanbench/fanbench/reports/summary"
 	"github.com/fanbench/fanbench/scenarios"
 )
 
@@ -220,14 +221,26 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 	if err != nil {
 		return exitError{2, err}
 	}
-	if err := rep.WriteText(stdout); err != nil {
+	var text bytes.Buffer
+	if err := rep.WriteText(io.MultiWriter(stdout, &text)); err != nil {
 		return err
 	}
 	lines, headWorse, crashes := unfinished(recs)
 	for _, l := range lines {
 		fmt.Fprintln(stdout, l)
+		fmt.Fprintln(&text, l)
 	}
-	fmt.Fprintf(stdout, "\nresults: %s, %s\n", dirs[sideBase], dirs[sideHead])
+	// The head's summary, with what changed against the base, for the PR.
+	var md bytes.Buffer
+	comparison := fmt.Sprintf("base: %s\nhead: %s\n\n%s", builds[sideBase].describe(), builds[sideHead].describe(), text.String())
+	if err := summary.Write(&md, recs[sideHead], summary.Options{Comparison: comparison}); err != nil {
+		return err
+	}
+	mdPath := filepath.Join(filepath.Dir(dirs[sideHead]), "summary.md")
+	if err := result.WriteFileAtomic(mdPath, md.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nresults: %s, %s\nsummary: %s\n", dirs[sideBase], dirs[sideHead], mdPath)
 	switch {
 	case rep.ExitCode() != 0:
 		return exitError{1, errors.New("a gating metric regressed")}

@@ -193,6 +193,9 @@ func TestCompareBase(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
+	if md, err := os.ReadFile(filepath.Join(out, "summary.md")); err != nil || !strings.Contains(string(md), "base: ") || !strings.Contains(string(md), "streamed") {
+		t.Errorf("summary.md with the comparison: %v\n%s", err, md)
+	}
 	for _, s := range []string{"base", "head"} {
 		b, err := os.ReadFile(filepath.Join(out, s, "results.bench"))
 		if err != nil || !strings.Contains(string(b), "BenchmarkUpload/scenario=smoke/mode=streamed") {
