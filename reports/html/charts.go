@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/reports/runs"
 )
 
 // Chart sizes. The page scales them down to its width (CSS max-width).
@@ -147,7 +148,7 @@ func hline(x0, x1, y float64, c color.Color, dashed bool) (*plotter.Line, error)
 func series(pts []result.Point, unit float64) plotter.XYs {
 	xy := make(plotter.XYs, len(pts))
 	for i, p := range pts {
-		xy[i] = plotter.XY{X: float64(p.T) / unit, Y: mib(p.V)}
+		xy[i] = plotter.XY{X: float64(p.T) / unit, Y: runs.MiB(p.V)}
 	}
 	return xy
 }
@@ -181,7 +182,7 @@ func liveChart(s *scenario, limiter string, pal *palette) (template.HTML, error)
 	var labels []string
 	var markColors []color.Color
 	for _, g := range groups {
-		col := pal.strategy[g.strategy]
+		col := pal.strategy[g.Strategy]
 		if r := g.drawn; r != nil && len(r.Live.Timeline) > 0 {
 			l, err := plotter.NewLine(series(r.Live.Timeline, 1e9))
 			if err != nil {
@@ -189,11 +190,11 @@ func liveChart(s *scenario, limiter string, pal *palette) (template.HTML, error)
 			}
 			l.Color, l.Width = col, vg.Points(1.5)
 			p.Add(l)
-			p.Legend.Add(g.strategy, l)
+			p.Legend.Add(g.Strategy, l)
 			drew = true
 		}
 		if r := g.drawn; r != nil && r.ModelPeak > 0 {
-			l, err := hline(0, xmax, mib(r.ModelPeak), col, true)
+			l, err := hline(0, xmax, runs.MiB(r.ModelPeak), col, true)
 			if err != nil {
 				return "", err
 			}
@@ -201,13 +202,13 @@ func liveChart(s *scenario, limiter string, pal *palette) (template.HTML, error)
 			anyModel, drew = true, true
 		}
 		if r, n := g.firstOOM(); r != nil {
-			y := mib(r.Live.Peak)
+			y := runs.MiB(r.Live.Peak)
 			if y == 0 {
-				y = mib(s.limit)
+				y = runs.MiB(s.limit)
 			}
-			text := fmt.Sprintf("%s: oom at %d/%d", g.strategy, r.Stored, r.Total)
-			if n < len(g.runs) {
-				text += fmt.Sprintf(" (%d of %d runs)", n, len(g.runs))
+			text := fmt.Sprintf("%s: oom at %d/%d", g.Strategy, r.Stored, r.Total)
+			if n < len(g.Runs) {
+				text += fmt.Sprintf(" (%d of %d runs)", n, len(g.Runs))
 			}
 			marks = append(marks, plotter.XY{X: lastX(series(r.Live.Timeline, 1e9)), Y: y})
 			labels = append(labels, text)
@@ -219,7 +220,7 @@ func liveChart(s *scenario, limiter string, pal *palette) (template.HTML, error)
 					return "", err
 				}
 				sc.Color, sc.Shape = col, draw.CrossGlyph{}
-				p.Legend.Add(g.strategy+" (oom)", sc)
+				p.Legend.Add(g.Strategy+" (oom)", sc)
 			}
 		}
 	}
@@ -231,13 +232,13 @@ func liveChart(s *scenario, limiter string, pal *palette) (template.HTML, error)
 		p.Legend.Add("model peak (dashed)", l)
 	}
 	if s.limit > 0 {
-		l, err := hline(0, xmax, mib(s.limit), limitColor, false)
+		l, err := hline(0, xmax, runs.MiB(s.limit), limitColor, false)
 		if err != nil {
 			return "", err
 		}
 		l.Width = vg.Points(2)
 		p.Add(l)
-		p.Legend.Add("memory limit "+fmtBytes(s.limit), l)
+		p.Legend.Add("memory limit "+runs.FormatBytes(s.limit), l)
 		drew = true
 	}
 	if len(marks) > 0 {
@@ -295,11 +296,11 @@ func stackChart(g *group, pal *palette) (template.HTML, error) {
 				sum += pt.Sites[i]
 				used[i] = used[i] || pt.Sites[i] != 0
 			}
-			cum[i][j] = plotter.XY{X: float64(pt.T) / 1e9, Y: mib(sum)}
+			cum[i][j] = plotter.XY{X: float64(pt.T) / 1e9, Y: runs.MiB(sum)}
 		}
 	}
 	title := fmt.Sprintf("%s, %s: live by site (peak %s at %.2f s)",
-		g.strategy, g.limiter, fmtMiB(mib(r.Live.Peak)), float64(r.Live.PeakSim)/1e9)
+		g.Strategy, g.Limiter, runs.FormatMiB(runs.MiB(r.Live.Peak)), float64(r.Live.PeakSim)/1e9)
 	p := newPlot(title, "simulated time (s)", "live (MiB)")
 	// The top of the stack first, so each lower layer paints over it.
 	for i := len(sites) - 1; i >= 0; i-- {
@@ -329,7 +330,7 @@ func memoryChart(g *group, limit int64, pal *palette) (template.HTML, error) {
 	if r == nil || len(r.Live.Timeline)+len(r.Runtime.Heap)+len(r.OS.RSS) == 0 {
 		return "", nil
 	}
-	col := pal.strategy[g.strategy]
+	col := pal.strategy[g.Strategy]
 	panels := []struct {
 		title, x string
 		xy       plotter.XYs
@@ -340,7 +341,7 @@ func memoryChart(g *group, limit int64, pal *palette) (template.HTML, error) {
 		{"Go heap", "real time since upload began (ms)", series(r.Runtime.Heap, 1e6), true, 0},
 		{"RSS", "real time since child start (ms)", series(r.OS.RSS, 1e6), true, limit},
 	}
-	ymax := mib(max(r.Live.Peak, r.Runtime.PeakHeap, r.OS.PeakRSS, limit))
+	ymax := runs.MiB(max(r.Live.Peak, r.Runtime.PeakHeap, r.OS.PeakRSS, limit))
 	for _, pn := range panels {
 		for _, v := range pn.xy {
 			ymax = max(ymax, v.Y)
@@ -350,7 +351,7 @@ func memoryChart(g *group, limit int64, pal *palette) (template.HTML, error) {
 	for i, pn := range panels {
 		title := pn.title
 		if i == 0 {
-			title = fmt.Sprintf("%s, %s: %s", g.strategy, g.limiter, title)
+			title = fmt.Sprintf("%s, %s: %s", g.Strategy, g.Limiter, title)
 		}
 		if len(pn.xy) == 0 {
 			title += " (no samples)"
@@ -367,7 +368,7 @@ func memoryChart(g *group, limit int64, pal *palette) (template.HTML, error) {
 			p.Add(l)
 		}
 		if pn.ref && r.Live.Peak > 0 {
-			l, err := hline(0, xmax, mib(r.Live.Peak), refColor, true)
+			l, err := hline(0, xmax, runs.MiB(r.Live.Peak), refColor, true)
 			if err != nil {
 				return "", err
 			}
@@ -375,7 +376,7 @@ func memoryChart(g *group, limit int64, pal *palette) (template.HTML, error) {
 			p.Legend.Add("peak live", l)
 		}
 		if pn.limit > 0 {
-			l, err := hline(0, xmax, mib(pn.limit), limitColor, false)
+			l, err := hline(0, xmax, runs.MiB(pn.limit), limitColor, false)
 			if err != nil {
 				return "", err
 			}
@@ -395,30 +396,30 @@ func sweepChart(s *scenario, pal *palette) (template.HTML, error) {
 	var strategies []string
 	xmin, xmax := 0.0, 1.0
 	for _, g := range s.groups {
-		if !slices.Contains(strategies, g.strategy) {
-			strategies = append(strategies, g.strategy)
+		if !slices.Contains(strategies, g.Strategy) {
+			strategies = append(strategies, g.Strategy)
 		}
-		if c, ok := limiterCap(g.limiter); ok {
+		if c, ok := runs.LimiterCap(g.Limiter); ok {
 			xmax = max(xmax, c)
 		}
 	}
-	slices.SortFunc(strategies, compareStrategies)
+	slices.SortFunc(strategies, runs.CompareStrategies)
 	var marks plotter.XYs
 	var labels []string
 	var cols []color.Color
 	for _, st := range strategies {
 		var xy plotter.XYs
 		for _, g := range s.groups {
-			c, ok := limiterCap(g.limiter)
-			if g.strategy != st || !ok {
+			c, ok := runs.LimiterCap(g.Limiter)
+			if g.Strategy != st || !ok {
 				continue
 			}
-			if m := statOf(g.ok(), func(r *result.Record) float64 { return mib(r.Live.Peak) }); m.n > 0 {
-				xy = append(xy, plotter.XY{X: c, Y: m.med})
+			if m := runs.StatOf(g.OK, func(r *result.Record) float64 { return runs.MiB(r.Live.Peak) }); m.N > 0 {
+				xy = append(xy, plotter.XY{X: c, Y: m.Med})
 			} else if r, _ := g.firstOOM(); r != nil {
-				y := mib(s.limit)
+				y := runs.MiB(s.limit)
 				if y == 0 {
-					y = mib(r.Live.Peak)
+					y = runs.MiB(r.Live.Peak)
 				}
 				marks = append(marks, plotter.XY{X: c, Y: y})
 				labels = append(labels, fmt.Sprintf("%s oom at %d/%d", st, r.Stored, r.Total))
@@ -438,13 +439,13 @@ func sweepChart(s *scenario, pal *palette) (template.HTML, error) {
 		p.Legend.Add(st, l, pts)
 	}
 	if s.limit > 0 {
-		l, err := hline(xmin, xmax, mib(s.limit), limitColor, false)
+		l, err := hline(xmin, xmax, runs.MiB(s.limit), limitColor, false)
 		if err != nil {
 			return "", err
 		}
 		l.Width = vg.Points(2)
 		p.Add(l)
-		p.Legend.Add("memory limit "+fmtBytes(s.limit), l)
+		p.Legend.Add("memory limit "+runs.FormatBytes(s.limit), l)
 	}
 	if len(marks) > 0 {
 		if err := addMarks(p, marks, labels, cols); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/reports/runs"
 )
 
 // Options says where the records came from and how to title the page.
@@ -86,7 +87,7 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 func buildSection(s *scenario, pal *palette) (section, error) {
 	sec := section{Name: s.name}
 	if s.limit > 0 {
-		sec.Limit = fmtBytes(s.limit)
+		sec.Limit = runs.FormatBytes(s.limit)
 	}
 	add := func(list *[]template.HTML, h template.HTML, err error) error {
 		if h != "" {
@@ -123,17 +124,17 @@ func buildSection(s *scenario, pal *palette) (section, error) {
 
 // tableRow computes a group's medians and ranges over its OK measured runs.
 func tableRow(g *group, pal *palette) row {
-	ok := g.ok()
-	rw := row{Strategy: g.strategy, Limiter: g.limiter, Statuses: statuses(g.runs),
-		Runs: fmt.Sprintf("%d of %d", len(ok), len(g.runs))}
-	r, gr, b, _ := pal.strategy[g.strategy].RGBA()
+	ok := g.OK
+	rw := row{Strategy: g.Strategy, Limiter: g.Limiter, Statuses: runs.Statuses(g.Runs),
+		Runs: fmt.Sprintf("%d of %d", len(ok), len(g.Runs))}
+	r, gr, b, _ := pal.strategy[g.Strategy].RGBA()
 	rw.Color = fmt.Sprintf("#%02x%02x%02x", r>>8, gr>>8, b>>8)
 	fig := func(f func(*result.Record) int64) (string, string) {
-		st := statOf(ok, func(r *result.Record) float64 { return mib(f(r)) })
-		if st.n == 0 {
+		st := runs.StatOf(ok, func(r *result.Record) float64 { return runs.MiB(f(r)) })
+		if st.N == 0 {
 			return "—", ""
 		}
-		return fmtMiB(st.med), fmt.Sprintf("%.1f–%.1f", st.min, st.max)
+		return runs.FormatMiB(st.Med), fmt.Sprintf("%.1f–%.1f", st.Min, st.Max)
 	}
 	rw.Live, rw.LiveRange = fig(func(r *result.Record) int64 { return r.Live.Peak })
 	rw.Heap, rw.HeapRange = fig(func(r *result.Record) int64 { return r.Runtime.PeakHeap })
@@ -146,16 +147,16 @@ func tableRow(g *group, pal *palette) row {
 		}
 	}
 	if len(modelled) > 0 {
-		rw.Model = fmtMiB(statOf(modelled, func(r *result.Record) float64 { return mib(r.ModelPeak) }).med)
-		rw.Ratio = fmt.Sprintf("%.3f", statOf(modelled, func(r *result.Record) float64 {
+		rw.Model = runs.FormatMiB(runs.StatOf(modelled, func(r *result.Record) float64 { return runs.MiB(r.ModelPeak) }).Med)
+		rw.Ratio = fmt.Sprintf("%.3f", runs.StatOf(modelled, func(r *result.Record) float64 {
 			return float64(r.Live.Peak) / float64(r.ModelPeak)
-		}).med)
+		}).Med)
 	}
 	return rw
 }
 
 var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
-	"mib":  mib,
+	"mib":  runs.MiB,
 	"pct":  func(share float64) float64 { return share * 100 },
 	"topN": func() int { return topN },
 }).Parse(`<!DOCTYPE html>

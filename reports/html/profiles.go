@@ -12,6 +12,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/reports/runs"
 )
 
 // topN is how many in-use sites a peak profile lists.
@@ -47,8 +48,8 @@ func peakProfiles(recs []*result.Record, dir string) ([]peakProfile, error) {
 		}
 	}
 	slices.SortStableFunc(rs, func(a, b *result.Record) int {
-		return cmp.Or(cmp.Compare(a.Scenario, b.Scenario), compareStrategies(a.Strategy, b.Strategy),
-			compareLimiters(a.Limiter, b.Limiter), cmp.Compare(a.Rep, b.Rep))
+		return cmp.Or(cmp.Compare(a.Scenario, b.Scenario), runs.CompareStrategies(a.Strategy, b.Strategy),
+			runs.CompareLimiters(a.Limiter, b.Limiter), cmp.Compare(a.Rep, b.Rep))
 	})
 	var out []peakProfile
 	seen := map[string]bool{}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/reports/runs"
 )
 
 // Options controls the summary.
@@ -22,14 +22,6 @@ type Options struct {
 	Comparison string
 }
 
-// knownStrategies is the README's order; others follow by name.
-var knownStrategies = []string{"copy-per-peer", "shared-buffer", "encode-once", "streamed"}
-
-type group struct {
-	scenario, strategy, limiter string
-	runs, ok                    []*result.Record
-}
-
 // Write renders recs as Markdown to w. Records may come in any order; nil
 // records are skipped. It returns the first error from w.
 func Write(w io.Writer, recs []*result.Record, opts Options) error {
@@ -37,12 +29,12 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 		opts.Title = "fanbench summary"
 	}
 	bw := bufio.NewWriter(w)
-	groups := groupRecords(recs)
+	groups := runs.Groups(recs)
 	fmt.Fprintf(bw, "### %s\n\n", oneLine(opts.Title))
 	var scens []string
 	for _, g := range groups {
-		if !slices.Contains(scens, g.scenario) {
-			scens = append(scens, g.scenario)
+		if !slices.Contains(scens, g.Scenario) {
+			scens = append(scens, g.Scenario)
 		}
 	}
 	for _, s := range scens {
@@ -52,33 +44,33 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 		bw.WriteString("\n| scenario | strategy | limiter | ok runs | statuses | peak live | min–max | model | live/model | peak heap | peak RSS |\n")
 		bw.WriteString("|---|---|---|--:|---|--:|--:|--:|--:|--:|--:|\n")
 		for _, g := range groups {
-			live := stat(g.ok, func(r *result.Record) float64 { return mib(r.Live.Peak) })
+			live := runs.StatOf(g.OK, func(r *result.Record) float64 { return runs.MiB(r.Live.Peak) })
 			model, ratio := "—", "—"
 			var modelled []*result.Record
-			for _, r := range g.ok {
+			for _, r := range g.OK {
 				if r.ModelPeak > 0 {
 					modelled = append(modelled, r)
 				}
 			}
 			if len(modelled) > 0 {
-				model = fmtMiB(stat(modelled, func(r *result.Record) float64 { return mib(r.ModelPeak) }).med)
-				ratio = fmt.Sprintf("%.3f", stat(modelled, func(r *result.Record) float64 {
+				model = runs.FormatMiB(runs.StatOf(modelled, func(r *result.Record) float64 { return runs.MiB(r.ModelPeak) }).Med)
+				ratio = fmt.Sprintf("%.3f", runs.StatOf(modelled, func(r *result.Record) float64 {
 					return float64(r.Live.Peak) / float64(r.ModelPeak)
-				}).med)
+				}).Med)
 			}
 			fig := func(f func(*result.Record) int64) string {
-				st := stat(g.ok, func(r *result.Record) float64 { return mib(f(r)) })
-				if st.n == 0 {
+				st := runs.StatOf(g.OK, func(r *result.Record) float64 { return runs.MiB(f(r)) })
+				if st.N == 0 {
 					return "—"
 				}
-				return fmtMiB(st.med)
+				return runs.FormatMiB(st.Med)
 			}
 			rng := "—"
-			if live.n > 0 {
-				rng = fmt.Sprintf("%.1f–%.1f", live.min, live.max)
+			if live.N > 0 {
+				rng = fmt.Sprintf("%.1f–%.1f", live.Min, live.Max)
 			}
 			fmt.Fprintf(bw, "| %s | %s | %s | %d of %d | %s | %s | %s | %s | %s | %s | %s |\n",
-				cell(g.scenario), cell(g.strategy), cell(g.limiter), len(g.ok), len(g.runs), statuses(g.runs),
+				cell(g.Scenario), cell(g.Strategy), cell(g.Limiter), len(g.OK), len(g.Runs), statuses(g.Runs),
 				fig(func(r *result.Record) int64 { return r.Live.Peak }), rng, model, ratio,
 				fig(func(r *result.Record) int64 { return r.Runtime.PeakHeap }),
 				fig(func(r *result.Record) int64 { return r.OS.PeakRSS }))
@@ -99,7 +91,7 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 // verdict is one scenario's line, e.g. "**seed-20mb**: copy-per-peer peaks
 // at 460.4 MiB, 21.6× streamed (21.3 MiB); 3 of 4 strategies OOM at 4 GiB."
 // A strategy's peak is its highest median over the scenario's limiters.
-func verdict(scen string, groups []*group) string {
+func verdict(scen string, groups []*runs.Group) string {
 	type peak struct {
 		strategy, limiter string
 		mib               float64
@@ -109,43 +101,43 @@ func verdict(scen string, groups []*group) string {
 	var limit int64
 	limiters := map[string]bool{}
 	for _, g := range groups {
-		if g.scenario != scen {
+		if g.Scenario != scen {
 			continue
 		}
-		limiters[g.limiter] = true
-		if !slices.Contains(strategies, g.strategy) {
-			strategies = append(strategies, g.strategy)
+		limiters[g.Limiter] = true
+		if !slices.Contains(strategies, g.Strategy) {
+			strategies = append(strategies, g.Strategy)
 		}
-		for _, r := range g.runs {
+		for _, r := range g.Runs {
 			limit = max(limit, r.Env.MemoryLimit)
 			switch r.Status {
 			case result.OK:
 			case result.OOM:
-				if !slices.Contains(oom, g.strategy) {
-					oom = append(oom, g.strategy)
+				if !slices.Contains(oom, g.Strategy) {
+					oom = append(oom, g.Strategy)
 				}
 			default:
-				if !slices.Contains(failed, g.strategy) {
-					failed = append(failed, g.strategy)
+				if !slices.Contains(failed, g.Strategy) {
+					failed = append(failed, g.Strategy)
 				}
 			}
 		}
-		st := stat(g.ok, func(r *result.Record) float64 { return mib(r.Live.Peak) })
-		if st.n == 0 {
+		st := runs.StatOf(g.OK, func(r *result.Record) float64 { return runs.MiB(r.Live.Peak) })
+		if st.N == 0 {
 			continue
 		}
-		i := slices.IndexFunc(peaks, func(p peak) bool { return p.strategy == g.strategy })
+		i := slices.IndexFunc(peaks, func(p peak) bool { return p.strategy == g.Strategy })
 		if i < 0 {
-			peaks = append(peaks, peak{g.strategy, g.limiter, st.med})
-		} else if st.med > peaks[i].mib {
-			peaks[i] = peak{g.strategy, g.limiter, st.med}
+			peaks = append(peaks, peak{g.Strategy, g.Limiter, st.Med})
+		} else if st.Med > peaks[i].mib {
+			peaks[i] = peak{g.Strategy, g.Limiter, st.Med}
 		}
 	}
 	var parts []string
 	if len(peaks) > 0 {
 		hi := slices.MaxFunc(peaks, func(a, b peak) int { return cmp.Compare(a.mib, b.mib) })
 		lo := slices.MinFunc(peaks, func(a, b peak) int { return cmp.Compare(a.mib, b.mib) })
-		s := fmt.Sprintf("%s peaks at %s", hi.strategy, fmtMiB(hi.mib))
+		s := fmt.Sprintf("%s peaks at %s", hi.strategy, runs.FormatMiB(hi.mib))
 		if len(limiters) > 1 {
 			s += " (" + hi.limiter + ")"
 		}
@@ -154,7 +146,7 @@ func verdict(scen string, groups []*group) string {
 			if len(limiters) > 1 {
 				lim = ", " + lo.limiter
 			}
-			s += fmt.Sprintf(", %.1f× %s (%s%s)", hi.mib/lo.mib, lo.strategy, fmtMiB(lo.mib), lim)
+			s += fmt.Sprintf(", %.1f× %s (%s%s)", hi.mib/lo.mib, lo.strategy, runs.FormatMiB(lo.mib), lim)
 		}
 		parts = append(parts, s)
 	} else {
@@ -162,7 +154,7 @@ func verdict(scen string, groups []*group) string {
 	}
 	at := ""
 	if limit > 0 {
-		at = " at " + fmtBytes(limit)
+		at = " at " + runs.FormatBytes(limit)
 	}
 	switch {
 	case len(oom) > 0:
@@ -176,119 +168,10 @@ func verdict(scen string, groups []*group) string {
 	return fmt.Sprintf("**%s**: %s.", cell(scen), strings.Join(parts, "; "))
 }
 
-// groupRecords groups the measured records by scenario, then limiter, then
-// strategy (known strategies first).
-func groupRecords(recs []*result.Record) []*group {
-	byKey := map[[3]string]*group{}
-	var out []*group
-	for _, r := range recs {
-		if r == nil || r.Profile {
-			continue
-		}
-		k := [3]string{r.Scenario, r.Strategy, r.Limiter}
-		g := byKey[k]
-		if g == nil {
-			g = &group{scenario: r.Scenario, strategy: r.Strategy, limiter: r.Limiter}
-			byKey[k] = g
-			out = append(out, g)
-		}
-		g.runs = append(g.runs, r)
-		if r.Status == result.OK {
-			g.ok = append(g.ok, r)
-		}
-	}
-	slices.SortFunc(out, func(a, b *group) int {
-		return cmp.Or(strings.Compare(a.scenario, b.scenario), compareLimiters(a.limiter, b.limiter),
-			compareStrategies(a.strategy, b.strategy))
-	})
-	return out
-}
-
-func compareStrategies(a, b string) int {
-	rank := func(s string) int {
-		if i := slices.Index(knownStrategies, s); i >= 0 {
-			return i
-		}
-		return len(knownStrategies)
-	}
-	return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
-}
-
-// compareLimiters orders limiters without a numeric cap by name, then by
-// cap ("fixed:8" before "fixed:16").
-func compareLimiters(a, b string) int {
-	capOf := func(l string) (float64, bool) {
-		if i := strings.LastIndexByte(l, ':'); i >= 0 {
-			l = l[i+1:]
-		}
-		v, err := strconv.ParseFloat(l, 64)
-		return v, err == nil
-	}
-	ca, oka := capOf(a)
-	cb, okb := capOf(b)
-	switch {
-	case oka && okb:
-		return cmp.Or(cmp.Compare(ca, cb), strings.Compare(a, b))
-	case oka:
-		return 1
-	case okb:
-		return -1
-	}
-	return strings.Compare(a, b)
-}
-
-type summaryStat struct {
-	n             int
-	med, min, max float64
-}
-
-// stat returns the median, min and max of f over runs.
-func stat(runs []*result.Record, f func(*result.Record) float64) summaryStat {
-	if len(runs) == 0 {
-		return summaryStat{}
-	}
-	v := make([]float64, len(runs))
-	for i, r := range runs {
-		v[i] = f(r)
-	}
-	slices.Sort(v)
-	m := v[len(v)/2]
-	if len(v)%2 == 0 {
-		m = (v[len(v)/2-1] + m) / 2
-	}
-	return summaryStat{len(v), m, v[0], v[len(v)-1]}
-}
-
-// statuses summarises the runs' statuses, e.g. "2 ok, 1 oom".
-func statuses(runs []*result.Record) string {
-	order := []result.Status{result.OK, result.OOM, result.Failed, result.Timeout, result.Crash}
-	n := map[result.Status]int{}
-	for _, r := range runs {
-		if !slices.Contains(order, r.Status) {
-			order = append(order, r.Status)
-		}
-		n[r.Status]++
-	}
-	var parts []string
-	for _, s := range order {
-		if n[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[s], cell(string(s))))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-// mib converts bytes to MiB (2^20 bytes).
-func mib(b int64) float64 { return float64(b) / (1 << 20) }
-
-func fmtMiB(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + " MiB" }
-
-// fmtBytes formats bytes as whole GiB when exact, else MiB.
-func fmtBytes(b int64) string {
-	if b > 0 && b%(1<<30) == 0 {
-		return strconv.FormatInt(b>>30, 10) + " GiB"
-	}
-	return fmtMiB(mib(b))
+// statuses summarises the runs' statuses, e.g. "2 ok, 1 oom", each status
+// made safe for a table cell.
+func statuses(rs []*result.Record) string {
+	return runs.StatusesFunc(rs, func(s result.Status) string { return cell(string(s)) })
 }
 
 // cell makes a name safe inside a Markdown table cell and on one line.
