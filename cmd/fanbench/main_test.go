@@ -163,7 +163,8 @@ budgets:
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), &stdout, &stderr, []string{"run", "-cache=false", path, "-o", t.TempDir()}) // flags after the name too
+	out := t.TempDir()
+	err := run(context.Background(), &stdout, &stderr, []string{"run", "-cache=false", path, "-o", out}) // flags after the name too
 	if code := exitCode(err); code != 3 {
 		t.Fatalf("exit %d, want 3 (err %v)\n%s", code, err, stderr.String())
 	}
@@ -177,6 +178,9 @@ budgets:
 		if !strings.Contains(line, want) {
 			t.Errorf("breach line %q lacks %q", line, want)
 		}
+	}
+	if md, err := os.ReadFile(filepath.Join(out, "summary.md")); err != nil || !strings.Contains(string(md), "1 budget(s) broken") {
+		t.Errorf("summary.md does not report the breach: %v\n%s", err, md)
 	}
 }
 

@@ -52,7 +52,7 @@ func cmdReport(_ context.Context, stdout, stderr io.Writer, args []string) error
 	if err := json.Unmarshal(b, &recs); err != nil {
 		return usageError{fmt.Errorf("report: %s: %w", filepath.Join(dir, "results.json"), err)}
 	}
-	paths, err := writeReports(dir, recs)
+	paths, err := writeReports(dir, recs, summary.Options{})
 	if err != nil {
 		return err
 	}
@@ -64,14 +64,14 @@ func cmdReport(_ context.Context, stdout, stderr io.Writer, args []string) error
 
 // writeReports writes DIR/report.html and DIR/summary.md atomically and
 // returns their paths.
-func writeReports(dir string, recs []*result.Record) ([]string, error) {
+func writeReports(dir string, recs []*result.Record, sum summary.Options) ([]string, error) {
 	var page, md bytes.Buffer
 	opts := html.DefaultOptions
 	opts.Dir = dir
 	if err := html.Write(&page, recs, opts); err != nil {
 		return nil, fmt.Errorf("report.html: %w", err)
 	}
-	if err := summary.Write(&md, recs, summary.Options{}); err != nil {
+	if err := summary.Write(&md, recs, sum); err != nil {
 		return nil, fmt.Errorf("summary.md: %w", err)
 	}
 	pagePath, mdPath := filepath.Join(dir, "report.html"), filepath.Join(dir, "summary.md")

@@ -22,6 +22,7 @@ import (
 	"github.com/fanbench/fanbench/harness/spill"
 	"github.com/fanbench/fanbench/harness/upload"
 	"github.com/fanbench/fanbench/reports/benchout"
+	"github.com/fanbench/fanbench/reports/summary"
 	"github.com/fanbench/fanbench/scenarios"
 	"github.com/olekukonko/tablewriter"
 )
@@ -205,7 +206,13 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	} else if err := renderTable(stdout, recs); err != nil {
 		return err
 	}
-	reports, err := writeReports(*out, recs)
+	var breaches []string
+	budgets := false
+	for _, p := range plans {
+		budgets = budgets || len(p.spec.Budgets) > 0
+		breaches = append(breaches, checkBudgets(p.spec, recs, *out)...)
+	}
+	reports, err := writeReports(*out, recs, summary.Options{Breaches: breaches, Budgets: budgets})
 	if err != nil {
 		return err
 	}
@@ -229,10 +236,6 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 	if len(crashed) > 0 {
 		return fmt.Errorf("%d runs crashed:\n%s", len(crashed), strings.Join(crashed, "\n"))
-	}
-	var breaches []string
-	for _, p := range plans {
-		breaches = append(breaches, checkBudgets(p.spec, recs, *out)...)
 	}
 	if len(breaches) > 0 {
 		for _, b := range breaches {

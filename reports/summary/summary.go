@@ -20,6 +20,11 @@ type Options struct {
 	// against a baseline), included verbatim in a <details> block; none
 	// when empty.
 	Comparison string
+	// Breaches are the broken budgets, one line each as fanbench run prints
+	// them; with Budgets set, an empty list is reported as all budgets met.
+	Breaches []string
+	// Budgets says the scenarios had budgets to check.
+	Budgets bool
 }
 
 // Write renders recs as Markdown to w. Records may come in any order; nil
@@ -77,6 +82,15 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 		}
 	} else {
 		bw.WriteString("No measured runs.\n")
+	}
+	switch {
+	case len(opts.Breaches) > 0:
+		fmt.Fprintf(bw, "\n**%d budget(s) broken:**\n\n", len(opts.Breaches))
+		for _, b := range opts.Breaches {
+			fmt.Fprintf(bw, "- %s\n", cell(b))
+		}
+	case opts.Budgets:
+		bw.WriteString("\nEvery budget met.\n")
 	}
 	if c := strings.TrimRight(opts.Comparison, "\n"); c != "" {
 		fence := "```"

@@ -98,3 +98,21 @@ func TestVerdict(t *testing.T) {
 		t.Error("the profiling run counted")
 	}
 }
+
+func TestBudgetLines(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Budgets: true}, "Every budget met."},
+		{Options{Budgets: true, Breaches: []string{"budget x.yaml:7:5: s/m (aimd) peak-live-B = 5, limit 4; p|q"}}, "- budget x.yaml:7:5: s/m (aimd) peak-live-B = 5, limit 4; p\\|q"},
+	} {
+		var b strings.Builder
+		if err := Write(&b, nil, tc.opts); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("summary lacks %q:\n%s", tc.want, b.String())
+		}
+	}
+}
