@@ -77,7 +77,10 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	rc.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { rc.set[f.Name] = true })
 	opts.Alpha = *alpha
-	opts.Metrics = strings.Split(*metrics, ",")
+	opts.Metrics = splitList(*metrics)
+	if len(opts.Metrics) == 0 {
+		return usageError{errors.New("-metrics: name at least one unit, e.g. peak-live-B")}
+	}
 	if *tol != "" {
 		opts.Tolerance = map[string]float64{}
 		for _, kv := range strings.Split(*tol, ",") {

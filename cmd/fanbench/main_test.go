@@ -113,6 +113,20 @@ func benchFile(t *testing.T, base float64) string {
 func TestCompareExitCodes(t *testing.T) {
 	same, also := benchFile(t, 480e6), benchFile(t, 480e6)
 	worse := benchFile(t, 576e6) // +20 %
+	// Both cases in old; in new, one of them no longer finishes (oom).
+	both, gone := filepath.Join(t.TempDir(), "both.bench"), filepath.Join(t.TempDir(), "gone.bench")
+	var b, g strings.Builder
+	b.WriteString("Unit peak-live-B better=lower\n\n")
+	g.WriteString("Unit peak-live-B better=lower\n\n")
+	for i := range 6 {
+		line := fmt.Sprintf("BenchmarkUpload/scenario=other/mode=streamed/limiter=aimd 1 %d peak-live-B\n", 5000+i)
+		b.WriteString(line)
+		g.WriteString(line)
+		fmt.Fprintf(&b, "BenchmarkUpload/scenario=seed-20mb/mode=copy-per-peer/limiter=aimd 1 %d peak-live-B\n", 480000+i)
+		fmt.Fprintf(&g, "# warning: seed-20mb/copy-per-peer-aimd-%d: oom: killed\n", i+1)
+	}
+	os.WriteFile(both, []byte(b.String()), 0o644)
+	os.WriteFile(gone, []byte(g.String()), 0o644)
 	corrupt := filepath.Join(t.TempDir(), "corrupt.bench")
 	os.WriteFile(corrupt, []byte("BenchmarkUpload 1 5 peak-live-B 7\n"), 0o644)
 	cases := []struct {
@@ -123,6 +137,7 @@ func TestCompareExitCodes(t *testing.T) {
 	}{
 		{"same commit", same, also, 0, ""},
 		{"20% regression", same, worse, 1, "peak-live-B"},
+		{"case gone from new", both, gone, 1, "FAIL: no finished run in new"},
 		{"corrupt file", same, corrupt, 2, "corrupt.bench:1"},
 		{"missing file", same, "/nonexistent/results.bench", 2, "nonexistent"},
 	}
@@ -181,6 +196,14 @@ budgets:
 	}
 	if md, err := os.ReadFile(filepath.Join(out, "summary.md")); err != nil || !strings.Contains(string(md), "1 budget(s) broken") {
 		t.Errorf("summary.md does not report the breach: %v\n%s", err, md)
+	}
+	// fanbench report writes the summary again with the same verdict.
+	os.Remove(filepath.Join(out, "summary.md"))
+	if err := run(context.Background(), &stdout, &stderr, []string{"report", out}); err != nil {
+		t.Fatal(err)
+	}
+	if md, err := os.ReadFile(filepath.Join(out, "summary.md")); err != nil || !strings.Contains(string(md), "1 budget(s) broken") {
+		t.Errorf("fanbench report lost the breach: %v\n%s", err, md)
 	}
 }
 

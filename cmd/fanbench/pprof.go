@@ -258,27 +258,9 @@ func readRecords(dir string) ([]*result.Record, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("results directory: %w", err)
 	}
-	runs := filepath.Join(dir, "runs")
-	err := filepath.WalkDir(runs, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == runs {
-				return nil
-			}
-			return err
-		}
-		if d.IsDir() || filepath.Ext(p) != ".json" {
-			return nil
-		}
-		r, err := result.Read(p)
-		if err != nil {
-			return err
-		}
-		add(r)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
+	// results.json holds the last batch written to dir; runs/ may also
+	// hold records of earlier batches, so it is read only when the batch
+	// was interrupted before results.json was written.
 	all := filepath.Join(dir, "results.json")
 	if b, err := os.ReadFile(all); err == nil {
 		var rs []*result.Record
@@ -293,6 +275,29 @@ func readRecords(dir string) ([]*result.Record, error) {
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
+	} else {
+		// No results.json: an interrupted batch; its runs are on disk.
+		runs := filepath.Join(dir, "runs")
+		err := filepath.WalkDir(runs, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) && p == runs {
+					return nil
+				}
+				return err
+			}
+			if d.IsDir() || filepath.Ext(p) != ".json" {
+				return nil
+			}
+			r, err := result.Read(p)
+			if err != nil {
+				return err
+			}
+			add(r)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if len(recs) == 0 {
 		return nil, fmt.Errorf("%s holds no run records (neither results.json nor runs/**/*.json): is it fanbench run's -o directory?", dir)

@@ -52,7 +52,16 @@ func cmdReport(_ context.Context, stdout, stderr io.Writer, args []string) error
 	if err := json.Unmarshal(b, &recs); err != nil {
 		return usageError{fmt.Errorf("report: %s: %w", filepath.Join(dir, "results.json"), err)}
 	}
-	paths, err := writeReports(dir, recs, summary.Options{})
+	// The budget verdicts fanbench run found, kept beside the records.
+	var sum summary.Options
+	if b, err := os.ReadFile(filepath.Join(dir, budgetsFile)); err == nil {
+		var v budgetVerdicts
+		if err := json.Unmarshal(b, &v); err != nil {
+			return usageError{fmt.Errorf("report: %s: %w", filepath.Join(dir, budgetsFile), err)}
+		}
+		sum.Budgets, sum.Breaches = v.Checked, v.Breaches
+	}
+	paths, err := writeReports(dir, recs, sum)
 	if err != nil {
 		return err
 	}
@@ -60,6 +69,15 @@ func cmdReport(_ context.Context, stdout, stderr io.Writer, args []string) error
 		fmt.Fprintln(stdout, p)
 	}
 	return nil
+}
+
+// budgetsFile holds the budget verdicts of the last fanbench run into a
+// results directory, so fanbench report can write them again.
+const budgetsFile = "budgets.json"
+
+type budgetVerdicts struct {
+	Checked  bool     `json:"checked"`
+	Breaches []string `json:"breaches"`
 }
 
 // writeReports writes DIR/report.html and DIR/summary.md atomically and
@@ -75,6 +93,13 @@ func writeReports(dir string, recs []*result.Record, sum summary.Options) ([]str
 		return nil, fmt.Errorf("summary.md: %w", err)
 	}
 	pagePath, mdPath := filepath.Join(dir, "report.html"), filepath.Join(dir, "summary.md")
+	v, err := json.Marshal(budgetVerdicts{Checked: sum.Budgets, Breaches: sum.Breaches})
+	if err != nil {
+		return nil, err
+	}
+	if err := result.WriteFileAtomic(filepath.Join(dir, budgetsFile), append(v, '\n')); err != nil {
+		return nil, err
+	}
 	if err := result.WriteFileAtomic(pagePath, page.Bytes()); err != nil {
 		return nil, err
 	}

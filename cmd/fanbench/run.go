@@ -228,6 +228,11 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Breaches are printed whatever else went wrong; a crash, a harness
+	// failure, outranks them in the exit code (1 before 3).
+	for _, b := range breaches {
+		fmt.Fprintln(stderr, b)
+	}
 	var crashed []string
 	for _, r := range recs {
 		if r.Status == result.Crash {
@@ -238,9 +243,6 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		return fmt.Errorf("%d runs crashed:\n%s", len(crashed), strings.Join(crashed, "\n"))
 	}
 	if len(breaches) > 0 {
-		for _, b := range breaches {
-			fmt.Fprintln(stderr, b)
-		}
 		return exitError{3, budgetError{breaches}}
 	}
 	return nil

@@ -205,11 +205,16 @@ type Report struct {
 	ConfigDiffs      []ConfigDiff
 }
 
-// ExitCode returns 1 if a gating metric regressed, and 0 otherwise. A gating
-// metric that is Unusable (too few samples) does not fail the comparison;
-// WriteText's last line counts them, and a caller that needs every gate
-// judged can look for Unusable among Metrics.
+// ExitCode returns 1 if a gating metric regressed or a benchmark of OLD has
+// no result in NEW (fanbench writes no result line for a run killed at the
+// memory limit or timed out, so a case that stopped finishing disappears),
+// and 0 otherwise. A gating metric that is Unusable (too few samples) does
+// not fail the comparison; WriteText's last line counts them, and a caller
+// that needs every gate judged can look for Unusable among Metrics.
 func (r *Report) ExitCode() int {
+	if len(r.OnlyOld) > 0 {
+		return 1
+	}
 	for _, m := range r.Metrics {
 		if m.Gating && m.Verdict == Regressed {
 			return 1

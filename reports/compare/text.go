@@ -24,7 +24,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(ew, "config %s differs (old: %s; new: %s); file keys are not used for grouping\n", d.Key, orNone(d.Old), orNone(d.New))
 	}
 	for _, n := range r.OnlyOld {
-		fmt.Fprintf(ew, "only in old: %s\n", n)
+		fmt.Fprintf(ew, "only in old: %s (FAIL: no finished run in new)\n", n)
 	}
 	for _, n := range r.OnlyNew {
 		fmt.Fprintf(ew, "only in new: %s\n", n)
