@@ -205,6 +205,9 @@ budgets:
 	if md, err := os.ReadFile(filepath.Join(out, "summary.md")); err != nil || !strings.Contains(string(md), "1 budget(s) broken") {
 		t.Errorf("fanbench report lost the breach: %v\n%s", err, md)
 	}
+	if page, err := os.ReadFile(filepath.Join(out, "report.html")); err != nil || !strings.Contains(string(page), "Budgets broken") {
+		t.Errorf("report.html does not show the breach: %v", err)
+	}
 }
 
 func TestScenariosList(t *testing.T) {

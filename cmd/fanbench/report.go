@@ -85,7 +85,7 @@ type budgetVerdicts struct {
 func writeReports(dir string, recs []*result.Record, sum summary.Options) ([]string, error) {
 	var page, md bytes.Buffer
 	opts := html.DefaultOptions
-	opts.Dir = dir
+	opts.Dir, opts.Budgets, opts.Breaches = dir, sum.Budgets, sum.Breaches
 	if err := html.Write(&page, recs, opts); err != nil {
 		return nil, fmt.Errorf("report.html: %w", err)
 	}

@@ -19,6 +19,10 @@ type Options struct {
 	// Now gives the "generated at" time; time.Now when nil. Tests pass a
 	// fixed clock.
 	Now func() time.Time
+	// Budgets says the scenarios had budgets to check, and Breaches are the
+	// broken ones, one line each as fanbench run prints them.
+	Budgets  bool
+	Breaches []string
 }
 
 // DefaultOptions is the report of the results directory "results".
@@ -46,6 +50,8 @@ type section struct {
 type page struct {
 	Title, Generated string
 	Records          int
+	Budgets          bool
+	Breaches         []string
 	Sections         []section
 	Profiles         []peakProfile
 }
@@ -63,7 +69,7 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 		now = opts.Now
 	}
 	pal := newPalette(recs)
-	pg := page{Title: opts.Title, Generated: now().UTC().Format(time.RFC3339)}
+	pg := page{Title: opts.Title, Generated: now().UTC().Format(time.RFC3339), Budgets: opts.Budgets, Breaches: opts.Breaches}
 	for _, r := range recs {
 		if r != nil {
 			pg.Records++
@@ -182,7 +188,13 @@ code{background:#f4f4f4;padding:.1em .3em}
 <h1>{{.Title}}</h1>
 <p class="small">Generated at {{.Generated}} from {{.Records}} records. Bytes in MiB (2<sup>20</sup> bytes).
 Live is the exact total of tracked client buffers over <em>simulated</em> time; Go heap and RSS are sampled over <em>real</em> time, so they have their own axes.</p>
-{{range .Sections}}
+{{if .Breaches}}<section>
+<h2>Budgets broken</h2>
+<ul>{{range .Breaches}}<li><code>{{.}}</code></li>
+{{end}}</ul>
+</section>
+{{else if .Budgets}}<p><strong>Every budget met.</strong></p>
+{{end}}{{range .Sections}}
 <section>
 <h2>{{.Name}}</h2>
 {{if .Limit}}<p>Memory limit: <strong>{{.Limit}}</strong> (red line).</p>{{end}}
