@@ -52,7 +52,7 @@
 //	ns/op         upload phase wall time (Upload.Wall)             nothing
 //	peak-live-B   peak of live tracked bytes (Live.Peak)           nothing
 //	peak-heap-B   peak sampled Go heap (Runtime.PeakHeap)          nothing
-//	peak-RSS-B    peak resident set (OS.PeakRSS)                   nothing
+//	peak-RSS-B    peak resident set (OS.PeakRSS, VmHWM only)       nothing
 //	alloc-B       bytes allocated (Runtime.AllocBytes)             nothing
 //	allocs        objects allocated (Runtime.AllocObjects)         nothing
 //	model-peak-B  the analytic model's peak (ModelPeak)            nothing

@@ -17,7 +17,7 @@ func ExampleWrite() {
 		Upload:  result.Upload{Wall: 250_000_000, Sim: 7_000_000_000},
 		Live:    result.Live{Peak: 22_382_807},
 		Runtime: result.Runtime{PeakHeap: 57_616_696, AllocBytes: 41_642_376, AllocObjects: 14_014},
-		OS:      result.OS{PeakRSS: 68_026_368},
+		OS:      result.OS{PeakRSS: 68_026_368, PeakRSSSource: "vmhwm"},
 		// No ModelPeak: the model does not cover this run.
 	}}
 	cfg := benchout.ConfigOf(recs)
