@@ -3,10 +3,12 @@ package scenarios
 import (
 	"bytes"
 	"flag"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/fanbench/fanbench/internal/golden"
 )
+
+const goldenPath = "testdata/defaults.yaml"
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
@@ -19,20 +21,8 @@ func TestFormatDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := s.Format()
-	golden := filepath.Join("testdata", "defaults.yaml")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Format() differs from %s (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", golden, got, want)
-	}
-	back, err := Parse(golden, want)
+	golden.Check(t, goldenPath, got, *update)
+	back, err := Parse(goldenPath, got)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,11 +14,13 @@ import (
 	"golang.org/x/perf/benchproc"
 
 	"github.com/fanbench/fanbench/harness/result"
+
+	"github.com/fanbench/fanbench/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-const golden = "testdata/results.bench"
+const goldenPath = "testdata/results.bench"
 
 var strategies = []string{"copy-per-peer", "shared-buffer", "encode-once", "streamed"}
 
@@ -85,48 +86,14 @@ func write(t *testing.T, recs []*result.Record, cfg Config) []byte {
 }
 
 func TestGolden(t *testing.T) {
-	got := write(t, records(), config())
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./reports/benchout -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Write differs from %s (go test ./reports/benchout -update rewrites it):\n%s", golden, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff shows the lines of want and got that differ, numbered.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := range max(len(w), len(g)) {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  - %q\n  + %q\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
+	golden.Check(t, goldenPath, write(t, records(), config()), *update)
 }
 
 // readAll reads a benchmark file, failing on any syntax error, and returns
 // clones of its results and its unit metadata.
 func readAll(t *testing.T, data []byte) ([]*benchfmt.Result, benchfmt.UnitMetadataMap) {
 	t.Helper()
-	r := benchfmt.NewReader(bytes.NewReader(data), golden)
+	r := benchfmt.NewReader(bytes.NewReader(data), goldenPath)
 	var out []*benchfmt.Result
 	for r.Scan() {
 		switch rec := r.Result().(type) {
@@ -146,7 +113,7 @@ func readAll(t *testing.T, data []byte) ([]*benchfmt.Result, benchfmt.UnitMetada
 // every value and unit against the record it came from, the file keys, and
 // the unit metadata.
 func TestRoundTrip(t *testing.T) {
-	data, err := os.ReadFile(golden)
+	data, err := os.ReadFile(goldenPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +219,7 @@ func TestRoundTrip(t *testing.T) {
 // the four strategies, the limiters read back in their encoded form and
 // filter without quoting, and the GOMAXPROCS suffix is /gomaxprocs.
 func TestNames(t *testing.T) {
-	data, err := os.ReadFile(golden)
+	data, err := os.ReadFile(goldenPath)
 	if err != nil {
 		t.Fatal(err)
 	}

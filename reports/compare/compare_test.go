@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fanbench/fanbench/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -363,41 +365,7 @@ func TestWriteText(t *testing.T) {
 	if err := r.WriteText(&out); err != nil {
 		t.Fatal(err)
 	}
-	const golden = "testdata/regression.txt"
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (go test ./reports/compare -update creates it)", err)
-	}
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("WriteText differs from %s (go test ./reports/compare -update rewrites it):\n%s", golden, lineDiff(string(want), out.String()))
-	}
-}
-
-// lineDiff shows the lines of want and got that differ, numbered.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := range max(len(w), len(g)) {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  - %q\n  + %q\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
+	golden.Check(t, "testdata/regression.txt", out.Bytes(), *update)
 }
 
 func TestUTestNeed(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,8 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/fanbench/fanbench/harness/result"
+
+	"github.com/fanbench/fanbench/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files (and the fixture profile) under testdata/")
@@ -153,37 +154,7 @@ func renderFixture(t *testing.T) []byte {
 
 func TestGolden(t *testing.T) {
 	got := renderFixture(t)
-	golden := filepath.Join("testdata", "report.html.golden")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("report differs from %s (go test -update rewrites it):\n%s", golden, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff shows the first differing line of want and got with its number.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := range max(len(w), len(g)) {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return "line " + strconv.Itoa(i+1) + ":\n- " + a + "\n+ " + b
-		}
-	}
-	return "(same lines; different bytes)"
+	golden.Check(t, filepath.Join("testdata", "report.html.golden"), got, *update)
 }
 
 func TestSelfContained(t *testing.T) {

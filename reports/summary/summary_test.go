@@ -3,12 +3,13 @@ package summary
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fanbench/fanbench/harness/result"
+
+	"github.com/fanbench/fanbench/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -63,19 +64,7 @@ func TestGolden(t *testing.T) {
 			if err := Write(&b, fixture(), tt.opts); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", tt.name+".md.golden")
-			if *update {
-				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (go test -update creates it)", err)
-			}
-			if got := b.String(); got != string(want) {
-				t.Errorf("summary differs from %s (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", golden, got, want)
-			}
+			golden.Check(t, filepath.Join("testdata", tt.name+".md.golden"), b.Bytes(), *update)
 		})
 	}
 }
