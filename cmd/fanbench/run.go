@@ -22,6 +22,7 @@ import (
 	"github.com/fanbench/fanbench/harness/spill"
 	"github.com/fanbench/fanbench/harness/upload"
 	"github.com/fanbench/fanbench/reports/benchout"
+	"github.com/fanbench/fanbench/reports/runs"
 	"github.com/fanbench/fanbench/reports/summary"
 	"github.com/fanbench/fanbench/scenarios"
 	"github.com/olekukonko/tablewriter"
@@ -332,61 +333,36 @@ func metricOf(r *result.Record, metric string) int64 {
 // the measured runs that finished against the limit. A case whose runs all
 // failed (oom, timeout) breaks every budget it has.
 func checkBudgets(spec *scenarios.Spec, recs []*result.Record, dir string) []string {
-	type key struct{ strategy, limiter string }
-	groups := map[key][]*result.Record{}
-	profiles := map[key]string{}
-	var keys []key
+	profiles := map[[2]string]string{}
 	for _, r := range recs {
-		if r.Scenario != spec.Name {
-			continue
+		if r.Scenario == spec.Name && r.Profile && r.PeakProfile != "" {
+			profiles[[2]string{r.Strategy, r.Limiter}] = filepath.Join(dir, r.PeakProfile)
 		}
-		k := key{r.Strategy, r.Limiter}
-		if r.Profile {
-			if r.PeakProfile != "" {
-				profiles[k] = filepath.Join(dir, r.PeakProfile)
-			}
-			continue
-		}
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], r)
 	}
 	var lines []string
 	for _, b := range spec.Budgets {
-		for _, k := range keys {
-			if b.Strategy != scenarios.AnyStrategy && b.Strategy != k.strategy {
+		for _, g := range runs.Groups(recs) {
+			if g.Scenario != spec.Name || b.Strategy != scenarios.AnyStrategy && b.Strategy != g.Strategy {
 				continue
 			}
-			var vals, models []int64
-			var failed []string
-			for _, r := range groups[k] {
-				if r.Status != result.OK {
-					failed = append(failed, string(r.Status))
-					continue
-				}
-				vals = append(vals, metricOf(r, b.Metric))
-				models = append(models, r.ModelPeak)
-			}
-			where := fmt.Sprintf("%s/%s (%s)", spec.Name, k.strategy, k.limiter)
-			prof := profiles[k]
+			where := fmt.Sprintf("%s/%s (%s)", spec.Name, g.Strategy, g.Limiter)
+			prof := profiles[[2]string{g.Strategy, g.Limiter}]
 			if prof == "" {
 				prof = "no peak profile"
 			}
+			v := int64(runs.StatOf(g.OK, func(r *result.Record) float64 { return float64(metricOf(r, b.Metric)) }).Med)
 			switch {
-			case len(vals) == 0:
-				lines = append(lines, fmt.Sprintf("budget %s: %s %s: no run finished (%s); limit at %s; %s", b.Pos, where, b.Metric, strings.Join(failed, ", "), b.Pos, prof))
+			case len(g.OK) == 0:
+				lines = append(lines, fmt.Sprintf("budget %s: %s %s: no run finished (%s); %s", b.Pos, where, b.Metric, runs.Statuses(g.Runs), prof))
 			case b.MaxModelRatio > 0:
-				v, m := median(vals), median(models)
+				m := int64(runs.StatOf(g.OK, func(r *result.Record) float64 { return float64(r.ModelPeak) }).Med)
 				if m == 0 {
 					lines = append(lines, fmt.Sprintf("budget %s: %s %s: no model prediction for this run; %s", b.Pos, where, b.Metric, prof))
 				} else if ratio := float64(v) / float64(m); ratio > b.MaxModelRatio {
 					lines = append(lines, fmt.Sprintf("budget %s: %s %s = %d, %.4f × the model's %d, limit %.4f ×; %s", b.Pos, where, b.Metric, v, ratio, m, b.MaxModelRatio, prof))
 				}
-			case b.Max > 0:
-				if v := median(vals); float64(v) > b.Max {
-					lines = append(lines, fmt.Sprintf("budget %s: %s %s = %d, limit %.0f; %s", b.Pos, where, b.Metric, v, b.Max, prof))
-				}
+			case b.Max > 0 && float64(v) > b.Max:
+				lines = append(lines, fmt.Sprintf("budget %s: %s %s = %d, limit %.0f; %s", b.Pos, where, b.Metric, v, b.Max, prof))
 			}
 		}
 	}
@@ -415,82 +391,48 @@ func writeBench(dir string, recs []*result.Record) ([]byte, error) {
 }
 
 // renderTable prints the medians per (scenario, strategy, limiter) over
-// the measured runs that finished: profiling runs and failed runs are
-// counted in the runs column but not in the medians.
+// the measured runs that finished: profiling runs are left out, failed runs
+// are counted in the runs column but not in the medians. When no run of a
+// case finished (all killed at the memory limit, say), it shows the figures
+// they reached before the end, marked "≥".
 func renderTable(w io.Writer, recs []*result.Record) error {
-	type key struct{ scenario, strategy, limiter string }
-	var keys []key
-	groups := map[key][]*result.Record{}
-	for _, r := range recs {
-		if r.Profile {
-			continue
-		}
-		k := key{r.Scenario, r.Strategy, r.Limiter}
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], r)
-	}
-	rank := func(name string) int {
-		s, err := upload.ParseStrategy(name)
-		if err != nil {
-			return 1 << 30
-		}
-		return int(s)
-	}
-	slices.SortStableFunc(keys, func(a, b key) int {
-		if a.scenario != b.scenario {
-			return strings.Compare(a.scenario, b.scenario)
-		}
-		if a.limiter != b.limiter {
-			return strings.Compare(a.limiter, b.limiter)
-		}
-		return rank(a.strategy) - rank(b.strategy)
-	})
 	table := tablewriter.NewWriter(w)
 	table.Header("strategy", "limiter", "runs", "peak live", "model", "live/model", "peak heap", "peak RSS", "stored", "caps", "sim time", "wall")
-	for _, k := range keys {
-		g := groups[k]
-		// Medians over the runs that finished; when none did (all killed
-		// at the memory limit, say), the figures they reached before the
-		// end, marked "≥".
-		anyOK := slices.ContainsFunc(g, func(r *result.Record) bool { return r.Status == result.OK })
-		atLeast := ""
-		if !anyOK {
-			atLeast = "≥ "
+	for _, g := range runs.Groups(recs) {
+		from, atLeast := g.OK, ""
+		if len(g.OK) == 0 {
+			from, atLeast = g.Runs, "≥ "
 		}
-		values := func(f func(*result.Record) int64) []int64 {
-			var v []int64
-			for _, r := range g {
-				if x := f(r); x > 0 && (r.Status == result.OK || !anyOK) {
-					v = append(v, x)
+		// stat is f's statistics over the runs that have the figure.
+		stat := func(f func(*result.Record) int64) runs.Stat {
+			var has []*result.Record
+			for _, r := range from {
+				if f(r) > 0 {
+					has = append(has, r)
 				}
 			}
-			return v
+			return runs.StatOf(has, func(r *result.Record) float64 { return float64(f(r)) })
 		}
-		med := func(f func(*result.Record) int64) int64 { return median(values(f)) }
+		med := func(f func(*result.Record) int64) int64 { return int64(stat(f).Med) }
 		// withCV shows a median with the coefficient of variation of its runs.
 		withCV := func(f func(*result.Record) int64) string {
-			v := values(f)
-			if len(v) == 0 {
+			switch st := stat(f); {
+			case st.N == 0:
 				return "-"
+			case st.N == 1:
+				return atLeast + mib(int64(st.Med))
+			default:
+				return fmt.Sprintf("%s%s ±%.1f%%", atLeast, mib(int64(st.Med)), st.CV)
 			}
-			if len(v) < 2 {
-				return atLeast + mib(median(v))
-			}
-			return fmt.Sprintf("%s%s ±%.1f%%", atLeast, mib(median(v)), cv(v))
 		}
-		liveF, rssF := func(r *result.Record) int64 { return r.Live.Peak }, func(r *result.Record) int64 { return r.OS.PeakRSS }
-		live, model := med(liveF), med(func(r *result.Record) int64 { return r.ModelPeak })
+		live, model := med(func(r *result.Record) int64 { return r.Live.Peak }), med(func(r *result.Record) int64 { return r.ModelPeak })
 		ratio := "-"
 		if model > 0 {
 			ratio = strconv.FormatFloat(float64(live)/float64(model), 'f', 3, 64)
 		}
-		last := g[len(g)-1]
-		for _, r := range g {
-			if r.Status == result.OK {
-				last = r
-			}
+		last := g.Runs[len(g.Runs)-1]
+		if len(g.OK) > 0 {
+			last = g.OK[len(g.OK)-1]
 		}
 		caps, sim, wall := "-", "-", "-"
 		if d := med(func(r *result.Record) int64 { return r.Upload.Sim }); d > 0 {
@@ -498,9 +440,13 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 			sim = time.Duration(d).Round(time.Millisecond).String()
 			wall = time.Duration(med(func(r *result.Record) int64 { return r.Upload.Wall })).Round(time.Millisecond).String()
 		}
-		table.Append(k.strategy, k.limiter, statuses(g), withCV(liveF), mib(model), ratio,
+		status := strconv.Itoa(len(g.Runs))
+		if len(g.OK) != len(g.Runs) {
+			status = runs.Statuses(g.Runs)
+		}
+		table.Append(g.Strategy, g.Limiter, status, withCV(func(r *result.Record) int64 { return r.Live.Peak }), mib(model), ratio,
 			mib(med(func(r *result.Record) int64 { return r.Runtime.PeakHeap })),
-			withCV(rssF), fmt.Sprintf("%d/%d", last.Stored, last.Total), caps, sim, wall)
+			withCV(func(r *result.Record) int64 { return r.OS.PeakRSS }), fmt.Sprintf("%d/%d", last.Stored, last.Total), caps, sim, wall)
 	}
 	if err := table.Render(); err != nil {
 		return err
@@ -508,50 +454,6 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 	fmt.Fprintln(w, "medians over runs (± coefficient of variation); peak live: exact peak of live tracked client buffers in the upload phase; model: the analytic model's prediction;")
 	fmt.Fprintln(w, "peak heap: Go heap objects (runtime/metrics, sampled); peak RSS: VmHWM after a reset at the end of setup")
 	return nil
-}
-
-// statuses summarises how the runs of a group ended, e.g. "6" or "4 ok, 2 oom".
-func statuses(g []*result.Record) string {
-	n := map[result.Status]int{}
-	var order []result.Status
-	for _, r := range g {
-		if n[r.Status] == 0 {
-			order = append(order, r.Status)
-		}
-		n[r.Status]++
-	}
-	if len(order) == 1 && order[0] == result.OK {
-		return strconv.Itoa(len(g))
-	}
-	var parts []string
-	for _, s := range order {
-		parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// cv returns the coefficient of variation of v, in percent.
-func cv(v []int64) float64 {
-	var sum, sq float64
-	for _, x := range v {
-		sum += float64(x)
-	}
-	mean := sum / float64(len(v))
-	for _, x := range v {
-		sq += (float64(x) - mean) * (float64(x) - mean)
-	}
-	return 100 * math.Sqrt(sq/float64(len(v)-1)) / mean
-}
-
-func median(v []int64) int64 {
-	if len(v) == 0 {
-		return 0
-	}
-	slices.Sort(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
 func mib(b int64) string {

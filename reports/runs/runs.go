@@ -5,6 +5,7 @@ package runs
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,10 +101,13 @@ func CompareLimiters(a, b string) int {
 type Stat struct {
 	N             int // how many runs; 0 when there were none
 	Med, Min, Max float64
+	// CV is the coefficient of variation (sample standard deviation over
+	// the mean), in percent; 0 with fewer than two runs.
+	CV float64
 }
 
-// StatOf returns the median, min and max of f over runs; the median of an
-// even count is the mean of the middle two.
+// StatOf returns the median, min, max and coefficient of variation of f
+// over runs; the median of an even count is the mean of the middle two.
 func StatOf(runs []*result.Record, f func(*result.Record) float64) Stat {
 	if len(runs) == 0 {
 		return Stat{}
@@ -117,7 +121,21 @@ func StatOf(runs []*result.Record, f func(*result.Record) float64) Stat {
 	if len(v)%2 == 0 {
 		m = (v[len(v)/2-1] + m) / 2
 	}
-	return Stat{N: len(v), Med: m, Min: v[0], Max: v[len(v)-1]}
+	st := Stat{N: len(v), Med: m, Min: v[0], Max: v[len(v)-1]}
+	if len(v) > 1 {
+		var sum, sq float64
+		for _, x := range v {
+			sum += x
+		}
+		mean := sum / float64(len(v))
+		for _, x := range v {
+			sq += (x - mean) * (x - mean)
+		}
+		if mean != 0 {
+			st.CV = 100 * math.Sqrt(sq/float64(len(v)-1)) / mean
+		}
+	}
+	return st
 }
 
 // Statuses summarises the runs' statuses, e.g. "2 ok, 1 oom", in a fixed
