@@ -1,0 +1,465 @@
+package simtime
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Clock is a discrete-event scheduler and its virtual time. The zero value
+// is not usable; build one with New. Its time starts at zero and survives
+// successive calls of Run.
+type Clock struct {
+	now atomic.Int64 // virtual nanoseconds; written under mu
+
+	mu      sync.Mutex
+	seq     uint64 // orders timers set at the same instant
+	timers  timerHeap
+	runq    []*task // runnable, in the order they became so
+	current *task   // the task holding the processor, nil between tasks
+	tasks   taskList
+	nextID  uint64
+	run     *runState // nil when no Run is under way
+}
+
+// runState is one call of Run.
+type runState struct {
+	done     chan struct{} // closed when every task has finished
+	deadlock *DeadlockError
+	panicked any    // a task's panic value, re-raised by Run
+	stack    []byte // its stack
+	dying    bool   // tearing down: blocked tasks exit one by one
+}
+
+// New returns a clock at virtual time zero with no tasks.
+func New() *Clock { return &Clock{} }
+
+// Now returns the virtual time elapsed since the clock was made. It may be
+// called from any goroutine.
+func (c *Clock) Now() time.Duration { return time.Duration(c.now.Load()) }
+
+// Run runs f as the first task of a simulation, with a context from which
+// every task it starts descends, and returns when every task has finished.
+// It returns f's error; or a *DeadlockError when the tasks still running
+// are all blocked and no timer is pending, which no event could ever
+// change. If a task panics, Run re-panics in its caller with the task's
+// name, value and stack. Cancelling parent cancels the simulation's
+// contexts (an outside abort: the order of what follows is no longer
+// deterministic). Run must not be called from a task, nor twice at once.
+func (c *Clock) Run(parent context.Context, name string, f func(ctx context.Context) error) error {
+	c.mu.Lock()
+	if c.run != nil {
+		c.mu.Unlock()
+		return errors.New("simtime: Run called while the clock is running")
+	}
+	rs := &runState{done: make(chan struct{})}
+	c.run = rs
+	root := newCancelCtx(c, parent, nil)
+	var err error
+	c.spawnLocked(name, func() { err = f(root) })
+	c.dispatchLocked()
+	c.mu.Unlock()
+
+	if parent.Done() != nil {
+		stop := context.AfterFunc(parent, func() {
+			c.mu.Lock()
+			root.cancelLocked(context.Cause(parent))
+			c.mu.Unlock()
+		})
+		defer stop()
+	}
+	<-rs.done
+
+	c.mu.Lock()
+	c.run = nil
+	c.mu.Unlock()
+	if rs.panicked != nil {
+		panic(fmt.Sprintf("%v\n\ntask stack:\n%s", rs.panicked, rs.stack))
+	}
+	if rs.deadlock != nil {
+		return errors.Join(err, rs.deadlock)
+	}
+	return err
+}
+
+// task is one simulated concurrent activity: a goroutine that runs only
+// when the scheduler hands it the processor.
+type task struct {
+	id    uint64
+	name  string
+	wake  chan struct{} // the processor is handed over by a send
+	group *Group        // notified when the task ends, if any
+
+	// While blocked: what on, since when, and the waits registered.
+	reason string
+	since  time.Duration
+	waits  [maxWaits]waiter
+	nwaits int
+	woke   int // index of the wait that ended the block; dead when tearing down
+
+	prev, next *task // in Clock.tasks
+}
+
+// maxWaits is the most things a task waits on at once.
+const maxWaits = 3
+
+// dead is the woke index of a task the scheduler tears down.
+const dead = -2
+
+// spawnLocked makes a runnable task that will run f. c.mu is held.
+func (c *Clock) spawnLocked(name string, f func()) *task {
+	c.nextID++
+	t := &task{id: c.nextID, name: name, wake: make(chan struct{}, 1)}
+	c.tasks.push(t)
+	c.runq = append(c.runq, t)
+	go c.body(t, f)
+	return t
+}
+
+// body is a task's goroutine: it waits for the processor, runs f, and
+// hands the processor on when f returns, panics or exits.
+func (c *Clock) body(t *task, f func()) {
+	<-t.wake
+	normal := false
+	defer func() {
+		var p any
+		if !normal {
+			p = recover()
+		}
+		c.mu.Lock()
+		if p != nil && c.run != nil && c.run.panicked == nil {
+			c.run.panicked = fmt.Sprintf("simtime: task %q panicked: %v", t.name, p)
+			c.run.stack = debug.Stack()
+			c.run.dying = true
+		}
+		c.exitLocked(t)
+		c.mu.Unlock()
+	}()
+	f()
+	normal = true
+}
+
+// exitLocked retires the current task t and hands the processor on.
+func (c *Clock) exitLocked(t *task) {
+	c.tasks.remove(t)
+	if g := t.group; g != nil {
+		g.n--
+		if g.n == 0 {
+			c.wakeAllLocked(&g.q)
+		}
+	}
+	c.current = nil
+	c.dispatchLocked()
+}
+
+// dispatchLocked hands the processor to the next runnable task, advancing
+// virtual time to the next timer while nothing can run. When no task is
+// left, or none can ever run again, it ends the Run. c.mu is held and the
+// caller gives up the processor.
+func (c *Clock) dispatchLocked() {
+	for {
+		if c.run.dying {
+			// Tear down: let each blocked task unwind, one at a time.
+			c.runq = c.runq[:0]
+			if t := c.tasks.head; t != nil {
+				c.unwaitLocked(t)
+				t.woke = dead
+				c.current = t
+				t.wake <- struct{}{}
+				return
+			}
+			close(c.run.done)
+			return
+		}
+		if len(c.runq) > 0 {
+			t := c.runq[0]
+			c.runq[0] = nil
+			c.runq = c.runq[1:]
+			if len(c.runq) == 0 {
+				c.runq = c.runq[:0:0]
+			}
+			c.current = t
+			t.wake <- struct{}{}
+			return
+		}
+		if c.tasks.head == nil {
+			close(c.run.done) // timers left over wake nobody
+			return
+		}
+		if len(c.timers) == 0 {
+			c.run.deadlock = c.deadlockLocked()
+			c.run.dying = true
+			continue
+		}
+		at := c.timers[0].at
+		c.now.Store(int64(at))
+		for len(c.timers) > 0 && c.timers[0].at == at {
+			tm := heap.Pop(&c.timers).(*timer)
+			tm.fireLocked(c)
+		}
+	}
+}
+
+// block gives up the processor until one of the waits t registered ends
+// it, and returns that wait's index. c.mu is held on entry and on return.
+// When the simulation is torn down, the task exits instead of returning,
+// with c.mu held: every blocking call unlocks it in a deferred call.
+func (c *Clock) block(t *task, reason string) int {
+	t.reason, t.since = reason, c.Now()
+	t.woke = -1
+	c.current = nil
+	c.dispatchLocked()
+	c.mu.Unlock()
+	<-t.wake
+	c.mu.Lock()
+	if t.woke == dead {
+		runtime.Goexit() // runs the task's deferred calls; body retires it
+	}
+	return t.woke
+}
+
+// self returns the running task. Only a task may block.
+func (c *Clock) self() *task {
+	if c.current == nil {
+		panic("simtime: a blocking call from a goroutine that is not a running task (start it with simtime.Go)")
+	}
+	return c.current
+}
+
+// waiter is one registration of a blocked task on a wait queue.
+type waiter struct {
+	t          *task
+	q          *waitq
+	prev, next *waiter
+	idx        int
+}
+
+// waitq is a FIFO of waiters.
+type waitq struct{ head, tail *waiter }
+
+func (q *waitq) empty() bool { return q.head == nil }
+
+func (q *waitq) push(w *waiter) {
+	w.q, w.prev, w.next = q, q.tail, nil
+	if q.tail != nil {
+		q.tail.next = w
+	} else {
+		q.head = w
+	}
+	q.tail = w
+}
+
+func (q *waitq) remove(w *waiter) {
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		q.head = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	} else {
+		q.tail = w.prev
+	}
+	w.q, w.prev, w.next = nil, nil, nil
+}
+
+// waitOn registers the current task t on q and returns the index block
+// will return if q wakes it.
+func (t *task) waitOn(q *waitq) int {
+	i := t.nwaits
+	w := &t.waits[i]
+	w.t, w.idx = t, i
+	q.push(w)
+	t.nwaits++
+	return i
+}
+
+// unwaitLocked drops every registration of t.
+func (c *Clock) unwaitLocked(t *task) {
+	for i := range t.nwaits {
+		if w := &t.waits[i]; w.q != nil {
+			w.q.remove(w)
+		}
+	}
+	t.nwaits = 0
+}
+
+// wakeLocked makes w's task runnable, ended by w.
+func (c *Clock) wakeLocked(w *waiter) {
+	t := w.t
+	idx := w.idx
+	c.unwaitLocked(t)
+	t.woke = idx
+	c.runq = append(c.runq, t)
+}
+
+// wakeOneLocked wakes the first waiter of q, if any, and reports whether it
+// did.
+func (c *Clock) wakeOneLocked(q *waitq) bool {
+	if q.head == nil {
+		return false
+	}
+	c.wakeLocked(q.head)
+	return true
+}
+
+// wakeAllLocked wakes every waiter of q, in order.
+func (c *Clock) wakeAllLocked(q *waitq) {
+	for q.head != nil {
+		c.wakeLocked(q.head)
+	}
+}
+
+// DeadlockError reports a simulation whose remaining tasks are all blocked
+// with no timer pending.
+type DeadlockError struct {
+	At    time.Duration // virtual time when it was found
+	Tasks []BlockedTask // in the order they were started
+}
+
+// BlockedTask is one task of a deadlock.
+type BlockedTask struct {
+	Name   string
+	Reason string        // what it waits on
+	Since  time.Duration // virtual time it blocked at
+}
+
+func (e *DeadlockError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "simtime: deadlock at %v: %d task(s) blocked with no event pending:", e.At, len(e.Tasks))
+	for _, t := range e.Tasks {
+		fmt.Fprintf(&b, "\n\t%s: %s since %v", t.Name, t.Reason, t.Since)
+	}
+	return b.String()
+}
+
+func (c *Clock) deadlockLocked() *DeadlockError {
+	e := &DeadlockError{At: c.Now()}
+	for t := c.tasks.head; t != nil; t = t.next {
+		e.Tasks = append(e.Tasks, BlockedTask{Name: t.name, Reason: t.reason, Since: t.since})
+	}
+	return e
+}
+
+// taskList is an intrusive list of live tasks in start order.
+type taskList struct{ head, tail *task }
+
+func (l *taskList) push(t *task) {
+	t.prev, t.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = t
+	} else {
+		l.head = t
+	}
+	l.tail = t
+}
+
+func (l *taskList) remove(t *task) {
+	if t.prev != nil {
+		t.prev.next = t.next
+	} else {
+		l.head = t.next
+	}
+	if t.next != nil {
+		t.next.prev = t.prev
+	} else {
+		l.tail = t.prev
+	}
+	t.prev, t.next = nil, nil
+}
+
+// timer is a pending event: at virtual time at, it wakes the waiters of q,
+// cancels ctx, or starts fn as a task.
+type timer struct {
+	at    time.Duration
+	seq   uint64
+	index int // in Clock.timers; -1 when not pending
+
+	q    waitq
+	ctx  *cancelCtx
+	fn   func()
+	name string
+}
+
+func (tm *timer) fireLocked(c *Clock) {
+	switch {
+	case tm.ctx != nil:
+		tm.ctx.timer = nil
+		tm.ctx.cancelLocked(context.DeadlineExceeded)
+	case tm.fn != nil:
+		c.spawnLocked(tm.name, tm.fn)
+	default:
+		c.wakeAllLocked(&tm.q)
+	}
+}
+
+// setTimerLocked schedules tm at virtual time at (not before now).
+func (c *Clock) setTimerLocked(tm *timer, at time.Duration) {
+	if now := c.Now(); at < now {
+		at = now
+	}
+	if tm.index >= 0 && len(c.timers) > tm.index && c.timers[tm.index] == tm {
+		heap.Remove(&c.timers, tm.index)
+	}
+	c.seq++
+	tm.at, tm.seq = at, c.seq
+	heap.Push(&c.timers, tm)
+}
+
+// stopTimerLocked unschedules tm and reports whether it was pending.
+func (c *Clock) stopTimerLocked(tm *timer) bool {
+	if tm.index < 0 {
+		return false
+	}
+	heap.Remove(&c.timers, tm.index)
+	return true
+}
+
+// timerHeap orders timers by (at, seq), for container/heap.
+type timerHeap []*timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *timerHeap) Push(x any) {
+	tm := x.(*timer)
+	tm.index = len(*h)
+	*h = append(*h, tm)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	tm := old[len(old)-1]
+	old[len(old)-1] = nil
+	tm.index = -1
+	*h = old[:len(old)-1]
+	return tm
+}
+
+// Tasks returns the names of the live tasks, in start order: a debugging
+// aid.
+func (c *Clock) Tasks() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var names []string
+	for t := c.tasks.head; t != nil; t = t.next {
+		names = append(names, t.name)
+	}
+	return slices.Clip(names)
+}
