@@ -17,7 +17,7 @@ type cancelCtx struct {
 	parent          *cancelCtx // nil for a Run's root
 	done            chan struct{}
 	err             atomic.Pointer[error] // set once, under c.mu
-	q               waitq // tasks waiting for the cancellation
+	q               waitq                 // tasks waiting for the cancellation
 	timer           *timer
 
 	children         childList

@@ -235,7 +235,7 @@ func TestDeadlockIsReported(t *testing.T) {
 			var g Group
 			g.Go(ctx, "consumer", func(ctx context.Context) {
 				defer func() { unwound = true }() // the task unwinds
-				q.Get()                                 // nobody ever puts
+				q.Get()                           // nobody ever puts
 			})
 			Sleep(ctx, time.Second)
 			g.Wait()
