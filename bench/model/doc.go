@@ -7,8 +7,7 @@
 //
 // Flags (after the package): -size (source bytes, default 64 MiB),
 // -limiter (UploadPhase's store policy: aimd, warm:N, fixed:N or budget;
-// default warm:64), -scale (simulated seconds per real second, default 100)
-// and -workers (encryption workers, default GOMAXPROCS).
+// default warm:64) and -workers (encryption workers, default GOMAXPROCS).
 //
 // The phase benchmarks (model_test.go) time the uploader model's two
 // phases and report MB/s of source bytes:

@@ -16,7 +16,6 @@ import (
 var (
 	size    = flag.Int64("size", 64<<20, "source size in bytes for the model benchmarks")
 	limit   = flag.String("limiter", "warm:64", "store policy for UploadPhase: aimd, warm:N, fixed:N or budget")
-	scale   = flag.Float64("scale", 100, "simulated seconds per real second for UploadPhase")
 	workers = flag.Int("workers", 0, "encryption workers (0: GOMAXPROCS)")
 )
 
@@ -95,9 +94,7 @@ func BenchmarkUploadPhase(b *testing.B) {
 			b.SetBytes(*size)
 			for b.Loop() {
 				b.StopTimer()
-				ncfg := testnet.DefaultConfig()
-				ncfg.Net.Scale = *scale
-				net, err := testnet.New(ncfg)
+				net, err := testnet.New(testnet.DefaultConfig())
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -33,8 +33,9 @@ type Live struct {
 	buckets [MaxPoints]bucket
 	n       int // buckets in use
 
-	threshold int64 // signal when total passes it; 0 = never
-	signal    chan struct{}
+	threshold int64  // call hook when total reaches it; 0 = never
+	hook      func() // set by Notify
+	due       func() // the hook to call once the lock is released
 }
 
 type bucket struct {
@@ -51,7 +52,7 @@ func NewLive(now func() time.Duration, width time.Duration) *Live {
 	if width <= 0 {
 		width = time.Millisecond
 	}
-	return &Live{now: now, start: time.Now(), width: width, signal: make(chan struct{}, 1)}
+	return &Live{now: now, start: time.Now(), width: width}
 }
 
 // Acquire implements buffer.Meter.
@@ -59,7 +60,12 @@ func (l *Live) Acquire(s buffer.Site, n, alloc int64) {
 	l.mu.Lock()
 	l.allocated[s] += alloc
 	l.change(s, n)
+	f := l.due
+	l.due = nil
 	l.mu.Unlock()
+	if f != nil {
+		f()
+	}
 }
 
 // Release implements buffer.Meter.
@@ -92,10 +98,7 @@ func (l *Live) change(s buffer.Site, d int64) {
 		l.atPeak = l.live
 		if l.threshold > 0 && l.total >= l.threshold {
 			l.threshold = 0
-			select {
-			case l.signal <- struct{}{}:
-			default:
-			}
+			l.due = l.hook
 		}
 	}
 	if b := &l.buckets[l.n-1]; l.total >= b.max {
@@ -132,15 +135,15 @@ func (l *Live) compact() {
 	l.width *= 2
 }
 
-// Notify arranges for Peaks to receive once the total reaches v bytes.
-func (l *Live) Notify(v int64) {
+// Notify arranges for f to be called once, by the Acquire that first
+// brings the total to v bytes or more, after Live's lock is released and
+// before that Acquire returns: on a simulation's clock, virtual time stands
+// still while f runs. f may call Notify again; v ≤ 0 disarms.
+func (l *Live) Notify(v int64, f func()) {
 	l.mu.Lock()
-	l.threshold = v
+	l.threshold, l.hook = v, f
 	l.mu.Unlock()
 }
-
-// Peaks receives after the total passes the threshold set by Notify.
-func (l *Live) Peaks() <-chan struct{} { return l.signal }
 
 // Total returns the live bytes of all client sites now.
 func (l *Live) Total() int64 {

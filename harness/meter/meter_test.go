@@ -3,6 +3,7 @@ package meter
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -84,21 +85,24 @@ func TestTimelineBounded(t *testing.T) {
 
 func TestNotify(t *testing.T) {
 	l := NewLive(func() time.Duration { return 0 }, time.Millisecond)
-	l.Notify(100)
+	var calls []int64
+	var rearm func()
+	rearm = func() {
+		calls = append(calls, l.Total())
+		l.Notify(l.Total()+100, rearm) // the hook may re-arm
+	}
+	l.Notify(100, rearm)
 	a := buffer.New(l, buffer.Encode, 60, 60, 0)
-	select {
-	case <-l.Peaks():
-		t.Fatal("signalled below the threshold")
-	default:
-	}
-	b := buffer.New(l, buffer.Encode, 60, 60, 0)
-	select {
-	case <-l.Peaks():
-	default:
-		t.Fatal("no signal past the threshold")
-	}
+	b := buffer.New(l, buffer.Encode, 60, 60, 0) // 120: fires, re-arms at 220
+	c := buffer.New(l, buffer.Encode, 60, 60, 0) // 180
 	a.Release()
-	b.Release()
+	d := buffer.New(l, buffer.Encode, 100, 100, 0) // 220: fires again
+	if fmt.Sprint(calls) != "[120 220]" {
+		t.Fatalf("hook called at totals %v, want [120 220]", calls)
+	}
+	for _, x := range []*buffer.Buf{b, c, d} {
+		x.Release()
+	}
 }
 
 func TestSampler(t *testing.T) {

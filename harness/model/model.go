@@ -1,36 +1,37 @@
 // Package model predicts the peak of live tracked bytes of an upload from
 // its structure alone: which chunks are in flight at once, how many peers
 // each is sent to, and the size and capacity of every buffer each send
-// holds, as the uploader model allocates them (shared/reference/uploader.md
-// §8). The runner reports the prediction beside every measured peak; for a
-// run with no faults the two should agree within 1 %.
+// holds, in the order the uploader model allocates and drops them
+// (shared/reference/uploader.md §8). The runner reports the prediction
+// beside every measured peak; for a run with no faults the two agree
+// exactly, to the byte.
 //
 // The prediction, per wave, in steps:
 //  1. Chunks: every chunk of the wave is read at once and held (single: to
 //     the wave's end; merkle: until its store ends, so all are live at the
 //     wave's start).
-//  2. Proofs: single holds the wave's proofs and one PaidChunk clone per
-//     in-flight chunk; merkle holds every chunk's proof for the whole upload.
-//  3. In flight: the first cap chunks of the wave, each sent to 4 peers at
-//     once; every send holds its strategy's buffers until its bytes are
-//     written (copy-per-peer: the copy, the proof clone and a Vec-grown
-//     encode buffer; shared-buffer: the proof clone and a Bytes-grown
-//     encode buffer; encode-once: one frame per chunk; streamed: one header
-//     and trailer per chunk) and, with transport copies, the retry clone and
-//     the wire frame.
-//  4. The last send to be built adds its transient channel clone (and its
-//     signable bytes, where they outgrow the wire frame): the uploader
-//     model runs the transport's part of the builds one send at a time
-//     (Builders = 1).
+//  2. Proofs: single holds the wave's proofs; merkle holds every chunk's
+//     proof for the whole upload.
+//  3. Builds: the first cap chunks of the wave start at one instant, one
+//     after another, as the real client's single store stream polls them
+//     (and as package simtime runs tasks): each chunk's store sets up (the
+//     PaidChunk clone on the single path; the shared frame, or header and
+//     trailer, of encode-once and streamed), then builds its 4 sends in
+//     turn: the strategy's buffers (copy-per-peer: the copy, the proof
+//     clone and a Vec-grown encode buffer; shared-buffer: the proof clone
+//     and a Bytes-grown encode buffer) and, with transport copies, the
+//     retry clone, the channel clone, the signable bytes (dropped after
+//     signing), the wire frame, and the channel clone dropped once the
+//     frame is serialised. The peak is the highest total along that
+//     sequence.
+//  4. Replacement: the uplink serves every send at the same pace, so the
+//     chunk with the fewest bytes left ends first; its buffers go and the
+//     next chunk of the wave is built in its place.
 //
-// The peak is the highest wave. It assumes every send of the in-flight
-// chunks overlaps, which the simulated clock ensures (it stands still while
-// the model builds buffers), and no retries or fallbacks.
+// The peak is the highest wave. It assumes no retries or fallbacks.
 package model
 
 import (
-	"slices"
-
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/upload"
 	"github.com/fanbench/fanbench/harness/wire"
@@ -48,10 +49,17 @@ type Input struct {
 	Caps []int
 	// ProofSize is the bytes of one chunk's payment proof.
 	ProofSize int
-	// Builders is how many sends can be mid-build at once: 1 in the
-	// uploader model; 0 means 1. With more, the prediction is the highest
-	// peak they allow.
-	Builders int
+	// ProofSizes, when set, holds each chunk's proof size in bytes, shaped
+	// like Waves, in place of ProofSize.
+	ProofSizes [][]int
+}
+
+// proof returns the proof size of chunk i of wave w.
+func (in *Input) proof(w, i int) int {
+	if w < len(in.ProofSizes) && i < len(in.ProofSizes[w]) {
+		return in.ProofSizes[w][i]
+	}
+	return in.ProofSize
 }
 
 // Prediction is the predicted peak, in bytes, in total and by site.
@@ -63,16 +71,18 @@ type Prediction struct {
 // Predict returns the predicted peak of in.
 func Predict(in Input) Prediction {
 	var best Prediction
-	chunks := 0
-	for _, w := range in.Waves {
-		chunks += len(w)
-	}
-	for i, w := range in.Waves {
-		k := len(w)
-		if i < len(in.Caps) {
-			k = min(in.Caps[i], len(w))
+	var proofs int64 // every chunk's, which merkle holds throughout
+	for w, sizes := range in.Waves {
+		for i := range sizes {
+			proofs += int64(in.proof(w, i))
 		}
-		p := wave(in, w, k, chunks)
+	}
+	for w, sizes := range in.Waves {
+		k := len(sizes)
+		if w < len(in.Caps) {
+			k = min(in.Caps[w], len(sizes))
+		}
+		p := wave(in, w, k, proofs)
 		if p.Peak > best.Peak {
 			best = p
 		}
@@ -80,104 +90,101 @@ func Predict(in Input) Prediction {
 	return best
 }
 
-func wave(in Input, sizes []int, k, chunks int) Prediction {
-	P := int64(in.ProofSize)
-	env := wire.NewClientEnvelope(xorname.Name{}, upload.EnvelopeTimestamp)
-	proof := make([]byte, in.ProofSize)
+// step is one change of a site's live bytes.
+type step struct {
+	site buffer.Site
+	d    int64
+}
 
-	// What one chunk holds while its 4 sends are in flight, the bytes each
-	// send writes, and what building its last send adds for a moment.
-	type chunk struct {
-		sites      [buffer.NumSites]int64
-		msg, extra int64
+// build returns the changes a chunk of c bytes with a proof of p bytes
+// makes to the live bytes, in order, from its store's start until its 4
+// sends are all writing, and the bytes each send writes.
+func build(in Input, c, p int) (steps []step, msg int64) {
+	P := int64(p)
+	put := wire.Put{RequestID: upload.ModelRequestID, Content: content(c), Proof: make([]byte, p)}
+	L := int64(put.Len())
+	add := func(s buffer.Site, d int64) { steps = append(steps, step{s, d}) }
+	if !in.Merkle {
+		add(buffer.ProofCopy, P) // the PaidChunk clone, for a possible retry
 	}
-	cost := func(c int) chunk {
-		var ch chunk
-		put := wire.Put{RequestID: 1, Content: content(c), Proof: proof}
-		L := int64(put.Len())
-		ch.msg = L
-		if !in.Merkle {
-			ch.sites[buffer.ProofCopy] += P // the PaidChunk clone
-		}
+	switch in.Strategy {
+	case upload.EncodeOnce:
+		add(buffer.Encode, int64(put.Growth(wire.ContentBytes).Cap))
+	case upload.Streamed:
+		add(buffer.Encode, int64(put.HeaderLen()))
+		add(buffer.Encode, int64(put.TrailerLen()))
+	}
+	env := wire.NewClientEnvelope(xorname.Name{}, upload.EnvelopeTimestamp)
+	for range upload.CloseGroupMajority {
 		switch in.Strategy {
 		case upload.CopyPerPeer:
-			ch.sites[buffer.PeerCopy] += upload.CloseGroupMajority * int64(c)
-			ch.sites[buffer.ProofCopy] += upload.CloseGroupMajority * P
-			ch.sites[buffer.Encode] += upload.CloseGroupMajority * int64(put.Growth(wire.ContentVec).Cap)
+			add(buffer.PeerCopy, int64(c))
+			add(buffer.ProofCopy, P)
+			add(buffer.Encode, int64(put.Growth(wire.ContentVec).Cap))
 		case upload.SharedBuffer:
-			ch.sites[buffer.ProofCopy] += upload.CloseGroupMajority * P
-			ch.sites[buffer.Encode] += upload.CloseGroupMajority * int64(put.Growth(wire.ContentBytes).Cap)
-		case upload.EncodeOnce:
-			ch.sites[buffer.Encode] += int64(put.Growth(wire.ContentBytes).Cap)
-		case upload.Streamed:
-			ch.sites[buffer.Encode] += int64(put.HeaderLen() + put.TrailerLen())
+			add(buffer.ProofCopy, P)
+			add(buffer.Encode, int64(put.Growth(wire.ContentBytes).Cap))
 		}
 		if in.Transport && in.Strategy != upload.Streamed {
-			W := int64(env.WireGrowth(int(L)).Cap)
-			ch.sites[buffer.RetryClone] += upload.CloseGroupMajority * L
-			ch.sites[buffer.WireFrame] += upload.CloseGroupMajority * W
-			// A build holds the channel clone and, before the wire frame,
-			// the signable bytes: what it adds beyond the steady state.
-			ch.extra = L + max(0, int64(env.SignableGrowth(int(L)).Cap)-W)
+			S, W := int64(env.SignableGrowth(int(L)).Cap), int64(env.WireGrowth(int(L)).Cap)
+			add(buffer.RetryClone, L)
+			add(buffer.ChannelClone, L)
+			add(buffer.Signable, S)
+			add(buffer.Signable, -S)
+			add(buffer.WireFrame, W)
+			add(buffer.ChannelClone, -L)
 		}
-		return ch
 	}
+	return steps, L
+}
 
+// wave returns the peak of wave w with k chunks in flight; proofs is the
+// size of every chunk's proof in all.
+func wave(in Input, w, k int, proofs int64) Prediction {
+	sizes := in.Waves[w]
 	// The wave's resident part: its chunks (merkle drops each as its store
 	// ends) and the proofs.
-	var resident [buffer.NumSites]int64
-	for _, c := range sizes {
-		resident[buffer.SpillRead] += int64(c)
+	var live Prediction
+	for i, c := range sizes {
+		live.Sites[buffer.SpillRead] += int64(c)
+		live.Sites[buffer.Proof] += int64(in.proof(w, i))
 	}
 	if in.Merkle {
-		resident[buffer.Proof] = int64(chunks) * P
-	} else {
-		resident[buffer.Proof] = int64(len(sizes)) * P
+		live.Sites[buffer.Proof] = proofs
+	}
+	for _, v := range live.Sites {
+		live.Peak += v
+	}
+	best := live
+	apply := func(st step) {
+		live.Sites[st.site] += st.d
+		live.Peak += st.d
+		if live.Peak > best.Peak {
+			best = live
+		}
 	}
 
 	// The in-flight set: the first k chunks, then, as the uplink serves all
 	// sends at the same pace, the chunk with the fewest bytes left ends
 	// first and the next chunk of the wave takes its place.
 	type flying struct {
-		ch   chunk
-		left int64 // bytes each of its sends has still to write
-		idx  int   // index in the wave
+		held [buffer.NumSites]int64 // what its store holds once built
+		left int64                  // bytes each of its sends has still to write
+		idx  int                    // index in the wave
+	}
+	start := func(i int) flying {
+		steps, msg := build(in, sizes[i], in.proof(w, i))
+		f := flying{left: msg, idx: i}
+		for _, st := range steps {
+			apply(st)
+			f.held[st.site] += st.d
+		}
+		return f
 	}
 	var set []flying
-	var sum [buffer.NumSites]int64
-	for i, c := range sizes[:k] {
-		ch := cost(c)
-		set = append(set, flying{ch, ch.msg, i})
-		for s, v := range ch.sites {
-			sum[s] += v
-		}
+	for i := range k {
+		set = append(set, start(i))
 	}
-	var best Prediction
-	consider := func(extras []int64) {
-		var p Prediction
-		p.Sites = resident
-		for s, v := range sum {
-			p.Sites[s] += v
-		}
-		slices.Sort(extras)
-		for i := 0; i < max(in.Builders, 1) && i < len(extras); i++ {
-			p.Sites[buffer.ChannelClone] += extras[len(extras)-1-i]
-		}
-		for _, v := range p.Sites {
-			p.Peak += v
-		}
-		if p.Peak > best.Peak {
-			best = p
-		}
-	}
-	// At the start any of the first k can be the last built.
-	var extras []int64
-	for _, f := range set {
-		for range upload.CloseGroupMajority {
-			extras = append(extras, f.ch.extra)
-		}
-	}
-	consider(extras)
 	for next := k; next < len(sizes); next++ {
 		done := 0
 		for i, f := range set {
@@ -189,18 +196,16 @@ func wave(in Input, sizes []int, k, chunks int) Prediction {
 		for i := range set {
 			set[i].left -= step
 		}
-		for s, v := range set[done].ch.sites {
-			sum[s] -= v
+		for s, v := range set[done].held {
+			live.Sites[s] -= v
+			live.Peak -= v
 		}
 		if in.Merkle {
-			resident[buffer.SpillRead] -= int64(sizes[set[done].idx])
+			c := int64(sizes[set[done].idx])
+			live.Sites[buffer.SpillRead] -= c
+			live.Peak -= c
 		}
-		ch := cost(sizes[next])
-		set[done] = flying{ch, ch.msg, next}
-		for s, v := range ch.sites {
-			sum[s] += v
-		}
-		consider([]int64{ch.extra})
+		set[done] = start(next)
 	}
 	return best
 }

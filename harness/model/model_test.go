@@ -11,14 +11,15 @@ import (
 // worked out by hand from the growth rule and the buffer lifetimes.
 func TestPredictByHand(t *testing.T) {
 	// Two 1000-byte chunks, 100-byte proofs, cap 1, no transport copies.
-	// The Vec-grown encode buffer of one send: request id (1 B) and variant
-	// (1 B) extend an empty Vec to cap 8; the 32 address bytes are pushed
-	// (8→16→32→64, len 34); the content's length varint (2 B, len 36) and
-	// its 1000 pushed bytes (64→…→1024→2048, len 1036); the proof's tag,
-	// length and 100 bytes (len 1138) fit: cap 2048. A Bytes content is one
-	// extend of 1000 at len 36: cap max(2×64, 1036) = 1036, then the proof
-	// tag doubles it: 2072.
-	base := Input{Waves: [][]int{{1000, 1000}}, Caps: []int{1}, ProofSize: 100, Builders: 1}
+	// The Vec-grown encode buffer of one send: the request id (a 5-byte
+	// varint: upload.ModelRequestID) and variant (1 B) extend an empty Vec
+	// to cap 8; the 32 address bytes are pushed (8→16→32→64, len 38); the
+	// content's length varint (2 B, len 40) and its 1000 pushed bytes
+	// (64→…→1024→2048, len 1040); the proof's tag, length and 100 bytes
+	// (len 1142) fit: cap 2048. A Bytes content is one extend of 1000 at
+	// len 40: cap max(2×64, 1040) = 1040, then the proof tag doubles it:
+	// 2080.
+	base := Input{Waves: [][]int{{1000, 1000}}, Caps: []int{1}, ProofSize: 100}
 	cases := []struct {
 		name     string
 		strategy upload.Strategy
@@ -34,19 +35,19 @@ func TestPredictByHand(t *testing.T) {
 		}},
 		{"shared-buffer single", upload.SharedBuffer, false, map[buffer.Site]int64{
 			buffer.SpillRead: 2000, buffer.Proof: 200, buffer.ProofCopy: 500,
-			buffer.Encode: 4 * 2072, // 4 Bytes-grown encode buffers
+			buffer.Encode: 4 * 2080, // 4 Bytes-grown encode buffers
 		}},
 		{"encode-once merkle", upload.EncodeOnce, true, map[buffer.Site]int64{
 			buffer.SpillRead: 2000,
 			buffer.Proof:     200, // every proof, for the whole upload
-			buffer.Encode:    2072,
+			buffer.Encode:    2080,
 		}},
 		{"streamed merkle", upload.Streamed, true, map[buffer.Site]int64{
 			buffer.SpillRead: 2000,
 			buffer.Proof:     200,
-			// header: id 1 + variant 1 + address 32 + length 2 = 36;
+			// header: id 5 + variant 1 + address 32 + length 2 = 40;
 			// trailer: tag 1 + length 1 + proof 100 = 102.
-			buffer.Encode: 36 + 102,
+			buffer.Encode: 40 + 102,
 		}},
 	}
 	for _, tc := range cases {
@@ -68,22 +69,41 @@ func TestPredictByHand(t *testing.T) {
 	}
 }
 
-// TestPredictTransport checks the transport's share: each send's retry
-// clone (the message's length) and wire frame, and one channel clone per
-// builder.
+// TestPredictTransport checks the transport's share against the build
+// sequence worked out by hand: one 1000-byte chunk, a 100-byte proof, the
+// single path, encode-once (its 2080-byte frame: see TestPredictByHand).
+// The message is L = 40 + 1000 + 102 = 1142 bytes. The signable Vec: the
+// 21-byte protocol string (varint 1 + 21, cap 22), the data's varint (2 B,
+// cap 44) and 1142 pushed bytes (44→88→…→1408, len 1166), the peer id
+// (1 + 64), the timestamp (5 B varint) and the user agent (1 + 13): len
+// 1250, cap S = 1408. The wire Vec goes on with the 1952-byte key (varint
+// 2, pushed: 1408→2816→5632, len 3204) and the 3309-byte signature
+// (varint 2, pushed: →11264, len 6515): cap W = 11264. Each send adds the
+// retry clone and the channel clone (L each), the signable bytes (S, then
+// dropped), the wire frame (W), then drops the channel clone: the highest
+// point of a send's build is after the wire frame, L + L + W above where
+// it started, and it leaves L + W behind. Before the sends: the chunk
+// (1000), its proof (100), the PaidChunk clone (100) and the frame (2080):
+// 3280. The peak, at the last send's wire frame: 3280 + 3 × (1142 + 11264)
+// + 1142 + 1142 + 11264 = 54046.
 func TestPredictTransport(t *testing.T) {
-	in := Input{Strategy: upload.Streamed, Waves: [][]int{{1000}}, Caps: []int{1}, ProofSize: 100, Transport: true, Builders: 2}
+	in := Input{Strategy: upload.Streamed, Waves: [][]int{{1000}}, Caps: []int{1}, ProofSize: 100, Transport: true}
 	if p := Predict(in); p.Sites[buffer.RetryClone] != 0 || p.Sites[buffer.WireFrame] != 0 {
 		t.Fatalf("streamed sends hold no transport copies, got %v", p.Sites)
 	}
 	in.Strategy = upload.EncodeOnce
 	p := Predict(in)
-	const L = 36 + 1000 + 102 // the encoded message
-	if p.Sites[buffer.RetryClone] != 4*L {
-		t.Errorf("retry clones = %d, want %d", p.Sites[buffer.RetryClone], 4*L)
+	want := map[buffer.Site]int64{
+		buffer.SpillRead: 1000, buffer.Proof: 100, buffer.ProofCopy: 100, buffer.Encode: 2080,
+		buffer.RetryClone: 4 * 1142, buffer.ChannelClone: 1142, buffer.WireFrame: 4 * 11264,
 	}
-	if p.Sites[buffer.ChannelClone] < 2*L || p.Sites[buffer.WireFrame] == 0 {
-		t.Errorf("channel clones = %d (want ≥ 2 × %d), wire = %d", p.Sites[buffer.ChannelClone], L, p.Sites[buffer.WireFrame])
+	for s := range buffer.NumSites {
+		if p.Sites[s] != want[s] {
+			t.Errorf("%v = %d, want %d", s, p.Sites[s], want[s])
+		}
+	}
+	if p.Peak != 54046 {
+		t.Errorf("peak = %d, want 54046", p.Peak)
 	}
 }
 

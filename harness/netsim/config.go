@@ -28,23 +28,20 @@ type Config struct {
 	// fixed, drawn from Seed and its id uniformly in [Latency,
 	// Latency+Jitter).
 	Jitter time.Duration
-	// Scale is how many simulated seconds pass per real second; see Clock.
-	Scale float64
 	// Segment is the number of bytes the uplink moves per step, and so the
 	// size of the pieces handed to a Transfer's sink.
 	Segment int
 }
 
 // DefaultConfig is the network the harness uses unless a scenario says
-// otherwise: 200 peers on a 100 Mbit/s uplink, 20–30 ms away, at 100 times
-// real speed. Copy it and change fields; do not modify it.
+// otherwise: 200 peers on a 100 Mbit/s uplink, 20–30 ms away. Copy it and
+// change fields; do not modify it.
 var DefaultConfig = Config{
 	Peers:            200,
 	Seed:             1,
 	UplinkBitsPerSec: 100e6,
 	Latency:          20 * time.Millisecond,
 	Jitter:           10 * time.Millisecond,
-	Scale:            100,
 	Segment:          DefaultSegment,
 }
 
@@ -66,5 +63,5 @@ func (c Config) Validate() error {
 	case c.Segment <= 0:
 		return fmt.Errorf("netsim: segment: must be > 0 (got %d)", c.Segment)
 	}
-	return checkScale(c.Scale)
+	return nil
 }

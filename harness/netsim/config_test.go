@@ -26,9 +26,6 @@ func TestConfigValidate(t *testing.T) {
 		{"infinite bandwidth", func(c *Config) { c.UplinkBitsPerSec = math.Inf(1) }, "netsim: uplink_bits_per_sec: must be finite (got +Inf)"},
 		{"negative latency", func(c *Config) { c.Latency = -time.Millisecond }, "netsim: latency: must be >= 0 (got -1ms)"},
 		{"negative jitter", func(c *Config) { c.Jitter = -time.Millisecond }, "netsim: jitter: must be >= 0 (got -1ms)"},
-		{"zero scale", func(c *Config) { c.Scale = 0 }, "netsim: scale: must be > 0 (got 0)"},
-		{"negative scale", func(c *Config) { c.Scale = -2 }, "netsim: scale: must be > 0 (got -2)"},
-		{"infinite scale", func(c *Config) { c.Scale = math.Inf(1) }, "netsim: scale: must be finite (got +Inf)"},
 		{"zero segment", func(c *Config) { c.Segment = 0 }, "netsim: segment: must be > 0 (got 0)"},
 		{"negative segment", func(c *Config) { c.Segment = -1 }, "netsim: segment: must be > 0 (got -1)"},
 	}

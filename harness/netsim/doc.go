@@ -1,6 +1,6 @@
-// Package netsim is the physics of fanbench's simulated Autonomi network: a
-// scaled clock, the XOR geometry that picks a chunk's close group, per-peer
-// latency, and the client's single shared uplink. It holds no node logic:
+// Package netsim is the physics of fanbench's simulated Autonomi network:
+// the XOR geometry that picks a chunk's close group, per-peer latency, and
+// the client's single shared uplink. It holds no node logic:
 // decoding, hashing and payment checks live in the peer package built on top
 // of it, which passes its peers' ids in and receives the bytes of each send
 // through a sink.
@@ -17,8 +17,8 @@
 //     The uplink's bandwidth is shared equally by every transfer in flight, so
 //     64 concurrent 4 MiB sends take 64 times as long as one, and the memory
 //     behind them stays live for that whole time (reference/uploader.md,
-//     point 10). Each Segment-sized step is handed to the sink when it has
-//     crossed the link, so the receiving peer sees bytes as they arrive.
+//     point 10). When the last byte has crossed, the bytes are handed to the
+//     sink in Segment-sized steps.
 //  4. The peer answers; its reply costs another Delay. The caller starts its
 //     response timeout only after Transfer returns, as the real client starts
 //     its clock after send_message (ant-protocol src/chunk_protocol.rs
@@ -26,27 +26,19 @@
 //
 // # Time
 //
-// All durations in Config and in the Clock's API are simulated time unless a
-// name says real. A Clock with Scale s runs s times faster than the wall
-// clock: with Scale 100 a simulated 10 s sleep takes 100 ms of real time, and
-// an uplink of 100 Mbit/s moves 1.25 GB per real second. Scale 1 is real time.
-//
-// The wall clock's timers are coarse: on Linux a sleep shorter than a
-// millisecond takes about a millisecond (the runtime's poller waits in whole
-// milliseconds), which at Scale 100 is 100 ms simulated. Two things follow.
-// The uplink is a fluid processor-sharing model computed from the clock
-// rather than a chain of per-step sleeps, so a late wake-up delays the
-// delivery of bytes to a sink but never slows the link. And the last
-// millisecond or so of a Clock.Sleep, and of a Transfer, is spent yielding
-// in a loop (runtime.Gosched) rather than on a timer, which costs a little
-// otherwise idle CPU and keeps short simulated delays accurate. Contexts
-// from Clock.WithTimeout use ordinary timers and may fire up to about 1 ms
-// of real time late.
+// All durations in Config and in the API are virtual time, on the
+// network's simtime.Clock: the simulation runs inside Clock.Run, its
+// concurrent activities are simtime tasks, and virtual time jumps from one
+// event (a latency elapsed, a transfer's last byte across the uplink) to
+// the next, whatever the host's load. CPU work (encoding, hashing,
+// signing, a peer's checks) takes no virtual time, as if the machine's CPU
+// were infinitely fast next to its uplink, which is the regime the real
+// uploader's memory problem lives in. There is no scale: a run is as fast
+// as the CPU work it does.
 //
 // # What is not modelled
 //
 // Peers have no downlink limit, links lose no packets, and latency is fixed
-// per peer. The CPU time a sink spends (hashing, copying) delays delivery to
-// it but is not charged to the link; pick a Scale whose real byte rate stays
-// well below what the machine can hash.
+// per peer. A peer sees a message's bytes once the last of them has
+// crossed the uplink, not as they arrive.
 package netsim

@@ -6,30 +6,33 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"time"
 
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
 // Network is a simulated network of peers seen from one client: their XOR
-// geometry, their latency, and the client's shared uplink. Build one with
-// New. A Network is safe for concurrent use.
+// geometry, their latency, and the client's shared uplink, on a virtual
+// clock. Build one with New. Its lookups (Closest, Latency, Has) are safe
+// for concurrent use; Delay and Transfer are called from the clock's tasks,
+// which run one at a time.
 type Network struct {
 	cfg   Config
-	clock *Clock
+	clock *simtime.Clock
 	ids   []xorname.Name // sorted ascending (big-endian), no duplicates; never modified after New
 	link  uplink
 
-	sent     atomic.Int64 // bytes handed to sinks
-	inFlight atomic.Int64 // Transfer calls under way
-	peak     atomic.Int64 // highest inFlight seen
+	sent     int64 // bytes handed to sinks
+	inFlight int   // Transfer calls under way
+	peak     int   // highest inFlight seen
 }
 
-// New returns a network of cfg.Peers peers named by ids, with a fresh Clock
-// at cfg.Scale. The caller derives ids from its peers' keys; there must be
-// exactly cfg.Peers of them and no two alike. New copies ids and keeps the
-// copy sorted for lookups; the caller's slice is not modified or retained.
+// New returns a network of cfg.Peers peers named by ids, with a fresh
+// clock at virtual time zero. The caller derives ids from its peers' keys;
+// there must be exactly cfg.Peers of them and no two alike. New copies ids
+// and keeps the copy sorted for lookups; the caller's slice is not modified
+// or retained.
 func New(cfg Config, ids []xorname.Name) (*Network, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -44,14 +47,8 @@ func New(cfg Config, ids []xorname.Name) (*Network, error) {
 			return nil, fmt.Errorf("netsim: duplicate peer id %s", sorted[i])
 		}
 	}
-	clock, err := NewClock(cfg.Scale)
-	if err != nil {
-		return nil, err
-	}
-	n := &Network{cfg: cfg, clock: clock, ids: sorted}
-	// Bytes per real nanosecond: bits/8 per simulated second, times Scale
-	// simulated seconds per real second.
-	n.link.init(cfg.UplinkBitsPerSec / 8 * cfg.Scale / float64(time.Second))
+	n := &Network{cfg: cfg, clock: simtime.New(), ids: sorted}
+	n.link.init(cfg.UplinkBitsPerSec / 8 / float64(time.Second)) // bytes per ns
 	return n, nil
 }
 
@@ -60,8 +57,9 @@ func compareNames(a, b xorname.Name) int { return bytes.Compare(a[:], b[:]) }
 // Config returns the configuration the network was built with.
 func (n *Network) Config() Config { return n.cfg }
 
-// Clock returns the network's clock, which Delay and Transfer run on.
-func (n *Network) Clock() *Clock { return n.clock }
+// Clock returns the network's virtual clock, which Delay and Transfer run
+// on: the simulation runs in its Run.
+func (n *Network) Clock() *simtime.Clock { return n.clock }
 
 // Len returns the number of peers.
 func (n *Network) Len() int { return len(n.ids) }
@@ -167,14 +165,15 @@ func mix(x uint64) uint64 {
 // Delay sleeps the one-way latency to the peer id on the network's clock. It
 // returns ctx.Err() if ctx is done first.
 func (n *Network) Delay(ctx context.Context, to xorname.Name) error {
-	return n.clock.Sleep(ctx, n.Latency(to))
+	return simtime.Sleep(ctx, n.Latency(to))
 }
 
 // BytesSent returns the number of bytes all transfers have handed to their
-// sinks since the network was made.
-func (n *Network) BytesSent() int64 { return n.sent.Load() }
+// sinks since the network was made. Call it between the clock's runs.
+func (n *Network) BytesSent() int64 { return n.sent }
 
 // PeakStreams returns the highest number of Transfer calls that were under
 // way at once, sharing the uplink, since the network was made. Calls with
-// no bytes to send, and calls rejected before sending, do not count.
-func (n *Network) PeakStreams() int { return int(n.peak.Load()) }
+// no bytes to send, and calls rejected before sending, do not count. Call
+// it between the clock's runs.
+func (n *Network) PeakStreams() int { return n.peak }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
@@ -252,19 +253,21 @@ func TestLatency(t *testing.T) {
 
 func TestDelay(t *testing.T) {
 	cfg := DefaultConfig
-	cfg.Latency, cfg.Jitter = 2*time.Second, time.Second // 20–30 ms real at scale 100
+	cfg.Latency, cfg.Jitter = 2*time.Second, time.Second
 	n := newNetwork(t, cfg)
 	id := n.ids[0]
-	start := n.Clock().Now()
-	if err := n.Delay(context.Background(), id); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := n.Clock().Now()-start, n.Latency(id); got < want*95/100 {
-		t.Errorf("Delay took %v simulated, want at least %v", got, want)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := n.Delay(ctx, id); !errors.Is(err, context.Canceled) {
-		t.Errorf("Delay on a cancelled context = %v, want context.Canceled", err)
-	}
+	simulate(t, n, func(ctx context.Context) error {
+		if err := n.Delay(ctx, id); err != nil {
+			return err
+		}
+		if got, want := simtime.Now(ctx), n.Latency(id); got != want {
+			t.Errorf("Delay took %v, want %v", got, want)
+		}
+		cctx, cancel := simtime.WithCancel(ctx)
+		cancel()
+		if err := n.Delay(cctx, id); !errors.Is(err, context.Canceled) {
+			t.Errorf("Delay on a cancelled context = %v, want context.Canceled", err)
+		}
+		return nil
+	})
 }

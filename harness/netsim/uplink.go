@@ -4,39 +4,36 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
-	"sync"
+	"math"
+	"time"
 
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
 // Transfer moves the concatenation of parts from the client to the peer to
-// through the client's uplink, and returns when the last byte has crossed
-// it. The uplink's Config.UplinkBitsPerSec is shared equally by all
-// transfers in flight, so one transfer of B bytes alone takes B·8/bits
-// simulated seconds and N equal transfers started together each take N times
-// that. Propagation latency is not included; see Delay.
+// through the client's uplink, and returns in virtual time when the last
+// byte has crossed it. The uplink's Config.UplinkBitsPerSec is shared
+// equally by all transfers in flight, so one transfer of B bytes alone takes
+// B·8/bits seconds and N equal transfers started together each take N times
+// that. Propagation latency is not included; see Delay. ctx must come from
+// the network's clock, and Transfer must be called from one of its tasks.
 //
-// The bytes cross in steps of Config.Segment bytes (the last may be
-// shorter). When a step has crossed, Transfer calls sink with it, from the
-// calling goroutine, in order. sink receives sub-slices of parts, capped so
-// that append cannot reach the next part's bytes: the payload is never
-// copied, and a step that spans two parts is handed over as two calls. sink
-// must not modify the bytes, and may keep them only as long as the caller
-// keeps parts alive. If sink returns an error, Transfer stops and returns it.
+// Once the last byte has crossed, Transfer hands the bytes to sink, from
+// the calling task, in order, in steps of Config.Segment bytes (the last
+// may be shorter), all at that virtual instant: the peer decodes the
+// message as a whole once it has arrived. sink receives sub-slices of
+// parts, capped so that append cannot reach the next part's bytes: the
+// payload is never copied, and a step that spans two parts is handed over
+// as two calls. sink must not modify the bytes, and may keep them only as
+// long as the caller keeps parts alive. If sink returns an error, Transfer
+// stops and returns it.
 //
-// Cancelling ctx aborts the transfer between steps with ctx.Err(); the link
-// time its remaining bytes would have taken goes to the other transfers.
-// Empty parts are skipped, and a transfer with no bytes returns nil at once.
-// Transfer to a peer that is not in the network returns an error.
-//
-// Transfer is safe for concurrent use; concurrent calls are what share the
-// link. The link serves each transfer's bytes at its fair share whenever
-// the calling goroutine runs, so a slow sink or a busy machine delays sink
-// calls and Transfer's return but slows no transfer on the link. Sink calls
-// are never early. While the end is more than a few milliseconds of real
-// time away, steps are handed over in batches on coarse timers, up to about
-// 1 ms of real time late; near the end Transfer yields in a loop instead, so
-// on an idle machine it returns within microseconds of its last byte.
+// Cancelling ctx aborts the transfer with ctx.Err(); the link time its
+// remaining bytes would have taken goes to the other transfers, and sink
+// sees nothing. Empty parts are skipped, and a transfer with no bytes
+// returns nil at once. Transfer to a peer that is not in the network
+// returns an error.
 func (n *Network) Transfer(ctx context.Context, to xorname.Name, parts [][]byte, sink func(seg []byte) error) error {
 	if !n.Has(to) {
 		return fmt.Errorf("netsim: transfer to unknown peer %s", to.Short())
@@ -52,172 +49,158 @@ func (n *Network) Transfer(ctx context.Context, to xorname.Name, parts [][]byte,
 		return nil
 	}
 
-	streams := n.inFlight.Add(1)
-	defer n.inFlight.Add(-1)
-	for peak := n.peak.Load(); streams > peak && !n.peak.CompareAndSwap(peak, streams); peak = n.peak.Load() {
+	n.inFlight++
+	n.peak = max(n.peak, n.inFlight)
+	defer func() { n.inFlight-- }()
+
+	s := n.link.join(ctx, total)
+	if err := s.done.Wait(ctx); err != nil {
+		n.link.leave(ctx, s)
+		return err
 	}
-
-	s := n.link.join(n.clock.realNow(), total)
-	defer func() { n.link.leave(s, n.clock.realNow()) }()
-
-	var w waiter
-	defer w.stop()
 	seg := int64(n.cfg.Segment)
 	var (
 		delivered int64 // bytes handed to sink
 		part      int   // index into parts of the next byte to hand over
 		off       int   // offset of that byte in parts[part]
 	)
-	for {
-		end := min(delivered+seg, total) // end of the next step
-		now := n.clock.realNow()
-		served, next, last := n.link.progress(s, now, end)
-		for end <= served {
-			for step := end - delivered; step > 0; {
-				p := parts[part]
-				if off == len(p) {
-					part, off = part+1, 0
-					continue
-				}
-				m := min(int64(len(p)-off), step)
-				chunk := p[off : off+int(m) : off+int(m)]
-				off += int(m)
-				step -= m
-				if err := sink(chunk); err != nil {
-					return err
-				}
-				n.sent.Add(m)
+	for delivered < total {
+		for step := min(seg, total-delivered); step > 0; {
+			p := parts[part]
+			if off == len(p) {
+				part, off = part+1, 0
+				continue
 			}
-			delivered = end
-			if delivered == total {
-				return nil
-			}
-			end = min(delivered+seg, total)
-			if err := ctx.Err(); err != nil {
+			m := min(int64(len(p)-off), step)
+			chunk := p[off : off+int(m) : off+int(m)]
+			off += int(m)
+			step -= m
+			delivered += m
+			if err := sink(chunk); err != nil {
 				return err
 			}
-		}
-		// Spin only near the end, so that Transfer returns on time. Earlier
-		// steps may wait for a coarse timer: several arrive at once, up to
-		// a millisecond of real time late, and the link does not care.
-		if err := w.until(ctx, n.clock, next, last-now < 2*spinBelow); err != nil {
-			return err
+			n.sent += m
 		}
 	}
+	return nil
 }
 
-// uplink is a fluid processor-sharing model of one link. While N streams
-// are active each is served at rate/N bytes per real nanosecond, exactly:
-// v is the service every active stream has received since the link last
-// went idle, and a stream that joined at v = start with total bytes has
-// crossed v − start of them, and leaves at v = start + total. Because every
-// active stream gains service at the same pace, streams leave in order of
-// their finish; a heap keyed on it finds the next departure, and advance
-// replays departures up to the present whenever anyone looks. Nothing here
-// depends on when the streams' goroutines wake up.
+// uplink is a fluid processor-sharing model of one link in virtual time.
+// While N streams are active each is served at rate/N bytes per
+// nanosecond: v is the service every active stream has received since the
+// link last went idle, and a stream that joined at v = start with total
+// bytes leaves at v = start + total. Every active stream gains service at
+// the same pace, so streams leave in order of their finish; a heap keyed on
+// it finds the next departure, and a timer of the clock fires at it.
 //
-// Why not golang.org/x/time/rate: a Limiter's FIFO reservations would share
-// the link fairly enough, but (1) each step would be paced by a sleep, and a
-// 64 KiB step at 100 Mbit/s × Scale 100 lasts 52 µs of real time while a
-// sub-millisecond sleep on Linux lasts about 1 ms, so the link would run 20
-// times too slow unless the burst were raised to milliseconds of traffic,
-// which a new stream could then spend at once after an idle spell; (2) a
-// reservation is granted at the start of a step, so a lone transfer would end
-// one step early; and (3) WaitN fails at once when the wait would pass the
-// context's deadline, where a transfer should run until the deadline passes.
-// The fluid model has none of these faults and is the fair share by
-// definition; the wall clock's coarseness only delays sink calls.
+// Departure times are whole nanoseconds, computed by one formula from the
+// state as of the last change of membership (v0 at t0 with N streams), so
+// the timer and every later look agree exactly: the first stream leaves at
+// t0 + ⌈(finish − v0) · N / rate⌉. It is served at most a nanosecond's
+// share more than it needs, and the link stays deterministic: the products
+// are rounded explicitly, so no platform may fuse them differently.
+//
+// The uplink is used only by the clock's tasks, one at a time, so it needs
+// no lock.
 type uplink struct {
-	rate float64 // bytes per real nanosecond
+	rate float64 // bytes per virtual nanosecond
 
-	mu     sync.Mutex
-	v      float64    // per-stream service since the link last went idle, in bytes
-	t      float64    // real nanoseconds (Clock.realNow) at which v was reached
-	active streamHeap // by finish
+	v0     float64       // per-stream service at t0, in bytes
+	t0     time.Duration // virtual time of the last change
+	active streamHeap    // by finish
+	timer  *simtime.Timer
 }
 
-// stream is one transfer's share of the uplink. Its fields are guarded by
-// uplink.mu.
+// stream is one transfer's share of the uplink.
 type stream struct {
 	start, finish float64 // v at join and at departure
-	total         int64
-	index         int  // position in active, -1 once gone
-	done          bool // all bytes crossed
+	index         int     // position in active, -1 once gone
+	done          *simtime.Signal
 }
 
 func (u *uplink) init(rate float64) { u.rate = rate }
 
-// join adds a stream of total > 0 bytes at real time now.
-func (u *uplink) join(now float64, total int64) *stream {
-	u.mu.Lock()
-	defer u.mu.Unlock()
+// join adds a stream of total > 0 bytes now.
+func (u *uplink) join(ctx context.Context, total int64) *stream {
+	now := simtime.Now(ctx)
 	u.advance(now)
-	s := &stream{start: u.v, finish: u.v + float64(total), total: total}
+	u.settle(now)
+	s := &stream{start: u.v0, finish: float64(u.v0 + float64(total)), done: simtime.NewSignal(ctx)}
 	heap.Push(&u.active, s)
+	u.schedule(ctx)
 	return s
 }
 
 // leave removes s if it has not finished; the bytes it had left are never
 // sent, and their link time goes to the others.
-func (u *uplink) leave(s *stream, now float64) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
+func (u *uplink) leave(ctx context.Context, s *stream) {
+	now := simtime.Now(ctx)
 	u.advance(now)
-	if s.index >= 0 {
-		heap.Remove(&u.active, s.index)
-		if len(u.active) == 0 {
-			u.v = 0
-		}
+	if s.index < 0 {
+		return
 	}
-}
-
-// progress returns how many of s's bytes have crossed by real time now, and
-// the real times (nanoseconds, on the clock's scale) at which to ask again
-// and at which s would finish if nobody joined or left. next is when target
-// bytes will have crossed or the next departure speeds the link up,
-// whichever is sooner; an arrival in the meantime only makes it early, and
-// the caller asks again. If target bytes have crossed, next is now.
-func (u *uplink) progress(s *stream, now float64, target int64) (served int64, next, last float64) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.advance(now)
-	now = u.t
-	if s.done {
-		return s.total, now, now
-	}
-	// The tolerance absorbs rounding in v; a millionth of a byte is no time.
-	got := u.v - s.start + 1e-6
-	perByte := float64(len(u.active)) / u.rate // real ns per byte of one stream's service
-	last = now + (s.finish-u.v)*perByte
-	if got >= float64(target) {
-		return min(int64(got), s.total), now, last
-	}
-	next = now + min(s.start+float64(target)-u.v, u.active[0].finish-u.v)*perByte
-	return int64(got), next, last
-}
-
-// advance brings v forward to real time now, retiring the streams that
-// finished on the way at the moments they finished. u.mu must be held.
-func (u *uplink) advance(now float64) {
-	if now < u.t {
-		now = u.t // callers read the clock before taking the lock
-	}
-	for len(u.active) > 0 {
-		perByte := float64(len(u.active)) / u.rate
-		first := u.active[0]
-		at := u.t + (first.finish-u.v)*perByte
-		if at > now {
-			u.v += (now - u.t) / perByte
-			break
-		}
-		u.v, u.t = first.finish, at
-		first.done = true
-		heap.Pop(&u.active)
-	}
+	u.settle(now)
+	heap.Remove(&u.active, s.index)
 	if len(u.active) == 0 {
-		u.v = 0
+		u.v0 = 0
 	}
-	u.t = now
+	u.schedule(ctx)
+}
+
+// departure returns the virtual time at which the first active stream
+// leaves, if nobody joins or leaves first.
+func (u *uplink) departure() time.Duration {
+	need := float64(u.active[0].finish - u.v0)
+	ns := math.Ceil(float64(need*float64(len(u.active))) / u.rate)
+	return u.t0 + time.Duration(ns)
+}
+
+// advance retires, at the moments they leave, the streams that have left
+// by now.
+func (u *uplink) advance(now time.Duration) {
+	for len(u.active) > 0 {
+		at := u.departure()
+		if at > now {
+			return
+		}
+		first := heap.Pop(&u.active).(*stream)
+		u.v0, u.t0 = first.finish, at
+		first.done.Fire()
+	}
+	u.v0, u.t0 = 0, now
+}
+
+// settle moves the reference point (v0, t0) to now, before the membership
+// changes. advance(now) must have run.
+func (u *uplink) settle(now time.Duration) {
+	if len(u.active) > 0 {
+		perNs := float64(u.rate / float64(len(u.active)))
+		u.v0 += float64(float64(now-u.t0) * perNs)
+	}
+	u.t0 = now
+}
+
+// schedule sets the timer for the next departure.
+func (u *uplink) schedule(ctx context.Context) {
+	if len(u.active) == 0 {
+		if u.timer != nil {
+			u.timer.Stop()
+		}
+		return
+	}
+	d := u.departure() - simtime.Now(ctx)
+	if u.timer == nil {
+		u.timer = simtime.AfterFunc(ctx, "uplink departure", d, u.depart)
+		return
+	}
+	u.timer.Reset(d)
+}
+
+// depart runs at a departure: it retires the streams that are done and
+// sets the timer for the next.
+func (u *uplink) depart(ctx context.Context) {
+	u.advance(simtime.Now(ctx))
+	u.schedule(ctx)
 }
 
 // streamHeap is a min-heap of streams by finish, for container/heap.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
@@ -126,7 +127,7 @@ func merkleBatch(t testing.TB, n int, label string) ([]xorname.Name, *Ledger, ma
 	t.Helper()
 	as := addrs(n, label)
 	l := NewLedger(fixedClock)
-	proofs, err := PayMerkle(context.Background(), as, newFakeNet().ask, l)
+	proofs, err := payMerkleSim(as, newFakeNet().ask, l)
 	if err != nil {
 		t.Fatalf("PayMerkle(%d addresses): %v", n, err)
 	}
@@ -205,4 +206,16 @@ func rmpMerkleProof(p *MerkleProof) int {
 		n += 1 + rmpSeq(c.PubKey) + rmpBin(32) + rmpBin(RewardsSize) + rmpUint(c.Timestamp) + rmpSeq(c.Signature)
 	}
 	return n
+}
+
+// payMerkleSim runs PayMerkle as the task of a fresh simtime clock, which
+// it needs to gather pools concurrently.
+func payMerkleSim(as []xorname.Name, ask CandidateFunc, l *Ledger) (map[xorname.Name][]byte, error) {
+	var proofs map[xorname.Name][]byte
+	err := simtime.New().Run(context.Background(), "pay", func(ctx context.Context) error {
+		var err error
+		proofs, err = PayMerkle(ctx, as, ask, l)
+		return err
+	})
+	return proofs, err
 }

@@ -6,8 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
-	"sync"
 
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
@@ -186,7 +186,8 @@ func DecodeMerkleProof(b []byte) (*MerkleProof, error) {
 // candidate pool concurrently through ask (PoolPeersAsked peers each,
 // keeping the first CandidatesPerPool whose signature and timestamp check),
 // pays once on l, which picks the winner pool, and encodes one proof per
-// address around that pool. The batch timestamp is l.Now().
+// address around that pool. The batch timestamp is l.Now(). ctx must come
+// from a simtime clock, whose tasks gather the pools.
 //
 // Fewer than MinLeaves addresses fail with ErrBatch. If the first
 // sub-batch fails, PayMerkle returns nil and its error, which wraps
@@ -253,27 +254,28 @@ func payMerkleBatch(ctx context.Context, addrs []xorname.Name, ask CandidateFunc
 	return nil
 }
 
-// gatherPools collects every pool concurrently (build_candidate_pools);
-// the first failure cancels the rest.
+// gatherPools collects every pool concurrently (build_candidate_pools),
+// each as a task of ctx's simtime clock; the first failure cancels the
+// rest.
 func gatherPools(ctx context.Context, mids []MidpointProof, ask CandidateFunc, ts uint64) ([]Pool, error) {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := simtime.WithCancel(ctx)
 	defer cancel()
 	pools := make([]Pool, len(mids))
 	var (
-		wg    sync.WaitGroup
-		once  sync.Once
+		g     simtime.Group
 		first error
 	)
 	for i := range mids {
-		wg.Go(func() {
+		g.Go(ctx, "merkle candidate pool", func(ctx context.Context) {
 			pools[i].Midpoint = mids[i]
 			err := gatherCandidates(ctx, ask, mids[i].Target(), ts, &pools[i].Candidates)
-			if err != nil {
-				once.Do(func() { first = err; cancel() })
+			if err != nil && first == nil {
+				first = err
+				cancel()
 			}
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	if first != nil {
 		return nil, first
 	}

@@ -2,7 +2,6 @@ package payment
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -136,7 +135,7 @@ func TestPayMerkleFailures(t *testing.T) {
 				tt.net(f)
 			}
 			l := NewLedger(fixedClock)
-			proofs, err := PayMerkle(context.Background(), addrs(tt.n, tt.name), f.ask, l)
+			proofs, err := payMerkleSim(addrs(tt.n, tt.name), f.ask, l)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("PayMerkle = %v, want %v", err, tt.want)
 			}
@@ -158,7 +157,7 @@ func TestPayMerkleSkipsForgedCandidates(t *testing.T) {
 	}
 	l := NewLedger(fixedClock)
 	as := addrs(4, "forged")
-	proofs, err := PayMerkle(context.Background(), as, f.ask, l)
+	proofs, err := payMerkleSim(as, f.ask, l)
 	if err != nil {
 		t.Fatal(err)
 	}

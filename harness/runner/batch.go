@@ -550,7 +550,7 @@ func parentRecord(job *Job, gomaxprocs, stored, total int) *result.Record {
 		Env: result.Env{
 			GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
 			GOMAXPROCS: gomaxprocs, GOGC: gogc, GOMEMLIMIT: limit, MemProfileRate: rate,
-			Scale: c.Net.Net.Scale, MemoryLimit: job.MemoryLimit,
+			MemoryLimit: job.MemoryLimit,
 		},
 		Stored: stored, Total: total,
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/model"
-	"github.com/fanbench/fanbench/harness/netsim"
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/testnet"
@@ -40,10 +39,11 @@ import (
 //     kernel's VmHWM forgets setup; the runtime sampler takes its baseline.
 //  3. The upload phase runs with a meter.Live counting every tracked
 //     buffer. In a profiling run (job.Profile), when the live total passes
-//     a threshold, a profiler goroutine freezes the simulated clock, forces
-//     a GC and snapshots the heap profile: the highest one is the peak
-//     profile (see nextThreshold). The forced GCs lower the Go heap and RSS
-//     peaks, which is why profiling runs are apart from measured ones.
+//     a threshold, the task whose allocation passed it forces a GC and
+//     snapshots the heap profile, while virtual time stands still: the
+//     highest one is the peak profile (see nextThreshold). The forced GCs
+//     lower the Go heap and RSS peaks, which is why profiling runs are
+//     apart from measured ones.
 //  4. After the phase: a forced GC and the end profile; VmHWM; the analytic
 //     model's prediction for the structure that ran.
 //
@@ -129,7 +129,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	t0 = clock.Now()
 	sampler.Start()
 	if job.Profile {
-		prof.start(live, clock, hint)
+		prof.start(live, hint)
 	}
 	// Progress with the live peak so far, also on a timer, so a child
 	// killed mid-wave leaves the parent its last figures.
@@ -154,7 +154,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	ticker.Wait()
 
 	rec.Runtime = sampler.Stop()
-	peakProfile, profileLive := prof.stop()
+	peakProfile, profileLive := prof.stop(live)
 	rec.Live = live.Figures()
 	rec.Upload = upload2record(res, rec.Upload)
 	rec.Upload.PeakStreams = net.Network().PeakStreams()
@@ -191,6 +191,9 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	if uerr == nil && res.Fallbacks == 0 && res.RetryRounds == 0 && res.Proofs > 0 && res.AlreadyStored == 0 {
 		in := modelInput(c, 0, sizes, int(res.ProofBytes/int64(res.Proofs)))
 		in.Caps, in.Merkle = res.Caps, res.Mode == payment.Merkle
+		for w := 0; w < len(res.ProofSizes); w += upload.WaveSize {
+			in.ProofSizes = append(in.ProofSizes, res.ProofSizes[w:min(w+upload.WaveSize, len(res.ProofSizes))])
+		}
 		p := model.Predict(in)
 		rec.ModelPeak = p.Peak
 		rec.ModelSites = map[string]int64{}
@@ -233,7 +236,7 @@ func writeProfile(path string, h *meter.HeapSnapshot) error {
 // modelInput describes c's upload for the model: waves of the chunk sizes,
 // every wave at cap (when cap > 0), merkle as Auto would choose.
 func modelInput(c Case, cap int, sizes []int, proofSize int) model.Input {
-	in := model.Input{Strategy: c.Strategy, Transport: c.Transport, Merkle: payment.UseMerkle(len(sizes), c.Payment), ProofSize: proofSize, Builders: 1}
+	in := model.Input{Strategy: c.Strategy, Transport: c.Transport, Merkle: payment.UseMerkle(len(sizes), c.Payment), ProofSize: proofSize}
 	if proofSize == 0 {
 		in.ProofSize = 56_000 // a hint only: the real size comes from the run
 		if in.Merkle {
@@ -257,44 +260,35 @@ func upload2record(r upload.Result, u result.Upload) result.Upload {
 	return u
 }
 
-// profiler keeps the heap profile of the highest live total it was woken
+// profiler keeps the heap profile of the highest live total it was called
 // for. Its snapshots are allocated before the measured phase.
 type profiler struct {
-	done      chan struct{}
-	wg        sync.WaitGroup
 	cur, best *meter.HeapSnapshot
 	at        int64
 }
 
 func newProfiler() *profiler {
-	return &profiler{done: make(chan struct{}), cur: meter.NewHeapSnapshot(4096), best: meter.NewHeapSnapshot(4096)}
+	return &profiler{cur: meter.NewHeapSnapshot(4096), best: meter.NewHeapSnapshot(4096)}
 }
 
 // start begins watching live; the first profile is taken at half the
-// model's hint.
-func (p *profiler) start(live *meter.Live, clock *netsim.Clock, hint int64) {
-	live.Notify(max(hint/2, 1))
-	p.wg.Go(func() {
-		for {
-			select {
-			case <-p.done:
-				return
-			case <-live.Peaks():
-			}
-			idle := clock.Busy() // nothing moves on the network meanwhile
-			runtime.GC()
-			cur := live.Total()
-			p.cur.Take()
-			idle()
-			if cur >= p.at {
-				p.best.CopyFrom(p.cur)
-				p.at = cur
-			}
-			// From the highest total seen, so a dip during the GC neither
-			// re-arms at a lower level nor (at zero) disarms.
-			live.Notify(max(nextThreshold(max(cur, live.Peak()), hint), 1))
+// model's hint. Each is taken by the task whose allocation passed the
+// threshold, so nothing else runs meanwhile and virtual time stands still.
+func (p *profiler) start(live *meter.Live, hint int64) {
+	var take func()
+	take = func() {
+		runtime.GC()
+		cur := live.Total()
+		p.cur.Take()
+		if cur >= p.at {
+			p.best.CopyFrom(p.cur)
+			p.at = cur
 		}
-	})
+		// From the highest total seen, so a dip during the GC neither
+		// re-arms at a lower level nor (at zero) disarms.
+		live.Notify(max(nextThreshold(max(cur, live.Peak()), hint), 1), take)
+	}
+	live.Notify(max(hint/2, 1), take)
 }
 
 // nextThreshold is the live total at which the next profile is taken:
@@ -314,9 +308,8 @@ func nextThreshold(cur, hint int64) int64 {
 
 // stop ends profiling and returns the best snapshot (nil if none was
 // taken) and the live total when it was taken.
-func (p *profiler) stop() (*meter.HeapSnapshot, int64) {
-	close(p.done)
-	p.wg.Wait()
+func (p *profiler) stop(live *meter.Live) (*meter.HeapSnapshot, int64) {
+	live.Notify(0, nil)
 	if p.best.Empty() {
 		return nil, 0
 	}
@@ -375,7 +368,7 @@ func env(job Job) result.Env {
 	e := result.Env{
 		GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPU: cpuModel(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), GOGC: -1, GOMEMLIMIT: math.MaxInt64,
-		MemProfileRate: runtime.MemProfileRate, Scale: job.Case.Net.Net.Scale, MemoryLimit: job.MemoryLimit,
+		MemProfileRate: runtime.MemProfileRate, MemoryLimit: job.MemoryLimit,
 	}
 	if v := s[0].Value; v.Kind() == metrics.KindUint64 && v.Uint64() <= math.MaxInt32 {
 		e.GOGC = int(v.Uint64()) // GOGC=off reads as an out-of-range value

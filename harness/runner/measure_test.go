@@ -2,7 +2,7 @@ package runner
 
 import (
 	"context"
-	"math"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,13 +24,13 @@ func smallCase(t *testing.T, s upload.Strategy, transport bool) Case {
 	c.Strategy, c.Transport, c.Limiter = s, transport, "fixed:8"
 	c.Net = testnet.DefaultConfig()
 	c.Net.Net.Peers = 40
-	c.Net.Net.Scale = 100
 	c.CacheRoot = t.TempDir()
 	return c
 }
 
 // TestTrackedPeakMatchesModel checks the tracked peak against the analytic
-// model within 1 % for every strategy, with and without transport copies.
+// model, to the byte and site by site, for every strategy, with and without
+// transport copies.
 func TestTrackedPeakMatchesModel(t *testing.T) {
 	for _, transport := range []bool{true, false} {
 		for _, s := range upload.Strategies() {
@@ -42,11 +42,7 @@ func TestTrackedPeakMatchesModel(t *testing.T) {
 			if rec.ModelPeak == 0 {
 				t.Fatalf("%v: no model prediction", s)
 			}
-			ratio := float64(rec.Live.Peak) / float64(rec.ModelPeak)
-			if math.Abs(ratio-1) > 0.01 {
-				t.Errorf("transport %v %v: tracked peak %d, model %d (ratio %.4f)\nat peak %v\nmodel %v",
-					transport, s, rec.Live.Peak, rec.ModelPeak, ratio, rec.Live.AtPeak, rec.ModelSites)
-			}
+			checkModel(t, fmt.Sprintf("transport %v %v", transport, s), rec)
 			if rec.Stored != 3 || rec.Total != 3 {
 				t.Errorf("%v: stored %d of %d", s, rec.Stored, rec.Total)
 			}
@@ -108,8 +104,22 @@ func TestModelWithReplacement(t *testing.T) {
 		if rec.Status != result.OK || rec.ModelPeak == 0 {
 			t.Fatalf("%v: %s: %s (model %d)", s, rec.Status, rec.Error, rec.ModelPeak)
 		}
-		if ratio := float64(rec.Live.Peak) / float64(rec.ModelPeak); math.Abs(ratio-1) > 0.01 {
-			t.Errorf("%v: tracked peak %d, model %d (ratio %.4f)", s, rec.Live.Peak, rec.ModelPeak, ratio)
-		}
+		checkModel(t, s.String(), rec)
+	}
+}
+
+// checkModel fails t unless the tracked peak and its sites equal the
+// model's prediction exactly.
+func checkModel(t *testing.T, what string, rec *result.Record) {
+	t.Helper()
+	same := rec.Live.Peak == rec.ModelPeak
+	for site, v := range rec.ModelSites {
+		same = same && rec.Live.AtPeak[site] == v
+	}
+	for site, v := range rec.Live.AtPeak {
+		same = same && rec.ModelSites[site] == v
+	}
+	if !same {
+		t.Errorf("%s: tracked peak %d, model %d\nat peak %v\nmodel   %v", what, rec.Live.Peak, rec.ModelPeak, rec.Live.AtPeak, rec.ModelSites)
 	}
 }

@@ -23,7 +23,7 @@ func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
 	net := testnet.DefaultConfig()
 	net.Net = netsim.Config{
 		Peers: s.Network.Peers, Seed: netsim.DefaultConfig.Seed, UplinkBitsPerSec: s.Network.UplinkBitsPerSec,
-		Latency: s.Network.Latency, Jitter: s.Network.Jitter, Scale: s.Network.Scale, Segment: netsim.DefaultSegment,
+		Latency: s.Network.Latency, Jitter: s.Network.Jitter, Segment: netsim.DefaultSegment,
 	}
 	f := s.Network.Faults
 	net.Faults = testnet.Faults{Dead: f.Dead, Fail: f.Fail, Timeout: f.Timeout, AlreadyExists: f.AlreadyExists}

@@ -32,7 +32,7 @@ func TestNamesAgree(t *testing.T) {
 		}
 	}
 	d, n := scenarios.DefaultNetwork, netsim.DefaultConfig
-	if d.Peers != n.Peers || d.UplinkBitsPerSec != n.UplinkBitsPerSec || d.Latency != n.Latency || d.Jitter != n.Jitter || d.Scale != n.Scale {
+	if d.Peers != n.Peers || d.UplinkBitsPerSec != n.UplinkBitsPerSec || d.Latency != n.Latency || d.Jitter != n.Jitter {
 		t.Errorf("scenario default network %+v differs from netsim's %+v", d, n)
 	}
 }

@@ -23,8 +23,8 @@ type Clock struct {
 	mu      sync.Mutex
 	seq     uint64 // orders timers set at the same instant
 	timers  timerHeap
-	runq    []*task // runnable, in the order they became so
-	current *task   // the task holding the processor, nil between tasks
+	runq    deque // runnable, in the order they will run
+	current *task // the task holding the processor, nil between tasks
 	tasks   taskList
 	nextID  uint64
 	run     *runState // nil when no Run is under way
@@ -64,7 +64,7 @@ func (c *Clock) Run(parent context.Context, name string, f func(ctx context.Cont
 	c.run = rs
 	root := newCancelCtx(c, parent, nil)
 	var err error
-	c.spawnLocked(name, func() { err = f(root) })
+	c.runq.pushBack(c.spawnLocked(name, func() { err = f(root) }))
 	c.dispatchLocked()
 	c.mu.Unlock()
 
@@ -114,20 +114,45 @@ const maxWaits = 3
 // dead is the woke index of a task the scheduler tears down.
 const dead = -2
 
-// spawnLocked makes a runnable task that will run f. c.mu is held.
+// spawnLocked makes a task that will run f, not yet runnable. c.mu is
+// held.
 func (c *Clock) spawnLocked(name string, f func()) *task {
 	c.nextID++
 	t := &task{id: c.nextID, name: name, wake: make(chan struct{}, 1)}
 	c.tasks.push(t)
-	c.runq = append(c.runq, t)
 	go c.body(t, f)
 	return t
+}
+
+// runFirstLocked hands the processor from the current task to the new
+// task t at once; the current task runs again as soon as t blocks, before
+// any other: a future's first poll inside its parent's. c.mu is held on
+// entry and on return; when the simulation is torn down meanwhile, the
+// current task exits instead (see block).
+func (c *Clock) runFirstLocked(t *task) {
+	p := c.self()
+	p.reason, p.since, p.woke = "starting a task", c.Now(), -1
+	c.runq.pushFront(p)
+	c.current = t
+	t.wake <- struct{}{}
+	c.mu.Unlock()
+	<-p.wake
+	c.mu.Lock()
+	if p.woke == dead {
+		runtime.Goexit()
+	}
 }
 
 // body is a task's goroutine: it waits for the processor, runs f, and
 // hands the processor on when f returns, panics or exits.
 func (c *Clock) body(t *task, f func()) {
 	<-t.wake
+	if t.woke == dead { // torn down before it ever ran
+		c.mu.Lock()
+		c.exitLocked(t)
+		c.mu.Unlock()
+		return
+	}
 	normal := false
 	defer func() {
 		var p any
@@ -168,7 +193,7 @@ func (c *Clock) dispatchLocked() {
 	for {
 		if c.run.dying {
 			// Tear down: let each blocked task unwind, one at a time.
-			c.runq = c.runq[:0]
+			c.runq.clear()
 			if t := c.tasks.head; t != nil {
 				c.unwaitLocked(t)
 				t.woke = dead
@@ -179,13 +204,8 @@ func (c *Clock) dispatchLocked() {
 			close(c.run.done)
 			return
 		}
-		if len(c.runq) > 0 {
-			t := c.runq[0]
-			c.runq[0] = nil
-			c.runq = c.runq[1:]
-			if len(c.runq) == 0 {
-				c.runq = c.runq[:0:0]
-			}
+		if c.runq.n > 0 {
+			t := c.runq.popFront()
 			c.current = t
 			t.wake <- struct{}{}
 			return
@@ -298,7 +318,7 @@ func (c *Clock) wakeLocked(w *waiter) {
 	idx := w.idx
 	c.unwaitLocked(t)
 	t.woke = idx
-	c.runq = append(c.runq, t)
+	c.runq.pushBack(t)
 }
 
 // wakeOneLocked wakes the first waiter of q, if any, and reports whether it
@@ -395,7 +415,7 @@ func (tm *timer) fireLocked(c *Clock) {
 		tm.ctx.timer = nil
 		tm.ctx.cancelLocked(context.DeadlineExceeded)
 	case tm.fn != nil:
-		c.spawnLocked(tm.name, tm.fn)
+		c.runq.pushBack(c.spawnLocked(tm.name, tm.fn))
 	default:
 		c.wakeAllLocked(&tm.q)
 	}
@@ -462,4 +482,48 @@ func (c *Clock) Tasks() []string {
 		names = append(names, t.name)
 	}
 	return slices.Clip(names)
+}
+
+// deque is a ring buffer of tasks.
+type deque struct {
+	buf     []*task
+	head, n int
+}
+
+func (d *deque) grow() {
+	if d.n < len(d.buf) {
+		return
+	}
+	b := make([]*task, max(8, 2*len(d.buf)))
+	for i := range d.n {
+		b[i] = d.buf[(d.head+i)%len(d.buf)]
+	}
+	d.buf, d.head = b, 0
+}
+
+func (d *deque) pushBack(t *task) {
+	d.grow()
+	d.buf[(d.head+d.n)%len(d.buf)] = t
+	d.n++
+}
+
+func (d *deque) pushFront(t *task) {
+	d.grow()
+	d.head = (d.head - 1 + len(d.buf)) % len(d.buf)
+	d.buf[d.head] = t
+	d.n++
+}
+
+func (d *deque) popFront() *task {
+	t := d.buf[d.head]
+	d.buf[d.head] = nil
+	d.head = (d.head + 1) % len(d.buf)
+	d.n--
+	return t
+}
+
+func (d *deque) clear() {
+	for d.n > 0 {
+		d.popFront()
+	}
 }

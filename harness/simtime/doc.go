@@ -13,13 +13,13 @@
 //
 // The order is deterministic:
 //
-//  1. Runnable tasks run in the order they became runnable (FIFO). A task
-//     started with Go becomes runnable when Go is called, and runs once
-//     the task that started it blocks, so futures polled together all run
-//     to their first await at the same instant, in the order they were
-//     made.
-//  2. Timers at the same instant fire in the order they were set.
-//  3. A task woken by several things at once (a timer and a cancelled
+//  1. A task started with Go runs at once, until it first blocks; then the
+//     task that started it goes on. That is a Rust future's first poll
+//     inside its parent's: futures started together are built one after
+//     another, in order, each to its first await, at the same instant.
+//  2. Tasks woken by events run in the order they were woken (FIFO).
+//  3. Timers at the same instant fire in the order they were set.
+//  4. A task woken by several things at once (a timer and a cancelled
 //     context) sees the first to fire; the others are forgotten.
 //
 // Since one task runs at a time and every hand-over happens at a blocking

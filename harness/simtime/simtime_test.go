@@ -344,3 +344,35 @@ func TestBlockingOutsideATaskPanics(t *testing.T) {
 	}()
 	Sleep(ctx, time.Second)
 }
+
+func TestGoRunsTheChildFirst(t *testing.T) {
+	// A future's first poll inside its parent's: each child runs to its
+	// first wait before the parent goes on, grandchildren first.
+	var l log
+	_, err := run(t, func(ctx context.Context) error {
+		var g Group
+		for i := range 2 {
+			l.add(ctx, "parent starts %d", i)
+			g.Go(ctx, "child", func(ctx context.Context) {
+				l.add(ctx, "child %d builds", i)
+				Go(ctx, "grandchild", func(ctx context.Context) {
+					l.add(ctx, "grandchild %d builds", i)
+					Sleep(ctx, time.Second)
+					l.add(ctx, "grandchild %d done", i)
+				})
+				l.add(ctx, "child %d waits", i)
+				Sleep(ctx, 2*time.Second)
+			})
+		}
+		l.add(ctx, "parent waits")
+		g.Wait()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, l,
+		"0s parent starts 0", "0s child 0 builds", "0s grandchild 0 builds", "0s child 0 waits",
+		"0s parent starts 1", "0s child 1 builds", "0s grandchild 1 builds", "0s child 1 waits",
+		"0s parent waits", "1s grandchild 0 done", "1s grandchild 1 done")
+}

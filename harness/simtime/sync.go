@@ -5,15 +5,17 @@ import (
 	"time"
 )
 
-// Go starts f as a new task of ctx's clock, with ctx as its context. The
-// task becomes runnable at once and runs when the tasks runnable before it
-// have blocked, at the same virtual instant. name identifies it in
-// deadlock reports.
+// Go starts f as a new task of ctx's clock, with ctx as its context, and
+// runs it at once until it first blocks; then the calling task goes on,
+// at the same virtual instant. That is how a Rust future's first poll runs
+// it to its first await inside the poll of the future that holds it, so
+// futures started together are built one after another, in order. name
+// identifies the task in deadlock reports.
 func Go(ctx context.Context, name string, f func(ctx context.Context)) {
 	c := from(ctx).c
 	c.mu.Lock()
-	c.spawnLocked(name, func() { f(ctx) })
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	c.runFirstLocked(c.spawnLocked(name, func() { f(ctx) }))
 }
 
 // Sleep blocks the calling task for d of virtual time. It returns
@@ -110,17 +112,19 @@ type Group struct {
 	q waitq
 }
 
-// Go starts f as a task (see the package's Go) and counts it in g.
+// Go starts f as a task (see the package's Go: it runs at once until it
+// first blocks) and counts it in g.
 func (g *Group) Go(ctx context.Context, name string, f func(ctx context.Context)) {
 	c := from(ctx).c
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if g.c == nil {
 		g.c = c
 	}
 	g.n++
 	t := c.spawnLocked(name, func() { f(ctx) })
 	t.group = g
-	c.mu.Unlock()
+	c.runFirstLocked(t)
 }
 
 // Wait blocks the calling task until every task started by g.Go has

@@ -1,10 +1,8 @@
 package testnet
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/netsim"
 	"github.com/fanbench/fanbench/harness/payment"
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/transport"
 	"github.com/fanbench/fanbench/harness/wire"
 	"github.com/fanbench/fanbench/harness/xorname"
@@ -135,8 +134,8 @@ func New(cfg Config) (*Testnet, error) {
 // Network returns the underlying physics.
 func (t *Testnet) Network() *netsim.Network { return t.net }
 
-// Clock returns the simulated clock.
-func (t *Testnet) Clock() *netsim.Clock { return t.net.Clock() }
+// Clock returns the virtual clock the testnet runs on.
+func (t *Testnet) Clock() *simtime.Clock { return t.net.Clock() }
 
 // Ledger returns the simulated chain.
 func (t *Testnet) Ledger() *payment.Ledger { return t.ledger }
@@ -221,9 +220,7 @@ func (t *Testnet) Quote(ctx context.Context, peer, addr xorname.Name, size int) 
 	if n.dead {
 		return payment.PeerQuote{}, false, fmt.Errorf("quote from %s: %w", peer.Short(), transport.ErrDial)
 	}
-	idle := t.net.Clock().Busy() // the peer's signing takes no simulated time
 	q := n.id.Quote(addr, t.price(peer, addr), t.now())
-	idle()
 	return payment.PeerQuote{Peer: peer, Quote: q}, t.holds(n, addr), nil
 }
 
@@ -233,25 +230,23 @@ func (t *Testnet) price(peer, addr xorname.Name) uint64 {
 }
 
 // Candidates asks the n peers closest to poolTarget for merkle candidate
-// quotes signed over timestamp, concurrently, and returns those that
-// answered, nearest first. It is a payment.CandidateFunc.
+// quotes signed over timestamp, concurrently (a task each), and returns
+// those that answered, nearest first. It is a payment.CandidateFunc.
 func (t *Testnet) Candidates(ctx context.Context, poolTarget xorname.Name, timestamp uint64, n int) ([]payment.Candidate, error) {
 	peers := t.net.Closest(poolTarget, n)
 	out := make([]payment.Candidate, len(peers))
 	ok := make([]bool, len(peers))
-	var wg sync.WaitGroup
+	var g simtime.Group
 	for i, p := range peers {
-		wg.Go(func() {
+		g.Go(ctx, "candidate request", func(ctx context.Context) {
 			nd := t.nodes[p]
 			if t.roundTrip(ctx, p) != nil || nd.dead {
 				return
 			}
-			idle := t.net.Clock().Busy()
 			out[i], ok[i] = nd.id.Candidate(t.price(p, poolTarget), timestamp), true
-			idle()
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -291,8 +286,7 @@ type reply struct {
 // until ctx ends.
 func (r *reply) Wait(ctx context.Context) (transport.Status, error) {
 	if r.v.silent {
-		<-ctx.Done()
-		return 0, ctx.Err()
+		return 0, simtime.Wait(ctx)
 	}
 	if err := r.t.net.Delay(ctx, r.peer); err != nil {
 		return 0, err
@@ -300,11 +294,9 @@ func (r *reply) Wait(ctx context.Context) (transport.Status, error) {
 	return r.v.status, r.v.err
 }
 
-var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
-
-// Transmit sends a PUT frame to peer through the shared uplink. The peer
-// decodes it as the bytes arrive and has its verdict ready when Transmit
-// returns.
+// Transmit sends a PUT frame to peer through the shared uplink. Once the
+// last byte has crossed, the peer decodes and checks the message, and its
+// verdict is ready when Transmit returns.
 func (t *Testnet) Transmit(ctx context.Context, peer xorname.Name, enveloped bool, parts [][]byte) (transport.Reply, error) {
 	n, err := t.node(peer)
 	if err != nil {
@@ -317,43 +309,21 @@ func (t *Testnet) Transmit(ctx context.Context, peer xorname.Name, enveloped boo
 		return nil, fmt.Errorf("put to %s: %w", peer.Short(), transport.ErrDial)
 	}
 	t.puts.Add(1)
-	pr, pw := io.Pipe()
-	done := make(chan verdict, 1)
-	go func() {
-		v := t.receive(n, pr, enveloped)
-		pr.CloseWithError(errDone) // unblock the writer if the peer stopped early
-		done <- v
-	}()
-	clock := t.net.Clock()
-	err = t.net.Transfer(ctx, peer, parts, func(seg []byte) error {
-		// The peer's decoding and hashing take no simulated time; Write
-		// returns once the peer has consumed seg.
-		idle := clock.Busy()
-		_, err := pw.Write(seg)
-		idle()
-		if errors.Is(err, errDone) {
-			return nil // the peer has decided; the rest is discarded
-		}
-		return err
-	})
-	pw.CloseWithError(err)
-	v := <-done
-	if err != nil {
+	if err := t.net.Transfer(ctx, peer, parts, func([]byte) error { return nil }); err != nil {
 		return nil, err
 	}
+	v := t.receive(n, parts, enveloped)
 	if v.err != nil {
 		t.rejected.Add(1)
 	}
 	return &reply{t: t, peer: peer, v: v}, nil
 }
 
-var errDone = errors.New("peer done reading")
 
-// receive is the node's PUT handler.
-func (t *Testnet) receive(n *node, r io.Reader, enveloped bool) verdict {
-	br := readers.Get().(*bufio.Reader)
-	br.Reset(r)
-	defer func() { br.Reset(nil); readers.Put(br) }()
+
+// receive is the node's PUT handler, reading the message from its parts.
+func (t *Testnet) receive(n *node, parts [][]byte, enveloped bool) verdict {
+	br := partsReader{parts: parts}
 
 	h := blake3.New()
 	var keep *buffer.Buf
@@ -374,11 +344,10 @@ func (t *Testnet) receive(n *node, r io.Reader, enveloped bool) verdict {
 	}
 	var err error
 	if enveloped {
-		_, err = wire.DecodeEnvelope(br, func(r io.Reader, _ int) error { return decode(r) })
+		_, err = wire.DecodeEnvelope(&br, func(r io.Reader, _ int) error { return decode(r) })
 	} else {
-		err = decode(br)
+		err = decode(&br)
 	}
-	io.Copy(io.Discard, br) // drain what the handler did not read
 	if err != nil {
 		keep.Release()
 		return verdict{err: fmt.Errorf("%w: %v", ErrMalformed, err)}
@@ -401,9 +370,7 @@ func (t *Testnet) receive(n *node, r io.Reader, enveloped bool) verdict {
 		keep.Release()
 		return verdict{status: transport.AlreadyExists}
 	}
-	idle := t.net.Clock().Busy()
 	err = n.verifier.Verify(hdr.Proof, addr, t.now())
-	idle()
 	if err != nil {
 		keep.Release()
 		return verdict{err: fmt.Errorf("%w: %v", ErrPayment, err)}
@@ -417,6 +384,26 @@ func (t *Testnet) receive(n *node, r io.Reader, enveloped bool) verdict {
 	n.stored[addr] = keep
 	n.mu.Unlock()
 	return verdict{status: transport.Stored}
+}
+
+// partsReader reads the concatenation of parts, leaving parts as they
+// are.
+type partsReader struct {
+	parts [][]byte
+	i     int // the part being read
+	off   int // the next byte's offset in it
+}
+
+func (r *partsReader) Read(p []byte) (int, error) {
+	for r.i < len(r.parts) && r.off == len(r.parts[r.i]) {
+		r.i, r.off = r.i+1, 0
+	}
+	if r.i == len(r.parts) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.parts[r.i][r.off:])
+	r.off += n
+	return n, nil
 }
 
 type writerFunc func([]byte) (int, error)

@@ -15,7 +15,6 @@ func newTestnet(t *testing.T, f Faults) *Testnet {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Net.Peers = 30
-	cfg.Net.Scale = 1000
 	cfg.FixedTime = Epoch
 	cfg.Faults = f
 	n, err := New(cfg)
@@ -29,17 +28,19 @@ func newTestnet(t *testing.T, f Faults) *Testnet {
 // median on the ledger; it returns the proof and the quoted peers.
 func quoteAndPay(t *testing.T, n *Testnet, addr xorname.Name, pay bool) ([]byte, []xorname.Name) {
 	t.Helper()
-	ctx := context.Background()
 	var quotes []payment.PeerQuote
 	var peers []xorname.Name
-	for _, p := range n.Closest(addr, payment.CloseGroupSize) {
-		q, stored, err := n.Quote(ctx, p, addr, 100)
-		if err != nil || stored {
-			t.Fatalf("quote from %s: stored %v, %v", p.Short(), stored, err)
+	simulate(t, n, func(ctx context.Context) error {
+		for _, p := range n.Closest(addr, payment.CloseGroupSize) {
+			q, stored, err := n.Quote(ctx, p, addr, 100)
+			if err != nil || stored {
+				t.Fatalf("quote from %s: stored %v, %v", p.Short(), stored, err)
+			}
+			quotes = append(quotes, q)
+			peers = append(peers, p)
 		}
-		quotes = append(quotes, q)
-		peers = append(peers, p)
-	}
+		return nil
+	})
 	var txs []payment.TxHash
 	if pay {
 		txs = n.Ledger().PayQuotes(payment.SinglePayment(quotes))
@@ -47,14 +48,24 @@ func quoteAndPay(t *testing.T, n *Testnet, addr xorname.Name, pay bool) ([]byte,
 	return payment.EncodeSingleProof(quotes, txs), peers
 }
 
-func put(t *testing.T, n *Testnet, peer xorname.Name, p wire.Put) (transport.Status, error) {
+func put(t *testing.T, n *Testnet, peer xorname.Name, p wire.Put) (st transport.Status, err error) {
 	t.Helper()
-	ctx := context.Background()
-	r, err := n.Transmit(ctx, peer, false, [][]byte{p.Append(nil)})
-	if err != nil {
-		return 0, err
+	simulate(t, n, func(ctx context.Context) error {
+		var r transport.Reply
+		if r, err = n.Transmit(ctx, peer, false, [][]byte{p.Append(nil)}); err == nil {
+			st, err = r.Wait(ctx)
+		}
+		return nil
+	})
+	return st, err
+}
+
+// simulate runs f as the first task of a simulation on n's clock.
+func simulate(t *testing.T, n *Testnet, f func(ctx context.Context) error) {
+	t.Helper()
+	if err := n.Clock().Run(context.Background(), "test", f); err != nil {
+		t.Fatal(err)
 	}
-	return r.Wait(ctx)
 }
 
 func TestPeerChecks(t *testing.T) {
@@ -129,22 +140,24 @@ func TestEnvelopedPut(t *testing.T) {
 	p := wire.Put{RequestID: 3, Address: addr, Content: content, Proof: proof}
 	env := wire.NewClientEnvelope(xorname.Name{1}, Epoch)
 	frame := env.AppendWire(nil, p.Append(nil))
-	ctx := context.Background()
-	r, err := n.Transmit(ctx, peers[2], true, [][]byte{frame[:10], frame[10:]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, err := r.Wait(ctx); err != nil || st != transport.Stored {
-		t.Fatalf("status %v, err %v", st, err)
-	}
-	// A bare message sent as if enveloped is malformed.
-	r, err = n.Transmit(ctx, peers[3], true, [][]byte{p.Append(nil)})
-	if err == nil {
-		_, err = r.Wait(ctx)
-	}
-	if !errors.Is(err, ErrMalformed) {
-		t.Fatalf("bare frame as envelope: %v, want ErrMalformed", err)
-	}
+	simulate(t, n, func(ctx context.Context) error {
+		r, err := n.Transmit(ctx, peers[2], true, [][]byte{frame[:10], frame[10:]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := r.Wait(ctx); err != nil || st != transport.Stored {
+			t.Fatalf("status %v, err %v", st, err)
+		}
+		// A bare message sent as if enveloped is malformed.
+		r, err = n.Transmit(ctx, peers[3], true, [][]byte{p.Append(nil)})
+		if err == nil {
+			_, err = r.Wait(ctx)
+		}
+		if !errors.Is(err, ErrMalformed) {
+			t.Fatalf("bare frame as envelope: %v, want ErrMalformed", err)
+		}
+		return nil
+	})
 }
 
 func TestFaultsAreDeterministic(t *testing.T) {

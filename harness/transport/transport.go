@@ -83,7 +83,6 @@ type Link interface {
 // Sender is the client's transport. It is safe for concurrent use.
 type Sender struct {
 	link   Link
-	busy   func() (done func())
 	meter  buffer.Meter
 	copies bool
 	env    wire.Envelope
@@ -94,16 +93,11 @@ type Sender struct {
 // buffers with m. With copies false it writes messages bare. self is the
 // client's peer id, timestamp the envelope's fixed timestamp (seconds), and
 // publicKey the client's ML-DSA-65 public key as carried in each envelope.
-// busy, when not nil, brackets the CPU work of each send (netsim's
-// Clock.Busy) so that it takes no simulated time.
-func NewSender(link Link, m buffer.Meter, copies bool, self xorname.Name, timestamp uint64, publicKey []byte, busy func() (done func())) *Sender {
+func NewSender(link Link, m buffer.Meter, copies bool, self xorname.Name, timestamp uint64, publicKey []byte) *Sender {
 	if m == nil {
 		m = buffer.Nop{}
 	}
-	if busy == nil {
-		busy = func() func() { return func() {} }
-	}
-	s := &Sender{link: link, busy: busy, meter: m, copies: copies}
+	s := &Sender{link: link, meter: m, copies: copies}
 	s.env = wire.NewClientEnvelope(self, timestamp)
 	s.env.PublicKey = publicKey
 	s.key = blake3.Sum256(publicKey)
@@ -113,37 +107,17 @@ func NewSender(link Link, m buffer.Meter, copies bool, self xorname.Name, timest
 // Copies reports whether the transport makes its own copies.
 func (s *Sender) Copies() bool { return s.copies }
 
-// readyKey carries the function Send calls once its synchronous work is
-// done, just before it starts writing.
-type readyKey struct{}
-
-// WithReady returns a context whose Send calls ready once the message is
-// built, just before the first byte is written: the point where a send
-// first waits. The uploader uses it to hold the simulated clock still from
-// a send's launch until then.
-func WithReady(ctx context.Context, ready func()) context.Context {
-	return context.WithValue(ctx, readyKey{}, ready)
-}
-
-func transmitting(ctx context.Context) {
-	if f, ok := ctx.Value(readyKey{}).(func()); ok {
-		f()
-	}
-}
-
 // Send writes one message to peer and returns when the bytes are written.
 // msg is either one contiguous encoded ChunkMessage or, for a streamed send,
 // its parts in order. The caller keeps ownership of msg.
 func (s *Sender) Send(ctx context.Context, peer xorname.Name, msg ...[]byte) (Reply, error) {
 	if !s.copies {
-		transmitting(ctx)
 		return s.link.Transmit(ctx, peer, false, msg)
 	}
 	if len(msg) != 1 {
 		return s.sendStreamed(ctx, peer, msg)
 	}
 	payload := msg[0]
-	idle := s.busy()
 	retry := buffer.Copy(s.meter, buffer.RetryClone, payload)
 	defer retry.Release()
 
@@ -162,9 +136,7 @@ func (s *Sender) Send(ctx context.Context, peer xorname.Name, msg ...[]byte) (Re
 	frame.B = env.AppendWire(frame.B, channel.B)
 	channel.Release() // the WireMessage that owned it is dropped once serialised
 	defer frame.Release()
-	idle()
 
-	transmitting(ctx)
 	r, err := s.link.Transmit(ctx, peer, true, [][]byte{frame.B})
 	if err != nil {
 		return nil, fmt.Errorf("send to %s: %w", peer.Short(), err)
@@ -180,7 +152,6 @@ func (s *Sender) sendStreamed(ctx context.Context, peer xorname.Name, parts [][]
 	for _, p := range parts {
 		n += len(p)
 	}
-	idle := s.busy()
 	env := s.env
 	env.Signature = make([]byte, wire.SignatureSize)
 	h := blake3.NewDeriveKey(signContext)
@@ -199,8 +170,6 @@ func (s *Sender) sendStreamed(ctx context.Context, peer xorname.Name, parts [][]
 	out = append(out, head)
 	out = append(out, parts...)
 	out = append(out, tail)
-	idle()
-	transmitting(ctx)
 	r, err := s.link.Transmit(ctx, peer, true, out)
 	if err != nil {
 		return nil, fmt.Errorf("send to %s: %w", peer.Short(), err)

@@ -38,7 +38,7 @@ func TestSendCopies(t *testing.T) {
 	for _, copies := range []bool{true, false} {
 		var c buffer.Counter
 		l := &link{c: &c}
-		s := NewSender(l, &c, copies, xorname.Name{1}, 1777334400, key, nil)
+		s := NewSender(l, &c, copies, xorname.Name{1}, 1777334400, key)
 		if _, err := s.Send(context.Background(), xorname.Name{2}, payload); err != nil {
 			t.Fatal(err)
 		}
@@ -78,8 +78,8 @@ func TestStreamedSameBytes(t *testing.T) {
 	key := make([]byte, wire.PublicKeySize)
 	var c buffer.Counter
 	whole, parts := &link{c: &c}, &link{c: &c}
-	a := NewSender(whole, &c, true, xorname.Name{1}, 7, key, nil)
-	b := NewSender(parts, &c, true, xorname.Name{1}, 7, key, nil)
+	a := NewSender(whole, &c, true, xorname.Name{1}, 7, key)
+	b := NewSender(parts, &c, true, xorname.Name{1}, 7, key)
 	if _, err := a.Send(context.Background(), xorname.Name{2}, payload); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/transport"
 	"github.com/fanbench/fanbench/harness/wire"
 	"github.com/fanbench/fanbench/harness/xorname"
@@ -23,7 +24,6 @@ type message struct {
 }
 
 func (r *run) newMessage(addr xorname.Name, content *buffer.Buf, proof []byte, reqID uint64) *message {
-	defer r.net.Clock().Busy()()
 	m := &message{put: wire.Put{RequestID: reqID, Address: addr, Content: content.B, Proof: proof}, content: content}
 	switch r.cfg.Strategy {
 	case EncodeOnce:
@@ -57,32 +57,28 @@ func (r *run) encode(p *wire.Put, k wire.ContentKind) *buffer.Buf {
 // CloseGroupMajority peers concurrently, the next peer in line for each
 // failure, done at CloseGroupMajority successes (AlreadyExists counts),
 // leftovers cancelled; ErrInsufficientPeers once the list is exhausted.
-// started is called once the first sends are launched: the store's first
-// wait.
-func (r *run) putToCloseGroup(ctx context.Context, addr xorname.Name, content *buffer.Buf, proof []byte, peers []xorname.Name, timeout time.Duration, reqID uint64, started func()) error {
-	ctx, cancel := context.WithCancel(ctx)
+// Each per-peer send is a task.
+func (r *run) putToCloseGroup(ctx context.Context, addr xorname.Name, content *buffer.Buf, proof []byte, peers []xorname.Name, timeout time.Duration, reqID uint64) error {
+	ctx, cancel := simtime.WithCancel(ctx)
 	defer cancel()
 	m := r.newMessage(addr, content, proof, reqID)
 	defer m.release()
 
-	results := make(chan error, len(peers))
+	results := simtime.NewQueue[error](ctx)
 	launch := func(p xorname.Name) {
 		r.c.sends.Add(1)
-		ready := r.hold() // until the send's first wait: its first byte
-		go func() {
-			defer ready()
-			results <- r.putToPeer(transport.WithReady(ctx, ready), p, m, timeout)
-		}()
+		simtime.Go(ctx, "put to peer", func(ctx context.Context) {
+			results.Put(r.putToPeer(ctx, p, m, timeout))
+		})
 	}
 	next := min(len(peers), CloseGroupMajority)
 	for _, p := range peers[:next] {
 		launch(p)
 	}
-	started()
 	inflight, ok := next, 0
 	var errs []error
 	for inflight > 0 {
-		err := <-results
+		err := results.Get()
 		inflight--
 		switch {
 		case err == nil:
@@ -125,7 +121,6 @@ func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, time
 		reply transport.Reply
 		err   error
 	)
-	idle := r.net.Clock().Busy() // building the message takes no simulated time
 	switch r.cfg.Strategy {
 	case CopyPerPeer:
 		// ChunkPutRequest::with_payment(address, content.to_vec(), proof.clone())
@@ -136,7 +131,6 @@ func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, time
 		put := m.put
 		put.Content, put.Proof = content.B, proof.B
 		enc := r.encode(&put, wire.ContentVec)
-		idle()
 		reply, err = r.tx.Send(ctx, peer, enc.B)
 		enc.Release() // the encoded message lives until the send returns
 	case SharedBuffer:
@@ -148,24 +142,21 @@ func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, time
 		put := m.put
 		put.Proof = proof.B
 		enc := r.encode(&put, wire.ContentBytes)
-		idle()
 		reply, err = r.tx.Send(ctx, peer, enc.B)
 		enc.Release()
 	case EncodeOnce:
 		frame := m.frame.Retain()
-		idle()
 		reply, err = r.tx.Send(ctx, peer, frame.B)
 		frame.Release()
 	case Streamed:
 		content := m.content.Retain()
 		defer content.Release()
-		idle()
 		reply, err = r.tx.Send(ctx, peer, m.head.B, content.B, m.trail.B)
 	}
 	if err != nil {
 		return err
 	}
-	wctx, cancel := r.net.Clock().WithTimeout(ctx, timeout)
+	wctx, cancel := simtime.WithTimeout(ctx, timeout)
 	defer cancel()
 	_, err = reply.Wait(wctx)
 	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {

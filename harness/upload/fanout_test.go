@@ -3,33 +3,35 @@ package upload
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/limiter"
-	"github.com/fanbench/fanbench/harness/netsim"
 	"github.com/fanbench/fanbench/harness/payment"
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/transport"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
-// fakeNet is a hand-written Network whose peers answer PUTs as told.
+// fakeNet is a hand-written Network whose peers answer PUTs as told. A
+// write takes 1 ms of virtual time, an answer 10 ms more.
 type fakeNet struct {
-	clock  *netsim.Clock
+	clock  *simtime.Clock
 	answer map[xorname.Name]error // nil: Stored; transport.ErrTimeout: silent
 	exists map[xorname.Name]bool  // answers AlreadyExists
+	names  map[xorname.Name]string
 
-	mu   sync.Mutex
-	sent []xorname.Name
-	live atomic.Int64 // replies not yet returned
+	sent []string // "peer@virtual time", in the order the writes started
 }
 
 func (f *fakeNet) Transmit(ctx context.Context, peer xorname.Name, _ bool, _ [][]byte) (transport.Reply, error) {
-	f.mu.Lock()
-	f.sent = append(f.sent, peer)
-	f.mu.Unlock()
+	f.sent = append(f.sent, fmt.Sprintf("%s@%v", f.names[peer], simtime.Now(ctx)))
+	if err := simtime.Sleep(ctx, time.Millisecond); err != nil {
+		return nil, err
+	}
 	return fakeReply{f: f, peer: peer}, nil
 }
 
@@ -41,8 +43,10 @@ type fakeReply struct {
 func (r fakeReply) Wait(ctx context.Context) (transport.Status, error) {
 	err := r.f.answer[r.peer]
 	if errors.Is(err, transport.ErrTimeout) {
-		<-ctx.Done()
-		return 0, ctx.Err()
+		return 0, simtime.Wait(ctx)
+	}
+	if err := simtime.Sleep(ctx, 10*time.Millisecond); err != nil {
+		return 0, err
 	}
 	if r.f.exists[r.peer] {
 		return transport.AlreadyExists, nil
@@ -58,7 +62,7 @@ func (f *fakeNet) Candidates(context.Context, xorname.Name, uint64, int) ([]paym
 	return nil, errors.New("not used")
 }
 func (f *fakeNet) Ledger() *payment.Ledger { return nil }
-func (f *fakeNet) Clock() *netsim.Clock    { return f.clock }
+func (f *fakeNet) Clock() *simtime.Clock   { return f.clock }
 
 func peers(n int) []xorname.Name {
 	out := make([]xorname.Name, n)
@@ -68,55 +72,74 @@ func peers(n int) []xorname.Name {
 	return out
 }
 
+// TestPutToCloseGroup checks the fan-out's sends, their order and virtual
+// times, and when the store ends. The first four peers are sent to at once;
+// each failure launches the next peer when its answer arrives; a silent
+// peer fails when the 30 s response timeout, started once its write ends,
+// runs out.
 func TestPutToCloseGroup(t *testing.T) {
 	ps := peers(CloseGroupSize)
 	remote := transport.ErrRemote
+	first4 := "p0@0s p1@0s p2@0s p3@0s"
 	cases := []struct {
-		name          string
-		answer        map[int]error
-		exists        []int
-		wantErr       error
-		wantSends     int64
-		wantFallbacks int64
+		name      string
+		answer    map[int]error
+		exists    []int
+		wantErr   error
+		wantSends string
+		wantEnd   time.Duration
 	}{
-		{name: "all four first peers store", wantSends: 4},
-		{name: "two failures use two fallbacks", answer: map[int]error{0: remote, 2: remote}, wantSends: 6, wantFallbacks: 2},
-		{name: "three failures use every fallback", answer: map[int]error{1: remote, 2: remote, 3: remote}, wantSends: 7, wantFallbacks: 3},
-		{name: "a silent peer times out and is replaced", answer: map[int]error{3: transport.ErrTimeout}, wantSends: 5, wantFallbacks: 1},
-		{name: "AlreadyExists counts as success", exists: []int{0, 1}, wantSends: 4},
-		{name: "four failures exhaust the group", answer: map[int]error{0: remote, 1: remote, 4: remote, 6: remote}, wantErr: ErrInsufficientPeers, wantSends: 7, wantFallbacks: 3},
+		{name: "all four first peers store", wantSends: first4, wantEnd: 11 * time.Millisecond},
+		{name: "two failures use two fallbacks", answer: map[int]error{0: remote, 2: remote},
+			wantSends: first4 + " p4@11ms p5@11ms", wantEnd: 22 * time.Millisecond},
+		{name: "three failures use every fallback", answer: map[int]error{1: remote, 2: remote, 3: remote},
+			wantSends: first4 + " p4@11ms p5@11ms p6@11ms", wantEnd: 22 * time.Millisecond},
+		{name: "a silent peer times out and is replaced", answer: map[int]error{3: transport.ErrTimeout},
+			wantSends: first4 + " p4@30.001s", wantEnd: 30012 * time.Millisecond},
+		{name: "AlreadyExists counts as success", exists: []int{0, 1}, wantSends: first4, wantEnd: 11 * time.Millisecond},
+		// The fallbacks of the first two failures fail in turn at 22 ms;
+		// only one peer is left for them.
+		{name: "four failures exhaust the group", answer: map[int]error{0: remote, 1: remote, 4: remote, 5: remote},
+			wantErr: ErrInsufficientPeers, wantSends: first4 + " p4@11ms p5@11ms p6@22ms", wantEnd: 33 * time.Millisecond},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clock, err := netsim.NewClock(1000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := &fakeNet{clock: clock, answer: map[xorname.Name]error{}, exists: map[xorname.Name]bool{}}
-			for i, e := range tc.answer {
-				f.answer[ps[i]] = e
-			}
-			for _, i := range tc.exists {
-				f.exists[ps[i]] = true
-			}
 			for _, s := range Strategies() {
+				f := &fakeNet{clock: simtime.New(), answer: map[xorname.Name]error{}, exists: map[xorname.Name]bool{}, names: map[xorname.Name]string{}}
+				for i, p := range ps {
+					f.names[p] = fmt.Sprint("p", i)
+				}
+				for i, e := range tc.answer {
+					f.answer[ps[i]] = e
+				}
+				for _, i := range tc.exists {
+					f.exists[ps[i]] = true
+				}
 				var c buffer.Counter
 				cfg := DefaultConfig()
 				cfg.Strategy, cfg.Transport, cfg.Meter = s, true, &c
-				r := &run{cfg: &cfg, meter: &c, net: f, policy: limiter.Fixed(1), cpu: make(chan struct{}, 1)}
-				r.tx = newClientSender(f, &c, true, r.build)
+				r := &run{cfg: &cfg, meter: &c, net: f, policy: limiter.Fixed(1)}
+				r.tx = newClientSender(f, &c, true)
 				chunk := buffer.New(&c, buffer.SpillRead, 1<<20, 1<<20, 0)
 				proof := make([]byte, 50_000)
-				err := r.putToCloseGroup(context.Background(), xorname.Name{9}, chunk, proof, ps, SingleStoreTimeout, 1, func() {})
+				err := f.clock.Run(context.Background(), "store", func(ctx context.Context) error {
+					return r.putToCloseGroup(ctx, xorname.Name{9}, chunk, proof, ps, SingleStoreTimeout, 1)
+				})
 				chunk.Release()
 				if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 					t.Fatalf("%v: err = %v, want %v", s, err, tc.wantErr)
 				}
-				if got := r.c.sends.Load(); got != tc.wantSends {
-					t.Errorf("%v: sends = %d, want %d", s, got, tc.wantSends)
+				if got := strings.Join(f.sent, " "); got != tc.wantSends {
+					t.Errorf("%v: sends %s, want %s", s, got, tc.wantSends)
 				}
-				if got := r.c.fallbacks.Load(); got != tc.wantFallbacks {
-					t.Errorf("%v: fallbacks = %d, want %d", s, got, tc.wantFallbacks)
+				if got := f.clock.Now(); got != tc.wantEnd {
+					t.Errorf("%v: the store ended at %v, want %v", s, got, tc.wantEnd)
+				}
+				if got, want := r.c.sends.Load(), int64(len(f.sent)); got != want {
+					t.Errorf("%v: sends = %d, want %d", s, got, want)
+				}
+				if got, want := r.c.fallbacks.Load(), int64(len(f.sent)-CloseGroupMajority); got != want {
+					t.Errorf("%v: fallbacks = %d, want %d", s, got, want)
 				}
 				if live := c.TotalLive(); live != 0 {
 					t.Errorf("%v: %d tracked bytes still live after the store returned", s, live)

@@ -27,6 +27,9 @@ type Result struct {
 	// total size.
 	Proofs     int
 	ProofBytes int64
+	// ProofSizes holds each chunk's proof size in bytes, in upload order
+	// (0 for a chunk without one: skipped as already stored, or unpaid).
+	ProofSizes []int
 	// Sends is every per-peer PUT started; Fallbacks those sent to a
 	// fallback peer; PeerErrors and PeerTimeouts the per-peer failures.
 	Sends, Fallbacks, PeerErrors, PeerTimeouts int64

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/payment"
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/transport"
 	"github.com/fanbench/fanbench/harness/xorname"
 	"github.com/zeebo/blake3"
@@ -25,18 +25,9 @@ type run struct {
 	tx     *transport.Sender
 	policy limiter.Policy
 	enc    *Encrypted
-	// cpu is the one token the transport's part of a send's build (its
-	// clones, signing and serialisation) holds. Builds take no simulated
-	// time (the clock stands still meanwhile), so running that part one
-	// send at a time changes no send's timing; it fixes which transient
-	// copies (a channel clone, the signable bytes) can coincide at the
-	// peak: exactly one send's. Departure: the real client builds on a
-	// tokio worker per core, so up to that many can be half done at once,
-	// a few MB more.
-	cpu   chan struct{}
-	total int
-	c     counters
-	res   Result
+	total  int
+	c      counters
+	res    Result
 }
 
 // clientKeySize is the ML-DSA-65 public key size the client's envelopes
@@ -51,15 +42,32 @@ const EnvelopeTimestamp = 1777334400
 // Upload runs the upload phase: it pays for and stores every chunk of enc
 // on net. It returns an error wrapping ErrPartialUpload when chunks remain
 // unstored; the Result still says how far it got.
+//
+// The phase is a simulation on net's virtual clock: the upload and every
+// concurrent future of the real client (a chunk's store, a per-peer send,
+// a quote request) is a simtime task, and they run one at a time, so the
+// buffers live at each virtual instant, and the outcome, depend on the
+// model and its inputs only. CPU and disk work take no virtual time.
 func (u *Uploader) Upload(ctx context.Context, enc *Encrypted, net Network) (Result, error) {
-	start, simStart := time.Now(), net.Clock().Now()
-	r := &run{cfg: &u.cfg, meter: u.cfg.meter(), net: net, policy: u.cfg.Store(), enc: enc, cpu: make(chan struct{}, 1)}
-	r.tx = newClientSender(net, r.meter, u.cfg.Transport, r.build)
+	clock := net.Clock()
+	start, simStart := time.Now(), clock.Now()
+	r := &run{cfg: &u.cfg, meter: u.cfg.meter(), net: net, policy: u.cfg.Store(), enc: enc}
+	r.tx = newClientSender(net, r.meter, u.cfg.Transport)
 	addrs := enc.Chunks()
 	r.total = len(addrs)
 	r.res.Chunks = len(addrs)
+	err := clock.Run(ctx, "upload", func(ctx context.Context) error { return r.upload(ctx, addrs) })
+	r.res.Stored = int(r.c.stored.Load())
+	r.res.AlreadyStored = int(r.c.alreadyStored.Load())
+	r.res.Sends, r.res.Fallbacks = r.c.sends.Load(), r.c.fallbacks.Load()
+	r.res.PeerErrors, r.res.PeerTimeouts = r.c.errs.Load(), r.c.touts.Load()
+	r.res.Elapsed, r.res.SimElapsed = time.Since(start), clock.Now()-simStart
+	return r.res, err
+}
 
-	merkle := payment.UseMerkle(len(addrs), u.cfg.Payment)
+// upload is the phase's first task: merkle or single waves, as Auto picks.
+func (r *run) upload(ctx context.Context, addrs []xorname.Name) error {
+	merkle := payment.UseMerkle(len(addrs), r.cfg.Payment)
 	var err error
 	if merkle {
 		r.res.Mode = payment.Merkle
@@ -68,7 +76,7 @@ func (u *Uploader) Upload(ctx context.Context, enc *Encrypted, net Network) (Res
 		// Auto falls back to single waves when merkle payment cannot find
 		// enough peers (file.rs L1178-1191), but not once part of it is
 		// paid.
-		if !paid && u.cfg.Payment == payment.Auto && errors.Is(err, payment.ErrInsufficientPeers) && !errors.Is(err, payment.ErrPartialPayment) {
+		if !paid && r.cfg.Payment == payment.Auto && errors.Is(err, payment.ErrInsufficientPeers) && !errors.Is(err, payment.ErrPartialPayment) {
 			r.res.FellBack = true
 			merkle = false
 		}
@@ -77,36 +85,18 @@ func (u *Uploader) Upload(ctx context.Context, enc *Encrypted, net Network) (Res
 		r.res.Mode = payment.Single
 		err = r.single(ctx, addrs)
 	}
-	r.res.Stored = int(r.c.stored.Load())
-	r.res.AlreadyStored = int(r.c.alreadyStored.Load())
-	r.res.Sends, r.res.Fallbacks = r.c.sends.Load(), r.c.fallbacks.Load()
-	r.res.PeerErrors, r.res.PeerTimeouts = r.c.errs.Load(), r.c.touts.Load()
-	r.res.Elapsed, r.res.SimElapsed = time.Since(start), net.Clock().Now()-simStart
-	return r.res, err
+	return err
 }
 
-func newClientSender(net Network, m buffer.Meter, copies bool, build func() func()) *transport.Sender {
+func newClientSender(net Network, m buffer.Meter, copies bool) *transport.Sender {
 	key := make([]byte, clientKeySize)
 	blake3.DeriveKey("fanbench client public key", nil, key)
-	return transport.NewSender(net, m, copies, xorname.FromContent(key), EnvelopeTimestamp, key, build)
-}
-
-// build marks the start of the transport's part of a send's build and
-// returns the function that marks its end: it takes the token and freezes
-// the simulated clock meanwhile.
-func (r *run) build() (done func()) {
-	r.cpu <- struct{}{}
-	idle := r.net.Clock().Busy()
-	return func() {
-		idle()
-		<-r.cpu
-	}
+	return transport.NewSender(net, m, copies, xorname.FromContent(key), EnvelopeTimestamp, key)
 }
 
 // readWave reads every chunk of a wave from the spill (read_wave). Disk
-// work takes no simulated time.
+// work takes no virtual time.
 func (r *run) readWave(addrs []xorname.Name) ([]*buffer.Buf, error) {
-	defer r.net.Clock().Busy()()
 	bufs := make([]*buffer.Buf, len(addrs))
 	for i, a := range addrs {
 		b, err := r.enc.dir.Read(a, r.meter)
@@ -125,6 +115,16 @@ func release(bufs []*buffer.Buf) {
 	}
 }
 
+// proofMade counts the payment proof of the i-th chunk in upload order.
+func (r *run) proofMade(i, size int) {
+	if r.res.ProofSizes == nil {
+		r.res.ProofSizes = make([]int, r.total)
+	}
+	r.res.ProofSizes[i] = size
+	r.res.Proofs++
+	r.res.ProofBytes += int64(size)
+}
+
 func (r *run) stored(n int) {
 	s := r.c.stored.Add(int64(n))
 	if r.cfg.Progress != nil {
@@ -137,59 +137,36 @@ func (r *run) stored(n int) {
 // 2^56 and their varint never changes the encode buffer's growth (an id of 9
 // or more varint bytes would start the Vec at 9 or 10 bytes instead of 8 and
 // end it at 4.5 or 5 MiB instead of 8 MiB). The model derives the id from the
-// address and round instead of a counter, so every strategy writes the same
-// bytes whatever order the sends run in; it stays below 2^34.
+// address and round instead, so every strategy writes the same bytes; it
+// lies in [2^28, 2^35), so its varint is always RequestIDLen bytes and the
+// analytic model knows every message's length. Departure: 3 or 4 bytes more
+// per message than the counter's 1 or 2, which no Vec's capacity notices.
 func requestID(addr xorname.Name, round int) uint64 {
-	return uint64(binary.LittleEndian.Uint32(addr[:4]))<<2 | uint64(round&3)
+	return 1<<34 | uint64(binary.LittleEndian.Uint32(addr[:4]))<<2 | uint64(round&3)
 }
 
-// unordered runs do(i) for i in [0, n) with at most k running at once, like
-// futures' buffer_unordered(k): a new one starts as each finishes. It stops
-// starting new ones once ctx ends. Each do starts with the simulated clock
-// held (see launch) and must call started when it first waits.
-func (r *run) unordered(ctx context.Context, n, k int, do func(i int, started func())) {
-	sem := make(chan struct{}, k)
-	var wg sync.WaitGroup
-	// The launcher holds the clock too while it starts tasks, so nothing
-	// moves between one task's start and the next's.
-	launching := r.hold()
+// ModelRequestID is a request id of the same varint length as every id
+// the model sends (5 bytes), for computing message lengths.
+const ModelRequestID = 1 << 34
+
+// unordered runs do(ctx, i) for i in [0, n) with at most k running at
+// once, like futures' buffer_unordered(k): each is a task named name, and a
+// new one starts as each finishes, at the same virtual instant. It stops
+// starting new ones once ctx ends, and returns when every one started has
+// finished.
+func (r *run) unordered(ctx context.Context, name string, n, k int, do func(ctx context.Context, i int)) {
+	slots := simtime.NewSemaphore(ctx, k)
+	var g simtime.Group
 	for i := range n {
-		if ctx.Err() != nil {
+		if slots.Acquire(ctx) != nil {
 			break
 		}
-		select {
-		case sem <- struct{}{}:
-		default:
-			// Every slot is busy: let the clock run until one frees.
-			launching()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				wg.Wait()
-				return
-			}
-			launching = r.hold()
-		}
-		started := r.hold()
-		wg.Go(func() {
-			defer func() { <-sem }()
-			defer started()
-			do(i, started)
+		g.Go(ctx, name, func(ctx context.Context) {
+			defer slots.Release()
+			do(ctx, i)
 		})
 	}
-	launching()
-	wg.Wait()
-}
-
-// hold freezes the simulated clock for a task about to start and returns
-// the function (safe to call more than once) that lets it go. Futures
-// polled together all run to their first await at the same instant; a
-// goroutine starts a little later, and the clock would run meanwhile, so a
-// task holds the clock from its launch until its first wait.
-func (r *run) hold() func() {
-	rel := r.net.Clock().Busy()
-	var once sync.Once
-	return func() { once.Do(rel) }
+	g.Wait()
 }
 
 // --- single-node payment path -------------------------------------------
@@ -210,14 +187,15 @@ type prepared struct {
 func (r *run) single(ctx context.Context, addrs []xorname.Name) error {
 	for w := 0; w < len(addrs); w += WaveSize {
 		wave := addrs[w:min(w+WaveSize, len(addrs))]
-		if err := r.singleWave(ctx, wave); err != nil {
+		if err := r.singleWave(ctx, w, wave); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *run) singleWave(ctx context.Context, wave []xorname.Name) error {
+// singleWave runs the wave of addrs starting at index first.
+func (r *run) singleWave(ctx context.Context, first int, wave []xorname.Name) error {
 	r.res.Waves++
 	bufs, err := r.readWave(wave)
 	if err != nil {
@@ -228,8 +206,7 @@ func (r *run) singleWave(ctx context.Context, wave []xorname.Name) error {
 	// Quote every chunk (prepare_wave, batch.rs L462-527).
 	preps := make([]*prepared, len(wave))
 	errs := make([]error, len(wave))
-	r.unordered(ctx, len(wave), min(r.cfg.QuoteConcurrency, len(wave)), func(i int, started func()) {
-		started()
+	r.unordered(ctx, "quote chunk", len(wave), min(r.cfg.QuoteConcurrency, len(wave)), func(ctx context.Context, i int) {
 		preps[i], errs[i] = r.quoteChunk(ctx, i, wave[i], len(bufs[i].B))
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -256,17 +233,14 @@ func (r *run) singleWave(ctx context.Context, wave []xorname.Name) error {
 	for _, p := range todo {
 		transfers = append(transfers, payment.SinglePayment(p.quotes)...)
 	}
-	idle := r.net.Clock().Busy()
 	txs := r.net.Ledger().PayQuotes(transfers)
 	r.res.Transactions += len(txs)
 	for _, p := range todo {
 		// An exact-size copy: the encoder's own buffer is sized for the
 		// worst case, about twice the proof, and becomes garbage here.
 		p.proof = buffer.Copy(r.meter, buffer.Proof, payment.EncodeSingleProof(p.quotes, txs))
-		r.res.Proofs++
-		r.res.ProofBytes += int64(len(p.proof.B))
+		r.proofMade(first+p.idx, len(p.proof.B))
 	}
-	idle()
 	defer func() {
 		for _, p := range todo {
 			p.proof.Release()
@@ -277,23 +251,21 @@ func (r *run) singleWave(ctx context.Context, wave []xorname.Name) error {
 	for round := 0; ; round++ {
 		if round > 0 {
 			r.res.RetryRounds++
-			if err := r.net.Clock().Sleep(ctx, BaseDelay<<(round-1)); err != nil {
+			if err := simtime.Sleep(ctx, BaseDelay<<(round-1)); err != nil {
 				return err
 			}
 		}
 		k := r.policy.Limit(len(todo))
 		r.res.Caps = append(r.res.Caps, k)
 		failed := make([]bool, len(todo))
-		r.unordered(ctx, len(todo), k, func(i int, started func()) {
+		r.unordered(ctx, "store chunk", len(todo), k, func(ctx context.Context, i int) {
 			p := todo[i]
 			// PaidChunk is cloned per in-flight chunk for a possible retry;
 			// the clone copies the proof bytes.
-			idle := r.net.Clock().Busy()
 			paid := buffer.Copy(r.meter, buffer.ProofCopy, p.proof.B)
-			idle()
 			defer paid.Release()
 			err := r.observe(ctx, func() error {
-				return r.putToCloseGroup(ctx, p.addr, bufs[p.idx], paid.B, p.peers, r.cfg.SingleStoreTimeout, requestID(p.addr, round), started)
+				return r.putToCloseGroup(ctx, p.addr, bufs[p.idx], paid.B, p.peers, r.cfg.SingleStoreTimeout, requestID(p.addr, round))
 			})
 			if err != nil {
 				failed[i] = true
@@ -325,7 +297,7 @@ func (r *run) singleWave(ctx context.Context, wave []xorname.Name) error {
 // respondents already store it, it is skipped (nil); otherwise the 7
 // closest successful quotes are kept.
 func (r *run) quoteChunk(ctx context.Context, idx int, addr xorname.Name, size int) (*prepared, error) {
-	ctx, cancel := r.net.Clock().WithTimeout(ctx, r.cfg.QuoteOverallTimeout)
+	ctx, cancel := simtime.WithTimeout(ctx, r.cfg.QuoteOverallTimeout)
 	defer cancel()
 	peers := r.net.Closest(addr, QuotePeers)
 	if len(peers) < CloseGroupSize {
@@ -337,16 +309,16 @@ func (r *run) quoteChunk(ctx context.Context, idx int, addr xorname.Name, size i
 		ok     bool
 	}
 	answers := make([]answer, len(peers))
-	var wg sync.WaitGroup
+	var g simtime.Group
 	for i, p := range peers {
-		wg.Go(func() {
-			qctx, cancel := r.net.Clock().WithTimeout(ctx, r.cfg.QuoteTimeout)
+		g.Go(ctx, "quote request", func(ctx context.Context) {
+			qctx, cancel := simtime.WithTimeout(ctx, r.cfg.QuoteTimeout)
 			defer cancel()
 			q, stored, err := r.net.Quote(qctx, p, addr, size)
 			answers[i] = answer{q: q, stored: stored, ok: err == nil}
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	// peers is nearest first, so answers are too.
 	var kept []payment.PeerQuote
 	storedVotes, closest := 0, 0
@@ -381,13 +353,12 @@ func (r *run) quoteChunk(ctx context.Context, idx int, addr xorname.Name, size i
 // observe runs one close-group put and feeds its outcome and latency to the
 // store policy, as observe_op does: one sample per chunk.
 func (r *run) observe(ctx context.Context, put func() error) error {
-	clock := r.net.Clock()
-	start := clock.Now()
+	start := simtime.Now(ctx)
 	err := put()
 	if ctx.Err() != nil {
 		return err // cancelled by the caller, not a capacity signal
 	}
-	r.policy.Observe(limiter.Sample{Outcome: classify(err), Latency: clock.Now() - start})
+	r.policy.Observe(limiter.Sample{Outcome: classify(err), Latency: simtime.Now(ctx) - start})
 	return err
 }
 
@@ -416,18 +387,21 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 	if err != nil {
 		return false, fmt.Errorf("merkle payment: %w", err)
 	}
-	idle := r.net.Clock().Busy()
+	// In upload order, never the map's, so every run allocates and frees
+	// in the same order.
 	held := make(map[xorname.Name]*buffer.Buf, len(proofs))
-	for a, p := range proofs {
+	for i, a := range addrs {
+		p, ok := proofs[a]
+		if !ok {
+			continue // a partial payment: the store of a fails
+		}
 		held[a] = buffer.Copy(r.meter, buffer.Proof, p)
-		r.res.Proofs++
-		r.res.ProofBytes += int64(len(p))
+		r.proofMade(i, len(p))
 	}
 	clear(proofs)
-	idle()
 	defer func() {
-		for _, b := range held {
-			b.Release()
+		for _, a := range addrs {
+			held[a].Release()
 		}
 	}()
 
@@ -440,21 +414,31 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 		}
 		k := r.policy.Limit(len(wave))
 		r.res.Caps = append(r.res.Caps, k)
-		wctx, cancel := context.WithCancel(ctx)
-		var once sync.Once
+		wctx, cancel := simtime.WithCancel(ctx)
 		var first error
-		r.unordered(wctx, len(wave), k, func(i int, started func()) {
+		r.unordered(wctx, "store chunk", len(wave), k, func(ctx context.Context, i int) {
 			// Each future owns its chunk and drops it when it completes.
 			chunk := bufs[i]
 			bufs[i] = nil
 			defer chunk.Release()
 			addr := wave[i]
+			proof := held[addr]
+			if proof == nil { // a partial payment left it unpaid
+				if first == nil {
+					first = fmt.Errorf("chunk %s: no payment proof", addr.Short())
+					cancel()
+				}
+				return
+			}
 			peers := r.net.Closest(addr, CloseGroupSize)
-			err := r.observe(wctx, func() error {
-				return r.putToCloseGroup(wctx, addr, chunk, held[addr].B, peers, r.cfg.MerkleStoreTimeout, requestID(addr, 0), started)
+			err := r.observe(ctx, func() error {
+				return r.putToCloseGroup(ctx, addr, chunk, proof.B, peers, r.cfg.MerkleStoreTimeout, requestID(addr, 0))
 			})
 			if err != nil {
-				once.Do(func() { first = err; cancel() })
+				if first == nil {
+					first = err
+					cancel()
+				}
 				return
 			}
 			r.stored(1)

@@ -28,10 +28,6 @@ func newNet(t testing.TB, f testnet.Faults) *testnet.Testnet {
 	t.Helper()
 	cfg := testnet.DefaultConfig()
 	cfg.Net.Peers = 40
-	// CPU work (signing, hashing) takes real time, which the clock
-	// multiplies by Scale; keep it low enough that quotes and proofs never
-	// look slow next to the simulated timeouts, even under -race.
-	cfg.Net.Scale = 200
 	cfg.Retain = true
 	cfg.FixedTime = testnet.Epoch
 	cfg.Faults = f

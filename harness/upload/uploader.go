@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fanbench/fanbench/harness/netsim"
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/selfenc"
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/spill"
 	"github.com/fanbench/fanbench/harness/transport"
@@ -18,10 +18,9 @@ import (
 // Interface is an uploader as the runner drives it: the encryption phase,
 // then the upload phase. Another Go uploader can implement it to be
 // measured the same way, on two conditions: it allocates its payload-sized
-// buffers through package buffer (or its figures read zero), and it brackets
-// its CPU work with the network clock's Busy and holds the clock from a
-// task's launch to its first wait, as this model does; otherwise simulated
-// time runs during its CPU work and sends that should overlap need not.
+// buffers through package buffer (or its figures read zero), and it runs
+// its upload phase on the network's virtual clock, its concurrency as
+// simtime tasks (see package simtime's rules).
 type Interface interface {
 	Encrypt(ctx context.Context, src source.Spec) (*Encrypted, error)
 	Upload(ctx context.Context, enc *Encrypted, net Network) (Result, error)
@@ -41,7 +40,7 @@ type Network interface {
 	// over the batch timestamp (a payment.CandidateFunc).
 	Candidates(ctx context.Context, poolTarget xorname.Name, timestamp uint64, n int) ([]payment.Candidate, error)
 	Ledger() *payment.Ledger
-	Clock() *netsim.Clock
+	Clock() *simtime.Clock
 }
 
 // Errors the upload phase ends with.
