@@ -319,8 +319,6 @@ func (t *Testnet) Transmit(ctx context.Context, peer xorname.Name, enveloped boo
 	return &reply{t: t, peer: peer, v: v}, nil
 }
 
-
-
 // receive is the node's PUT handler, reading the message from its parts.
 func (t *Testnet) receive(n *node, parts [][]byte, enveloped bool) verdict {
 	br := partsReader{parts: parts}
