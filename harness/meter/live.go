@@ -28,7 +28,8 @@ type Live struct {
 	peakReal  time.Duration
 	atPeak    [buffer.NumSites]int64
 
-	// The timeline: bucket i covers simulated time [i·width, (i+1)·width).
+	// The timeline: bucket i covers simulated time [i·width, (i+1)·width)
+	// and keeps its highest point, at the exact moment it was reached.
 	width   time.Duration
 	buckets [MaxPoints]bucket
 	n       int // buckets in use
@@ -38,8 +39,11 @@ type Live struct {
 	due       func() // the hook to call once the lock is released
 }
 
+// bucket is one interval of the timeline: its highest total, when that
+// was first reached (exact simulated time), and the sites then.
 type bucket struct {
 	max   int64
+	at    time.Duration
 	sites [buffer.NumSites]int64
 }
 
@@ -101,8 +105,8 @@ func (l *Live) change(s buffer.Site, d int64) {
 			l.due = l.hook
 		}
 	}
-	if b := &l.buckets[l.n-1]; l.total >= b.max {
-		b.max, b.sites = l.total, l.live
+	if b := &l.buckets[l.n-1]; l.total > b.max {
+		b.max, b.at, b.sites = l.total, t, l.live
 	}
 }
 
@@ -115,7 +119,7 @@ func (l *Live) advance(t time.Duration) {
 		i = int(t / l.width)
 	}
 	for l.n <= i {
-		l.buckets[l.n] = bucket{max: l.total, sites: l.live}
+		l.buckets[l.n] = bucket{max: l.total, at: time.Duration(l.n) * l.width, sites: l.live}
 		l.n++
 	}
 }
@@ -185,7 +189,7 @@ func (l *Live) Figures() result.Live {
 	f.Timeline = make([]result.Point, l.n)
 	for i := range l.n {
 		b := &l.buckets[i]
-		p := result.Point{T: int64(time.Duration(i) * l.width), V: b.max, Sites: make([]int64, len(sites))}
+		p := result.Point{T: int64(b.at), V: b.max, Sites: make([]int64, len(sites))}
 		for j, s := range sites {
 			p.Sites[j] = b.sites[s]
 		}

@@ -29,7 +29,7 @@ func TestLivePeak(t *testing.T) {
 	p := buffer.New(l, buffer.PeerStore, 1000, 1000, 0) // not the client's
 	c.t = 3 * time.Second
 	b.Release()
-	c.t = 5 * time.Second
+	c.t = 5500 * time.Millisecond
 	d := buffer.New(l, buffer.PeerCopy, 50, 50, 0)
 	a.Release()
 	d.Release()
@@ -45,15 +45,19 @@ func TestLivePeak(t *testing.T) {
 	if f.SitePeaks["copy"] != 50 || f.SitePeaks["peer-store"] != 1000 || f.Allocated["encode"] != 120 {
 		t.Fatalf("site peaks %v allocated %v", f.SitePeaks, f.Allocated)
 	}
-	// One-second intervals: 0s 100, 1s 100 (carried), 2s 164, 3s 164→100,
-	// 4s 100, 5s 150.
-	want := []int64{100, 100, 164, 164, 100, 150}
+	// One-second intervals, each with its highest point and when it was
+	// reached: 0s 100, 1s 100 (carried), 2s 164, 3s 164 (carried, then
+	// 100), 4s 100, 5.5s 150.
+	want := []struct {
+		v  int64
+		at time.Duration
+	}{{100, 0}, {100, time.Second}, {164, 2 * time.Second}, {164, 3 * time.Second}, {100, 4 * time.Second}, {150, 5500 * time.Millisecond}}
 	if len(f.Timeline) != len(want) {
 		t.Fatalf("timeline %v", f.Timeline)
 	}
 	for i, w := range want {
-		if f.Timeline[i].V != w || f.Timeline[i].T != int64(time.Duration(i)*time.Second) {
-			t.Errorf("point %d = %+v, want %d at %ds", i, f.Timeline[i], w, i)
+		if f.Timeline[i].V != w.v || f.Timeline[i].T != int64(w.at) {
+			t.Errorf("point %d = %+v, want %d at %v", i, f.Timeline[i], w.v, w.at)
 		}
 	}
 }

@@ -45,6 +45,9 @@ func (r fakeReply) Wait(ctx context.Context) (transport.Status, error) {
 	if errors.Is(err, transport.ErrTimeout) {
 		return 0, simtime.Wait(ctx)
 	}
+	if errors.Is(err, errHang) { // a bug: waits for what never comes, deaf to ctx
+		simtime.NewQueue[int](ctx).Get()
+	}
 	if err := simtime.Sleep(ctx, 10*time.Millisecond); err != nil {
 		return 0, err
 	}
@@ -146,5 +149,38 @@ func TestPutToCloseGroup(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// errHang makes a fake peer's reply wait forever, ignoring its context.
+var errHang = errors.New("hang")
+
+// TestDeadlockIsAnError checks that a model that can never move again (a
+// reply waiting, deaf to its timeout, for what never comes) ends the
+// upload with an error naming the blocked tasks, not a hang.
+func TestDeadlockIsAnError(t *testing.T) {
+	ps := peers(CloseGroupSize)
+	f := &fakeNet{clock: simtime.New(), answer: map[xorname.Name]error{ps[2]: errHang}, names: map[xorname.Name]string{}}
+	var c buffer.Counter
+	cfg := DefaultConfig()
+	r := &run{cfg: &cfg, meter: &c, net: f, policy: limiter.Fixed(1)}
+	r.tx = newClientSender(f, &c, true)
+	chunk := buffer.New(&c, buffer.SpillRead, 1000, 1000, 0)
+	defer chunk.Release()
+	err := f.clock.Run(context.Background(), "store", func(ctx context.Context) error {
+		return r.putToCloseGroup(ctx, xorname.Name{9}, chunk, nil, ps, SingleStoreTimeout, 1)
+	})
+	var d *simtime.DeadlockError
+	if !errors.As(err, &d) {
+		t.Fatalf("err = %v, want a deadlock", err)
+	}
+	// The three other peers answered at 11 ms; the store waits for the
+	// fourth, whose reply waits on a queue. Its response timeout still
+	// fires, at 1 ms + 30 s, but the reply does not listen: then nothing
+	// is left to happen.
+	for _, want := range []string{"deadlock at 30.001s", "store: queue since 11ms", "put to peer: queue since 1ms"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not say %q", err, want)
+		}
 	}
 }
