@@ -3,7 +3,7 @@ package upload_test
 import (
 	"bytes"
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"sync"
@@ -170,20 +170,38 @@ func TestStrategiesSendSameBytes(t *testing.T) {
 }
 
 // TestFaultsRetry runs a single-path upload where peers fail and time out;
-// the fan-out falls back and the retry rounds finish the job.
+// the fan-out falls back, a retry round finishes the job, and a second run
+// of the same upload does exactly the same, at the same virtual times.
 func TestFaultsRetry(t *testing.T) {
 	src := source.Spec{Seed: 3, Size: 3*selfenc.MaxChunkSize + 5, Compressibility: 0.9}
-	u := newUploader(t, upload.SharedBuffer, true, nil)
-	net := newNet(t, testnet.Faults{Fail: 0.3, Timeout: 0.1, AlreadyExists: 0.05})
-	_, res, err := encryptAndUpload(t, u, net, src)
-	if err != nil && !errors.Is(err, upload.ErrPartialUpload) {
-		t.Fatal(err)
-	}
-	if res.Fallbacks == 0 || res.PeerErrors == 0 {
-		t.Fatalf("no fallbacks (%d) or peer errors (%d) with 30%% failures", res.Fallbacks, res.PeerErrors)
-	}
-	if err == nil && res.Stored != res.Chunks {
-		t.Fatalf("stored %d of %d without an error", res.Stored, res.Chunks)
+	faults := testnet.Faults{Fail: 0.3, Timeout: 0.1, AlreadyExists: 0.05}
+	var first upload.Result
+	for i := range 2 {
+		u := newUploader(t, upload.SharedBuffer, true, nil)
+		_, res, err := encryptAndUpload(t, u, newNet(t, faults), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Stored != res.Chunks {
+			t.Fatalf("stored %d of %d without an error", res.Stored, res.Chunks)
+		}
+		if res.Fallbacks == 0 || res.PeerErrors == 0 || res.PeerTimeouts == 0 {
+			t.Fatalf("fallbacks %d, peer errors %d, timeouts %d with 30%% failures and 10%% timeouts", res.Fallbacks, res.PeerErrors, res.PeerTimeouts)
+		}
+		if res.RetryRounds == 0 || len(res.Caps) != 1+res.RetryRounds {
+			t.Fatalf("%d retry rounds, caps %v: want at least one retry, a cap per round", res.RetryRounds, res.Caps)
+		}
+		// A retry round starts BaseDelay after the first ends, and a
+		// timed-out send holds its chunk for the 30 s response timeout.
+		if res.SimElapsed < upload.SingleStoreTimeout+upload.BaseDelay {
+			t.Fatalf("the upload took %v of virtual time, less than a timeout and a retry delay", res.SimElapsed)
+		}
+		res.Elapsed = 0
+		if i == 0 {
+			first = res
+		} else if fmt.Sprintf("%+v", res) != fmt.Sprintf("%+v", first) {
+			t.Fatalf("the same upload ran differently:\n%+v\n%+v", first, res)
+		}
 	}
 }
 
