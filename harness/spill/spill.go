@@ -37,7 +37,8 @@ const (
 // Dir is one spill directory. Put and Read are safe for concurrent use.
 type Dir struct {
 	path  string
-	owned bool // removed by Close
+	owned bool     // removed by Close
+	lock  *os.File // a cache entry's directory, flock'ed shared; nil for a plain spill
 
 	mu    sync.Mutex
 	addrs []xorname.Name
@@ -172,21 +173,28 @@ func (d *Dir) Read(addr xorname.Name, m buffer.Meter) (*buffer.Buf, error) {
 	return b, nil
 }
 
-// Close removes the directory if this Dir created it. Cached directories
-// are left in place.
+// Close removes the directory if this Dir created it and releases a cache
+// entry, which stays in place. It is safe to call more than once.
 func (d *Dir) Close() error {
-	if !d.owned {
-		return nil
+	var err error
+	if d.owned {
+		if e := os.RemoveAll(d.path); e != nil {
+			err = fmt.Errorf("spill: remove %s: %w", d.path, e)
+		}
+		d.owned = false
 	}
-	if err := os.RemoveAll(d.path); err != nil {
-		return fmt.Errorf("spill: remove %s: %w", d.path, err)
+	if d.lock != nil {
+		d.lock.Close()
+		d.lock = nil
 	}
-	return nil
+	return err
 }
 
 // Reap removes spill directories under base that are left over from
-// crashed runs: those whose lock names a process that no longer exists, and
-// those older than maxAge. It returns how many it removed.
+// crashed runs: private spills and cache builds whose lock names a process
+// that no longer exists, those older than maxAge, and cache entries whose
+// eviction was cut short. Cache entries themselves are never reaped. It
+// returns how many it removed.
 func Reap(base string, maxAge time.Duration) (int, error) {
 	entries, err := os.ReadDir(base)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -197,11 +205,18 @@ func Reap(base string, maxAge time.Duration) (int, error) {
 	}
 	n := 0
 	for _, e := range entries {
-		if !e.IsDir() || !(strings.HasPrefix(e.Name(), dirPrefix) || strings.HasPrefix(e.Name(), stagingPrefix)) {
+		if !e.IsDir() {
 			continue
 		}
 		path := filepath.Join(base, e.Name())
-		if !stale(path, maxAge) {
+		switch name := e.Name(); {
+		case strings.HasPrefix(name, trashPrefix):
+			// Renamed out of the way under an exclusive lock: nobody owns it.
+		case strings.HasPrefix(name, dirPrefix) || strings.HasPrefix(name, stagingPrefix):
+			if !stale(path, maxAge) {
+				continue
+			}
+		default:
 			continue
 		}
 		if err := os.RemoveAll(path); err == nil {
