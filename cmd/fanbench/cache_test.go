@@ -59,7 +59,11 @@ func cacheFixture(t *testing.T) (spill.Cache, map[string]string) {
 	if err := os.Truncate(chunk("cut"), 10); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(filepath.Join(c.Root, "spill_1_0123456789ab"), 0o700); err != nil { // no lock: a crash
+	dead := filepath.Join(c.Root, "spill_1_0123456789ab")
+	if err := os.Mkdir(dead, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dead, ".lock"), []byte("2147483000\n"), 0o600); err != nil { // no such pid
 		t.Fatal(err)
 	}
 	return c, names
@@ -79,7 +83,7 @@ func TestCacheCommand(t *testing.T) {
 	}{
 		{
 			name: "list",
-			want: []string{"KEY", "│ new ", "│ ok ", "│ cut ", "│ bad: chunks hold 1210 bytes, manifest says 1800", "│ flipped ", "│ ok ", "│ old ", "│ ok ", "│ - ", "│ leftover ", "entries: 4, "},
+			want: []string{"KEY", "│ new ", "│ ok ", "│ cut ", "│ bad: chunks hold 1210 bytes, manifest says 1800", "│ flipped ", "│ ok ", "│ old ", "│ ok ", "│ - ", "│ leftover: pid 2147483000 is gone ", "entries: 4, "},
 			left: "old flipped cut new leftover",
 		},
 		{

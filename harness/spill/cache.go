@@ -117,13 +117,14 @@ type Outcome struct {
 //     A sound entry is returned and its last use recorded. A damaged one
 //     is removed (or, while another process uses it, marked bad so that
 //     the next Get rebuilds it) and a warning says which entry and why.
-//  3. Least recently used entries not in use are evicted until need more
-//     bytes fit under Max and on the disk with FreeSpaceMargin.
-//  4. fill writes a staging spill; its manifest is written and the entry
-//     published by an atomic rename, so a crash never leaves a half-built
-//     entry that a later run would trust. A spill larger than Max, or one
-//     whose key another process published first, stays private: Close
-//     removes it.
+//  3. Entries not in use are evicted, bad ones first, then the least
+//     recently used, until the disk has need bytes + FreeSpaceMargin free.
+//  4. fill writes a staging spill and its manifest is written. Entries are
+//     evicted as in step 3 until the spill's real size (need is only a
+//     bound) fits under Max with the others, and the entry is published by
+//     an atomic rename, so a crash never leaves a half-built entry that a
+//     later run would trust. A spill larger than Max, or one whose key
+//     another process published first, stays private: Close removes it.
 //
 // need is an upper bound of the spill's size in bytes. The caller must
 // Close the Dir: that releases the entry (or removes a private spill).
@@ -468,8 +469,8 @@ type Entry struct {
 	// or the directory's modification time when it has no manifest.
 	LastUsed time.Time
 	Status   EntryStatus
-	// Reason says why an entry is bad, or which process owns a spill or a
-	// build ("pid 1234").
+	// Reason says why an entry is bad or a directory a leftover, or which
+	// process owns a spill or a build ("pid 1234").
 	Reason string
 	// InUse says a process holds the entry: it cannot be evicted now.
 	InUse bool
@@ -504,19 +505,19 @@ func (c Cache) Entries() ([]Entry, error) {
 			}
 			e.InUse = inUse(path)
 		case strings.HasPrefix(name, stagingPrefix), strings.HasPrefix(name, dirPrefix):
-			e.Status = StatusLeftover
-			if !stale(path, MaxAge) {
+			e.Status, e.Reason = StatusLeftover, staleReason(path, MaxAge)
+			if e.Reason == "" {
 				e.Status = StatusBuilding
 				if strings.HasPrefix(name, dirPrefix) {
 					e.Status = StatusPrivate
 				}
 				e.InUse = true
-			}
-			if b, err := os.ReadFile(filepath.Join(path, lockName)); err == nil {
-				e.Reason = "pid " + strings.TrimSpace(string(b))
+				if b, err := os.ReadFile(filepath.Join(path, lockName)); err == nil {
+					e.Reason = "pid " + strings.TrimSpace(string(b))
+				}
 			}
 		case strings.HasPrefix(name, trashPrefix):
-			e.Status = StatusLeftover
+			e.Status, e.Reason = StatusLeftover, "an eviction cut short"
 		default:
 			continue
 		}

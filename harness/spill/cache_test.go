@@ -408,7 +408,9 @@ func TestCacheEntriesAndPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer live.Close()
-	os.Mkdir(filepath.Join(c.Root, "spill_1_dead"), 0o700)
+	dead := filepath.Join(c.Root, "spill_1_dead")
+	os.Mkdir(dead, 0o700)
+	os.WriteFile(filepath.Join(dead, lockName), []byte("2147483000\n"), 0o600) // no such pid
 
 	es, err := c.Entries()
 	if err != nil {
@@ -496,4 +498,44 @@ func TestCacheCheck(t *testing.T) {
 	if _, err := c.Check("../x"); err == nil {
 		t.Fatal("Check of a path outside the cache succeeded")
 	}
+}
+
+// TestCacheConcurrentGet: several users of one key at once each get a
+// sound spill, whoever builds; one entry is left, and nothing else.
+func TestCacheConcurrentGet(t *testing.T) {
+	c := Cache{Root: t.TempDir(), Max: 1 << 20}
+	cs := chunks("race", 4, 1000)
+	const users = 6
+	errs := make(chan error, users)
+	dirs := make(chan *Dir, users)
+	for range users {
+		go func() {
+			calls := 0
+			d, _, _, err := c.Get("k", 5000, filler(cs, "m", &calls))
+			errs <- err
+			dirs <- d
+		}()
+	}
+	for range users {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		d := <-dirs
+		readAll(t, d, cs)
+		defer d.Close()
+	}
+	// While all hold their spills, the entry cannot be evicted.
+	if removed, _, err := c.Prune(0); err != nil || len(removed) != 0 {
+		t.Fatalf("prune while in use removed %+v, %v", removed, err)
+	}
+	t.Cleanup(func() {
+		des, _ := os.ReadDir(c.Root)
+		if len(des) != 1 || des[0].Name() != filepath.Base(c.dir("k")) {
+			var names []string
+			for _, de := range des {
+				names = append(names, de.Name())
+			}
+			t.Errorf("after every Close: %v, want only the entry", names)
+		}
+	})
 }

@@ -85,8 +85,15 @@ func Create(base string, need int64) (*Dir, error) {
 	return &Dir{path: path, owned: true, seen: make(map[xorname.Name]struct{})}, nil
 }
 
+// writeLock writes the lock file naming this process into dir, whole or
+// not at all (a temporary file renamed into place), so that Reap never
+// reads half a pid.
 func writeLock(dir string) error {
-	err := os.WriteFile(filepath.Join(dir, lockName), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	tmp := filepath.Join(dir, lockName+".tmp")
+	err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, lockName))
+	}
 	if err != nil {
 		return fmt.Errorf("spill: lock file: %w", err)
 	}
@@ -226,24 +233,41 @@ func Reap(base string, maxAge time.Duration) (int, error) {
 	return n, nil
 }
 
+// lockGrace is how long a spill directory may go without a readable lock
+// before Reap takes it for a crash leftover. Its maker writes the lock
+// right after making the directory; without the grace, a Reap running in
+// that instant (another run's start) removed a live run's directory.
+const lockGrace = time.Minute
+
 // stale reports whether a spill directory's owner is gone or it is older
 // than maxAge.
-func stale(dir string, maxAge time.Duration) bool {
-	if st, err := os.Stat(dir); err == nil && time.Since(st.ModTime()) > maxAge {
-		return true
+func stale(dir string, maxAge time.Duration) bool { return staleReason(dir, maxAge) != "" }
+
+// staleReason says why a spill directory is a crash leftover, or "" when
+// its owner may still be using it.
+func staleReason(dir string, maxAge time.Duration) string {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return "" // gone already
+	}
+	age := time.Since(st.ModTime())
+	if age > maxAge {
+		return fmt.Sprintf("older than %v", maxAge)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, lockName))
-	if err != nil {
-		return true // no lock: a crash before the lock was written
+	pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || perr != nil || pid <= 0 {
+		// No lock (or a damaged one): a crash before the lock was
+		// written, or a directory being made right now.
+		if age > lockGrace {
+			return "no lock"
+		}
+		return ""
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return true
+	if pid == os.Getpid() || alive(pid) {
+		return ""
 	}
-	if pid == os.Getpid() {
-		return false
-	}
-	return !alive(pid)
+	return fmt.Sprintf("pid %d is gone", pid)
 }
 
 func alive(pid int) bool {

@@ -78,8 +78,14 @@ func TestReapLeftovers(t *testing.T) {
 	mine := mk("spill_3_mine", strconv.Itoa(os.Getpid()))
 	old := mk("spill_4_old", strconv.Itoa(os.Getpid()))
 	other := mk("not_a_spill", "")
+	fresh := mk("spill_5_fresh", "") // its lock is being written
+	freshBuild := mk("staging_6", "")
 	past := time.Now().Add(-2 * MaxAge)
 	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	justPast := time.Now().Add(-2 * lockGrace)
+	if err := os.Chtimes(nolock, justPast, justPast); err != nil {
 		t.Fatal(err)
 	}
 	n, err := Reap(base, MaxAge)
@@ -89,7 +95,7 @@ func TestReapLeftovers(t *testing.T) {
 	for _, c := range []struct {
 		path string
 		gone bool
-	}{{dead, true}, {nolock, true}, {mine, false}, {old, true}, {other, false}} {
+	}{{dead, true}, {nolock, true}, {mine, false}, {old, true}, {other, false}, {fresh, false}, {freshBuild, false}} {
 		_, err := os.Stat(c.path)
 		if gone := errors.Is(err, os.ErrNotExist); gone != c.gone {
 			t.Errorf("%s: removed = %v, want %v", filepath.Base(c.path), gone, c.gone)
