@@ -324,22 +324,10 @@ func (c Cache) evict(e Entry) bool {
 // the least recently used, until fit more bytes fit under Max and the file
 // system has disk bytes + FreeSpaceMargin free, or nothing more can go.
 func (c Cache) makeRoom(fit, disk int64, keep string) ([]Entry, error) {
-	entries, err := c.Entries()
+	total, cands, err := c.evictable(keep)
 	if err != nil {
 		return nil, err
 	}
-	var total int64
-	var cands []Entry
-	for _, e := range entries {
-		if e.Status != StatusOK && e.Status != StatusBad {
-			continue
-		}
-		total += e.Bytes
-		if filepath.Join(c.Root, e.Name) != keep && !e.InUse {
-			cands = append(cands, e)
-		}
-	}
-	evictOrder(cands)
 	var evicted []Entry
 	for _, e := range cands {
 		if total+fit <= c.Max && checkFree(c.Root, disk) == nil {
@@ -351,6 +339,27 @@ func (c Cache) makeRoom(fit, disk int64, keep string) ([]Entry, error) {
 		}
 	}
 	return evicted, nil
+}
+
+// evictable returns the total size of the entries in bytes, and the
+// entries that may be evicted (not in use, not the one at path keep) in
+// the order they are to go.
+func (c Cache) evictable(keep string) (total int64, cands []Entry, err error) {
+	entries, err := c.Entries()
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, e := range entries {
+		if e.Status != StatusOK && e.Status != StatusBad {
+			continue
+		}
+		total += e.Bytes
+		if filepath.Join(c.Root, e.Name) != keep && !e.InUse {
+			cands = append(cands, e)
+		}
+	}
+	evictOrder(cands)
+	return total, cands, nil
 }
 
 // evictOrder sorts entries in the order they are evicted: bad ones first,
@@ -591,22 +600,10 @@ func (c Cache) Prune(max int64) (removed []Entry, reaped int, err error) {
 	if reaped, err = Reap(c.Root, MaxAge); err != nil {
 		return nil, reaped, err
 	}
-	entries, err := c.Entries()
+	total, cands, err := c.evictable("")
 	if err != nil {
 		return nil, reaped, err
 	}
-	var total int64
-	var cands []Entry
-	for _, e := range entries {
-		if e.Status != StatusOK && e.Status != StatusBad {
-			continue
-		}
-		total += e.Bytes
-		if !e.InUse {
-			cands = append(cands, e)
-		}
-	}
-	evictOrder(cands)
 	for _, e := range cands {
 		if e.Status != StatusBad && total <= max {
 			break

@@ -108,7 +108,7 @@ func checkFree(base string, need int64) error {
 	free := int64(st.Bavail) * int64(st.Bsize)
 	want := need + int64(float64(need)*FreeSpaceMargin)
 	if free < want {
-		return fmt.Errorf("spill: %s: %d bytes free, need %d (file size + %.0f%%)", base, free, want, FreeSpaceMargin*100)
+		return fmt.Errorf("spill: %s: %d bytes free, need %d (file size + %.0f%%; fanbench cache -prune -max 0 empties the spill cache)", base, free, want, FreeSpaceMargin*100)
 	}
 	return nil
 }
