@@ -26,9 +26,15 @@ fmt-check:
 tidy-check:
 	$(GO) mod tidy -diff
 
-## fuzz: a short run of the scenario decoder's fuzz test.
+## fuzz: a short run of the fuzz tests of outside input: the scenario
+## decoder, the spill cache's manifest and the data map it carries, and the
+## limiter's saved-cap file. FUZZTIME is each one's time but the decoder's.
+FUZZTIME ?= 5s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./scenarios
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./scenarios
+	$(GO) test -run '^$$' -fuzz '^FuzzManifest$$' -fuzztime $(FUZZTIME) ./harness/spill
+	$(GO) test -run '^$$' -fuzz '^FuzzDataMapUnmarshal$$' -fuzztime $(FUZZTIME) ./harness/selfenc
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./harness/limiter
 
 ## bench: the CI suite with its budgets; benchfmt in bench.txt, exit 3 on a
 ## broken budget. Compare two with: benchstat old.txt new.txt, or

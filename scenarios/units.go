@@ -96,6 +96,12 @@ func parseBytes(s string) (int64, error) {
 	return r.Num().Int64(), nil
 }
 
+// ParseBytes reads a byte count as scenario files write it: a decimal
+// number and an optional unit (B, KiB, MiB, GiB, TiB, kB, MB, GB, TB), such
+// as "20MiB" or "1.5 GiB". It is the one byte-size parser of the project,
+// for flags and environment variables too.
+func ParseBytes(s string) (int64, error) { return parseBytes(s) }
+
 // formatBytes writes n with the first unit of byteUnits that divides it
 // exactly, so that parseBytes gives n back: "20MiB", "300MB", "4190208B".
 func formatBytes(n int64) string {

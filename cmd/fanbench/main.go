@@ -56,6 +56,7 @@ Commands:
   report    write report.html and summary.md for a results directory
   pprof     open a run's peak heap profile in pprof (web UI on loopback, or -top)
   scenarios list the built-in scenarios
+  cache     list the spill cache, check it, prune it
   version   print the version
 
 Run 'fanbench <command> -h' for a command's flags.
@@ -77,6 +78,8 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return cmdScenarios(ctx, stdout, stderr, args[1:])
 	case "compare":
 		return cmdCompare(ctx, stdout, stderr, args[1:])
+	case "cache":
+		return cmdCache(ctx, stdout, stderr, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "fanbench", version())
 		return nil

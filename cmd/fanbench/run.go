@@ -190,6 +190,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		}
 		fmt.Fprintf(stderr, "[%d/%d] %s/%s-%s %s: %s, peak live %s (%s elapsed)\n", done, len(jobs), r.Scenario, r.Strategy, rep, r.Limiter,
 			r.Status, mib(r.Live.Peak), time.Since(start).Round(time.Second))
+		printWarnings(stderr, r)
 	}})
 	if err := writeResults(*out, recs); err != nil {
 		return err

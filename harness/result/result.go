@@ -52,6 +52,9 @@ type Record struct {
 
 	Status Status `json:"status"`
 	Error  string `json:"error,omitempty"`
+	// Warnings are one-line notes about setup that the user must see even
+	// when the run succeeded (a damaged spill cache entry rebuilt, say).
+	Warnings []string `json:"warnings,omitempty"`
 	// Stored and Total are the chunks stored of all, as far as the run got.
 	Stored int `json:"stored"`
 	Total  int `json:"total"`

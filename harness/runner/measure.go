@@ -99,6 +99,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	}
 	rec.Total = len(sizes)
 	rec.Upload.Encrypt, rec.Upload.Cached = int64(enc.Elapsed), enc.Cached
+	rec.Warnings = append(rec.Warnings, enc.Warnings...)
 
 	// The meter and the progress line are made before the reset, so the
 	// measured phase allocates as little of its own as it can.

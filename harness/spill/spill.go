@@ -37,7 +37,8 @@ const (
 // Dir is one spill directory. Put and Read are safe for concurrent use.
 type Dir struct {
 	path  string
-	owned bool // removed by Close
+	owned bool     // removed by Close
+	lock  *os.File // a cache entry's directory, flock'ed shared; nil for a plain spill
 
 	mu    sync.Mutex
 	addrs []xorname.Name
@@ -84,8 +85,15 @@ func Create(base string, need int64) (*Dir, error) {
 	return &Dir{path: path, owned: true, seen: make(map[xorname.Name]struct{})}, nil
 }
 
+// writeLock writes the lock file naming this process into dir, whole or
+// not at all (a temporary file renamed into place), so that Reap never
+// reads half a pid.
 func writeLock(dir string) error {
-	err := os.WriteFile(filepath.Join(dir, lockName), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	tmp := filepath.Join(dir, lockName+".tmp")
+	err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, lockName))
+	}
 	if err != nil {
 		return fmt.Errorf("spill: lock file: %w", err)
 	}
@@ -100,7 +108,7 @@ func checkFree(base string, need int64) error {
 	free := int64(st.Bavail) * int64(st.Bsize)
 	want := need + int64(float64(need)*FreeSpaceMargin)
 	if free < want {
-		return fmt.Errorf("spill: %s: %d bytes free, need %d (file size + %.0f%%)", base, free, want, FreeSpaceMargin*100)
+		return fmt.Errorf("spill: %s: %d bytes free, need %d (file size + %.0f%%; fanbench cache -prune -max 0 empties the spill cache)", base, free, want, FreeSpaceMargin*100)
 	}
 	return nil
 }
@@ -172,21 +180,28 @@ func (d *Dir) Read(addr xorname.Name, m buffer.Meter) (*buffer.Buf, error) {
 	return b, nil
 }
 
-// Close removes the directory if this Dir created it. Cached directories
-// are left in place.
+// Close removes the directory if this Dir created it and releases a cache
+// entry, which stays in place. It is safe to call more than once.
 func (d *Dir) Close() error {
-	if !d.owned {
-		return nil
+	var err error
+	if d.owned {
+		if e := os.RemoveAll(d.path); e != nil {
+			err = fmt.Errorf("spill: remove %s: %w", d.path, e)
+		}
+		d.owned = false
 	}
-	if err := os.RemoveAll(d.path); err != nil {
-		return fmt.Errorf("spill: remove %s: %w", d.path, err)
+	if d.lock != nil {
+		d.lock.Close()
+		d.lock = nil
 	}
-	return nil
+	return err
 }
 
 // Reap removes spill directories under base that are left over from
-// crashed runs: those whose lock names a process that no longer exists, and
-// those older than maxAge. It returns how many it removed.
+// crashed runs: private spills and cache builds whose lock names a process
+// that no longer exists, those older than maxAge, and cache entries whose
+// eviction was cut short. Cache entries themselves are never reaped. It
+// returns how many it removed.
 func Reap(base string, maxAge time.Duration) (int, error) {
 	entries, err := os.ReadDir(base)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -197,11 +212,18 @@ func Reap(base string, maxAge time.Duration) (int, error) {
 	}
 	n := 0
 	for _, e := range entries {
-		if !e.IsDir() || !(strings.HasPrefix(e.Name(), dirPrefix) || strings.HasPrefix(e.Name(), stagingPrefix)) {
+		if !e.IsDir() {
 			continue
 		}
 		path := filepath.Join(base, e.Name())
-		if !stale(path, maxAge) {
+		switch name := e.Name(); {
+		case strings.HasPrefix(name, trashPrefix):
+			// Renamed out of the way under an exclusive lock: nobody owns it.
+		case strings.HasPrefix(name, dirPrefix) || strings.HasPrefix(name, stagingPrefix):
+			if !stale(path, maxAge) {
+				continue
+			}
+		default:
 			continue
 		}
 		if err := os.RemoveAll(path); err == nil {
@@ -211,24 +233,41 @@ func Reap(base string, maxAge time.Duration) (int, error) {
 	return n, nil
 }
 
+// lockGrace is how long a spill directory may go without a readable lock
+// before Reap takes it for a crash leftover. Its maker writes the lock
+// right after making the directory; without the grace, a Reap running in
+// that instant (another run's start) removed a live run's directory.
+const lockGrace = time.Minute
+
 // stale reports whether a spill directory's owner is gone or it is older
 // than maxAge.
-func stale(dir string, maxAge time.Duration) bool {
-	if st, err := os.Stat(dir); err == nil && time.Since(st.ModTime()) > maxAge {
-		return true
+func stale(dir string, maxAge time.Duration) bool { return staleReason(dir, maxAge) != "" }
+
+// staleReason says why a spill directory is a crash leftover, or "" when
+// its owner may still be using it.
+func staleReason(dir string, maxAge time.Duration) string {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return "" // gone already
+	}
+	age := time.Since(st.ModTime())
+	if age > maxAge {
+		return fmt.Sprintf("older than %v", maxAge)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, lockName))
-	if err != nil {
-		return true // no lock: a crash before the lock was written
+	pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || perr != nil || pid <= 0 {
+		// No lock (or a damaged one): a crash before the lock was
+		// written, or a directory being made right now.
+		if age > lockGrace {
+			return "no lock"
+		}
+		return ""
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return true
+	if pid == os.Getpid() || alive(pid) {
+		return ""
 	}
-	if pid == os.Getpid() {
-		return false
-	}
-	return !alive(pid)
+	return fmt.Sprintf("pid %d is gone", pid)
 }
 
 func alive(pid int) bool {

@@ -78,8 +78,14 @@ func TestReapLeftovers(t *testing.T) {
 	mine := mk("spill_3_mine", strconv.Itoa(os.Getpid()))
 	old := mk("spill_4_old", strconv.Itoa(os.Getpid()))
 	other := mk("not_a_spill", "")
+	fresh := mk("spill_5_fresh", "") // its lock is being written
+	freshBuild := mk("staging_6", "")
 	past := time.Now().Add(-2 * MaxAge)
 	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	justPast := time.Now().Add(-2 * lockGrace)
+	if err := os.Chtimes(nolock, justPast, justPast); err != nil {
 		t.Fatal(err)
 	}
 	n, err := Reap(base, MaxAge)
@@ -89,7 +95,7 @@ func TestReapLeftovers(t *testing.T) {
 	for _, c := range []struct {
 		path string
 		gone bool
-	}{{dead, true}, {nolock, true}, {mine, false}, {old, true}, {other, false}} {
+	}{{dead, true}, {nolock, true}, {mine, false}, {old, true}, {other, false}, {fresh, false}, {freshBuild, false}} {
 		_, err := os.Stat(c.path)
 		if gone := errors.Is(err, os.ErrNotExist); gone != c.gone {
 			t.Errorf("%s: removed = %v, want %v", filepath.Base(c.path), gone, c.gone)
@@ -109,74 +115,5 @@ func TestCreateUnwritableBase(t *testing.T) {
 	_, err := Create(filepath.Join(f, "spill"), 10)
 	if err == nil {
 		t.Fatal("Create under a regular file succeeded")
-	}
-}
-
-func TestCache(t *testing.T) {
-	c := Cache{Root: t.TempDir()}
-	const key = "seed=1/size=100"
-	if _, _, ok, err := c.Lookup(key); ok || err != nil {
-		t.Fatalf("empty cache lookup = %v, %v", ok, err)
-	}
-	content := []byte("cached chunk")
-	addr := xorname.FromContent(content)
-	d, m, err := c.Build(key, 100, func(d *Dir) ([]byte, error) {
-		return []byte("meta"), d.Put(addr, content)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(m.Meta) != "meta" || len(m.Addresses) != 1 {
-		t.Fatalf("manifest = %+v", m)
-	}
-	d.Close() // a cached entry stays
-	d2, m2, ok, err := c.Lookup(key)
-	if err != nil || !ok {
-		t.Fatalf("lookup after build = %v, %v", ok, err)
-	}
-	if m2.Addresses[0] != addr || string(m2.Meta) != "meta" {
-		t.Fatalf("manifest after lookup = %+v", m2)
-	}
-	b, err := d2.Read(addr, nil)
-	if err != nil || !bytes.Equal(b.B, content) {
-		t.Fatalf("cached read = %q, %v", b.B, err)
-	}
-
-	// A failed build leaves nothing behind, and nothing a lookup trusts.
-	const other = "seed=2"
-	_, _, err = c.Build(other, 10, func(d *Dir) ([]byte, error) {
-		d.Put(addr, content)
-		return nil, errors.New("encryption failed")
-	})
-	if err == nil {
-		t.Fatal("failed fill did not fail Build")
-	}
-	if _, _, ok, _ := c.Lookup(other); ok {
-		t.Fatal("lookup found a failed build")
-	}
-	entries, _ := os.ReadDir(c.Root)
-	for _, e := range entries {
-		if e.Name() != filepath.Base(c.dir(key)) {
-			t.Errorf("leftover %s after failed build", e.Name())
-		}
-	}
-
-	// A truncated chunk drops the entry.
-	if err := os.WriteFile(filepath.Join(c.dir(key), addr.String()), content[:3], 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, ok, err := c.Lookup(key); ok || err != nil {
-		t.Fatalf("truncated entry lookup = %v, %v", ok, err)
-	}
-	if _, _, err := c.Build(key, 100, func(d *Dir) ([]byte, error) { return []byte("meta"), d.Put(addr, content) }); err != nil {
-		t.Fatal(err)
-	}
-
-	// A damaged manifest is dropped, not trusted.
-	if err := os.WriteFile(filepath.Join(c.dir(key), manifestName), []byte("{"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, ok, err := c.Lookup(key); ok || err != nil {
-		t.Fatalf("damaged entry lookup = %v, %v", ok, err)
 	}
 }

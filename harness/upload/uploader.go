@@ -79,6 +79,10 @@ type Encrypted struct {
 	DataMap selfenc.DataMap
 	// Cached says the spill came from the cache, so no encryption ran.
 	Cached bool
+	// Warnings are one-line notes the user must see, from the spill
+	// cache: an entry found damaged and rebuilt, a spill too large to
+	// keep. The runner copies them into the run's record.
+	Warnings []string
 	// Elapsed is the real time the phase took.
 	Elapsed time.Duration
 
@@ -115,16 +119,23 @@ func (e *Encrypted) Close() error { return e.dir.Close() }
 // cacheVersion changes whenever the spilled bytes for a source would.
 const cacheVersion = "selfenc-0.35-model/1"
 
+// SpillBound returns an upper bound of the spill of a size-byte source, in
+// bytes: incompressible chunks grow by a few bytes of framing and a
+// 16-byte tag, and the data-map chunks add less than 1 MiB.
+func SpillBound(size int64) int64 { return size + size/64 + 1<<20 }
+
 // Encrypt runs the encryption phase: src is self-encrypted and every chunk
 // is written to a spill. With a cache root set, a finished spill of the same
-// source is reused instead.
+// source is reused instead, once its content is checked against its chunk
+// addresses (spill.Cache.Get); the cache's size cap comes from
+// spill.MaxEnv, or is spill.DefaultMax. Crash leftovers under the spill or
+// cache directory are reaped either way.
 func (u *Uploader) Encrypt(ctx context.Context, src source.Spec) (*Encrypted, error) {
 	if err := src.Validate(); err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	// Incompressible chunks grow by a few bytes of framing and a 16-byte tag.
-	need := src.Size + src.Size/64 + 1<<20
+	need := SpillBound(src.Size)
 	fill := func(d *spill.Dir) (selfenc.DataMap, error) {
 		opts := selfenc.Options{Workers: u.cfg.workers(), Meter: u.cfg.Meter}
 		return selfenc.Encrypt(ctx, src.Reader(), src.Size, opts, func(c selfenc.Chunk) error {
@@ -148,28 +159,26 @@ func (u *Uploader) Encrypt(ctx context.Context, src source.Spec) (*Encrypted, er
 		return &Encrypted{Source: src, DataMap: dm, Elapsed: time.Since(start), dir: d}, nil
 	}
 
-	c := spill.Cache{Root: u.cfg.CacheRoot}
-	key := cacheVersion + "/" + src.Key()
-	d, m, ok, err := c.Lookup(key)
+	max, err := spill.MaxFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	cached := ok
-	if !ok {
-		d, m, err = c.Build(key, need, func(d *spill.Dir) ([]byte, error) {
-			dm, err := fill(d)
-			if err != nil {
-				return nil, fmt.Errorf("encrypt: %w", err)
-			}
-			return dm.MarshalBinary()
-		})
+	c := spill.Cache{Root: u.cfg.CacheRoot, Max: max}
+	key := cacheVersion + "/" + src.Key()
+	d, m, out, err := c.Get(key, need, func(d *spill.Dir) ([]byte, error) {
+		dm, err := fill(d)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("encrypt: %w", err)
 		}
+		return dm.MarshalBinary()
+	})
+	if err != nil {
+		return nil, err
 	}
 	var dm selfenc.DataMap
 	if err := dm.UnmarshalBinary(m.Meta); err != nil {
+		d.Close()
 		return nil, fmt.Errorf("spill cache %s: data map: %w", d.Path(), err)
 	}
-	return &Encrypted{Source: src, DataMap: dm, Cached: cached, Elapsed: time.Since(start), dir: d}, nil
+	return &Encrypted{Source: src, DataMap: dm, Cached: out.Cached, Warnings: out.Warnings, Elapsed: time.Since(start), dir: d}, nil
 }
