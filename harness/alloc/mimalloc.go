@@ -95,6 +95,21 @@ type mimalloc struct {
 	expire time.Duration // 0: no purge scheduled
 	marked []extent      // freed slice ranges awaiting the purge
 	purges int64
+
+	spare []*mPage
+}
+
+// newPage returns a zeroed page record, reusing a freed one (and its lists'
+// capacity) so that the hot path does not allocate.
+func (m *mimalloc) newPage() *mPage {
+	k := len(m.spare)
+	if k == 0 {
+		return new(mPage)
+	}
+	pg := m.spare[k-1]
+	m.spare = m.spare[:k-1]
+	*pg = mPage{free: pg.free[:0], local: pg.local[:0]}
+	return pg
 }
 
 func newMimalloc(mem *region) *mimalloc {
@@ -128,7 +143,9 @@ func (m *mimalloc) malloc(n int64) (int64, *mPage, error) {
 		if !ok {
 			return 0, nil, fmt.Errorf("mimalloc: no %d free slices for a %d-byte block: %w", slices, n, ErrExhausted)
 		}
-		pg := &mPage{start: start, slices: slices, bsize: bsize, reserved: 1, capacity: 1, used: 1}
+		pg := m.newPage()
+		pg.start, pg.slices, pg.bsize = start, slices, bsize
+		pg.reserved, pg.capacity, pg.used = 1, 1, 1
 		return start, pg, nil
 	}
 	bin := mBin(n)
@@ -155,7 +172,8 @@ func (m *mimalloc) malloc(n int64) (int64, *mPage, error) {
 		if !ok {
 			return 0, nil, fmt.Errorf("mimalloc: no %d-byte page for %d-byte blocks: %w", size, bsize, ErrExhausted)
 		}
-		pg = &mPage{start: start, slices: size / mSlice, bsize: bsize, bin: bin}
+		pg = m.newPage()
+		pg.start, pg.slices, pg.bsize, pg.bin = start, size/mSlice, bsize, bin
 		// mi_page_block_start: power-of-two blocks up to 512 bytes skip
 		// the first block when the page info is separate.
 		if bsize <= mStartAlign2 && bsize&(bsize-1) == 0 {
@@ -240,6 +258,7 @@ func (m *mimalloc) pageFree(pg *mPage) {
 	}
 	m.marked = append(m.marked, extent{pg.start, pg.start + n})
 	m.slices.put(pg.start, n)
+	m.spare = append(m.spare, pg)
 }
 
 // collect is mi_arenas_try_purge at a collect point: once the expiry has
