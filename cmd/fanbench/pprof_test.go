@@ -55,7 +55,7 @@ func TestPprof(t *testing.T) {
 			t.Fatalf("%v\n%s", err, stderr.String())
 		}
 		first := firstFlat(t, stdout.String())
-		if !strings.HasSuffix(first, "github.com/fanbench/fanbench/harness/buffer.allocPeerCopy") {
+		if !strings.HasSuffix(first, "site.copy") {
 			t.Errorf("first flat line %q is not the per-peer copy:\n%s", first, stdout.String())
 		}
 		if m := regexp.MustCompile(`^\s*(\S+)`).FindStringSubmatch(first); m == nil || strings.HasPrefix(m[1], "-") {
@@ -77,7 +77,7 @@ func TestPprof(t *testing.T) {
 		if err := cmdPprof(ctx, &stdout, &stderr, []string{"-top", dir}); err != nil {
 			t.Fatalf("%v\n%s", err, stderr.String())
 		}
-		if !strings.Contains(stdout.String(), "buffer.allocPeerCopy") || !strings.Contains(stdout.String(), "Type: inuse_space") {
+		if !strings.Contains(stdout.String(), "site.copy") || !strings.Contains(stdout.String(), "Type: inuse_space") {
 			t.Errorf("top of copy-per-peer's peak profile:\n%s", stdout.String())
 		}
 	})
@@ -112,7 +112,7 @@ func TestPprof(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "allocPeerCopy") {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "site.copy") {
 			t.Errorf("GET %s/top: %s\n%.500s", url, resp.Status, body)
 		}
 		// A request naming another host (DNS rebinding) is refused.

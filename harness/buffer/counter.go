@@ -16,7 +16,8 @@ type Counter struct {
 var _ Meter = (*Counter)(nil)
 
 // Acquire implements Meter.
-func (c *Counter) Acquire(s Site, n, alloc int64) {
+func (c *Counter) Acquire(b *Buf, alloc int64) {
+	s, n := b.Site(), b.Cap()
 	c.allocated[s].Add(alloc)
 	raise(&c.peak[s], c.live[s].Add(n))
 	if s.Client() {
@@ -25,7 +26,8 @@ func (c *Counter) Acquire(s Site, n, alloc int64) {
 }
 
 // Release implements Meter.
-func (c *Counter) Release(s Site, n int64) {
+func (c *Counter) Release(b *Buf) {
+	s, n := b.Site(), b.Cap()
 	c.live[s].Add(-n)
 	if s.Client() {
 		c.total.Add(-n)

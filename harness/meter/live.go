@@ -1,6 +1,7 @@
 package meter
 
 import (
+	"runtime"
 	"sync"
 	"time"
 
@@ -11,9 +12,12 @@ import (
 // MaxPoints bounds a timeline's length.
 const MaxPoints = 1024
 
-// Live is an exact buffer.Meter with a peak, its moment and a timeline. Its
-// methods are safe for concurrent use; Acquire and Release take one mutex
-// and allocate nothing.
+// Live is an exact buffer.Meter with a peak, its moment and a timeline,
+// and the record of every client buffer's life, so the buffers live at the
+// peak can be written as a profile (PeakProfile). Its methods are safe for
+// concurrent use; Acquire and Release take one mutex, and allocate only
+// to grow the record of buffers and to keep a call stack seen for the first
+// time.
 type Live struct {
 	now   func() time.Duration // simulated time
 	start time.Time            // real time at New
@@ -34,9 +38,22 @@ type Live struct {
 	buckets [MaxPoints]bucket
 	n       int // buckets in use
 
-	threshold int64  // call hook when total reaches it; 0 = never
-	hook      func() // set by Notify
-	due       func() // the hook to call once the lock is released
+	// Every client buffer's life, for the peak profile: seq counts the
+	// Acquire and Release calls; a buffer was live at the peak when its
+	// acquire came at or before peakSeq and its release after.
+	records []record
+	index   map[*buffer.Buf]int32 // live buffers' records
+	stacks  stacks
+	seq     uint64
+	peakSeq uint64
+}
+
+// record is one client buffer's life.
+type record struct {
+	site     buffer.Site
+	cap      int64
+	stack    int32  // in Live.stacks
+	from, to uint64 // Live.seq at its acquire and release; to is 0 while live
 }
 
 // bucket is one interval of the timeline: its highest total, when that
@@ -56,26 +73,40 @@ func NewLive(now func() time.Duration, width time.Duration) *Live {
 	if width <= 0 {
 		width = time.Millisecond
 	}
-	return &Live{now: now, start: time.Now(), width: width}
+	return &Live{now: now, start: time.Now(), width: width, index: map[*buffer.Buf]int32{}, stacks: newStacks()}
 }
 
 // Acquire implements buffer.Meter.
-func (l *Live) Acquire(s buffer.Site, n, alloc int64) {
+func (l *Live) Acquire(b *buffer.Buf, alloc int64) {
+	s := b.Site()
+	var pcs [maxDepth]uintptr
+	var depth int
+	if s.Client() {
+		depth = runtime.Callers(2, pcs[:]) // from the Heap's acquire upwards
+	}
 	l.mu.Lock()
 	l.allocated[s] += alloc
-	l.change(s, n)
-	f := l.due
-	l.due = nil
-	l.mu.Unlock()
-	if f != nil {
-		f()
+	if s.Client() {
+		l.seq++
+		l.index[b] = int32(len(l.records))
+		l.records = append(l.records, record{site: s, cap: b.Cap(), stack: l.stacks.id(pcs, depth), from: l.seq})
 	}
+	l.change(s, b.Cap())
+	l.mu.Unlock()
 }
 
 // Release implements buffer.Meter.
-func (l *Live) Release(s buffer.Site, n int64) {
+func (l *Live) Release(b *buffer.Buf) {
+	s := b.Site()
 	l.mu.Lock()
-	l.change(s, -n)
+	if s.Client() {
+		l.seq++
+		if i, ok := l.index[b]; ok {
+			l.records[i].to = l.seq
+			delete(l.index, b)
+		}
+	}
+	l.change(s, -b.Cap())
 	l.mu.Unlock()
 }
 
@@ -100,10 +131,7 @@ func (l *Live) change(s buffer.Site, d int64) {
 		l.peakSim = t
 		l.peakReal = time.Since(l.start)
 		l.atPeak = l.live
-		if l.threshold > 0 && l.total >= l.threshold {
-			l.threshold = 0
-			l.due = l.hook
-		}
+		l.peakSeq = l.seq
 	}
 	if b := &l.buckets[l.n-1]; l.total > b.max {
 		b.max, b.at, b.sites = l.total, t, l.live
@@ -137,16 +165,6 @@ func (l *Live) compact() {
 	}
 	l.n = m
 	l.width *= 2
-}
-
-// Notify arranges for f to be called once, by the Acquire that first
-// brings the total to v bytes or more, after Live's lock is released and
-// before that Acquire returns: on a simulation's clock, virtual time stands
-// still while f runs. f may call Notify again; v ≤ 0 disarms.
-func (l *Live) Notify(v int64, f func()) {
-	l.mu.Lock()
-	l.threshold, l.hook = v, f
-	l.mu.Unlock()
 }
 
 // Total returns the live bytes of all client sites now.

@@ -23,14 +23,15 @@ func (c *fakeClock) now() time.Duration { return c.t }
 func TestLivePeak(t *testing.T) {
 	c := &fakeClock{}
 	l := NewLive(c.now, time.Second)
-	a := buffer.New(l, buffer.SpillRead, 100, 100, 0)
+	h := buffer.GoHeap(l)
+	a := buffer.New(h, buffer.SpillRead, 100, 100)
 	c.t = 2 * time.Second
-	b := buffer.New(l, buffer.Encode, 10, 64, 120)
-	p := buffer.New(l, buffer.PeerStore, 1000, 1000, 0) // not the client's
+	b := buffer.NewVec(h, buffer.Encode, buffer.Growth{Len: 10, Steps: []buffer.Step{{Cap: 8}, {Cap: 16, Len: 8}, {Cap: 32, Len: 16}, {Cap: 64, Len: 32}}})
+	p := buffer.New(h, buffer.PeerStore, 1000, 1000) // not the client's
 	c.t = 3 * time.Second
 	b.Release()
 	c.t = 5500 * time.Millisecond
-	d := buffer.New(l, buffer.PeerCopy, 50, 50, 0)
+	d := buffer.New(h, buffer.PeerCopy, 50, 50)
 	a.Release()
 	d.Release()
 	p.Release()
@@ -68,7 +69,7 @@ func TestTimelineBounded(t *testing.T) {
 	var held []*buffer.Buf
 	for i := range 20_000 {
 		c.t = time.Duration(i) * time.Millisecond
-		held = append(held, buffer.New(l, buffer.Encode, 1, 1, 0))
+		held = append(held, buffer.New(buffer.GoHeap(l), buffer.Encode, 1, 1))
 		if i%3 == 0 {
 			held[0].Release()
 			held = held[1:]
@@ -87,27 +88,41 @@ func TestTimelineBounded(t *testing.T) {
 	}
 }
 
-func TestNotify(t *testing.T) {
+func TestPeakProfile(t *testing.T) {
+	// Two copies and an encode buffer live at the peak; one copy made
+	// before it and dropped, one made after it: neither is in the profile.
 	l := NewLive(func() time.Duration { return 0 }, time.Millisecond)
-	var calls []int64
-	var rearm func()
-	rearm = func() {
-		calls = append(calls, l.Total())
-		l.Notify(l.Total()+100, rearm) // the hook may re-arm
-	}
-	l.Notify(100, rearm)
-	a := buffer.New(l, buffer.Encode, 60, 60, 0)
-	b := buffer.New(l, buffer.Encode, 60, 60, 0) // 120: fires, re-arms at 220
-	c := buffer.New(l, buffer.Encode, 60, 60, 0) // 180
-	a.Release()
-	d := buffer.New(l, buffer.Encode, 100, 100, 0) // 220: fires again
-	if fmt.Sprint(calls) != "[120 220]" {
-		t.Fatalf("hook called at totals %v, want [120 220]", calls)
-	}
-	for _, x := range []*buffer.Buf{b, c, d} {
+	h := buffer.GoHeap(l)
+	early := buffer.New(h, buffer.PeerCopy, 10, 10)
+	early.Release()
+	a := buffer.New(h, buffer.PeerCopy, 100, 100)
+	b := buffer.New(h, buffer.PeerCopy, 100, 100)
+	e := allocEncode(h) // another call site
+	b.Release()
+	late := buffer.New(h, buffer.PeerCopy, 50, 50)
+	for _, x := range []*buffer.Buf{a, e, late} {
 		x.Release()
 	}
+	p := l.PeakProfile()
+	if err := p.CheckValid(); err != nil {
+		t.Fatal(err)
+	}
+	flat := map[string][2]int64{}
+	for _, s := range p.Sample {
+		leaf := s.Location[0].Line[0].Function.Name
+		v := flat[leaf]
+		flat[leaf] = [2]int64{v[0] + s.Value[0], v[1] + s.Value[1]}
+		if caller := s.Location[1].Line[0].Function.Name; !strings.HasSuffix(caller, "meter.TestPeakProfile") && !strings.HasSuffix(caller, "meter.allocEncode") {
+			t.Errorf("%s allocated by %s, want the test or allocEncode", leaf, caller)
+		}
+	}
+	if fmt.Sprint(flat) != "map[site.copy:[2 200] site.encode:[1 64]]" {
+		t.Fatalf("profile by site %v, want 2 copies of 100 and an encode buffer of 64", flat)
+	}
 }
+
+//go:noinline
+func allocEncode(h *buffer.Heap) *buffer.Buf { return buffer.New(h, buffer.Encode, 64, 64) }
 
 func TestSampler(t *testing.T) {
 	s := Sampler{Interval: time.Millisecond}

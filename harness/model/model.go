@@ -109,7 +109,7 @@ func build(in Input, c, p int) (steps []step, msg int64) {
 	}
 	switch in.Strategy {
 	case upload.EncodeOnce:
-		add(buffer.Encode, int64(put.Growth(wire.ContentBytes).Cap))
+		add(buffer.Encode, int64(put.Growth(wire.ContentBytes).Cap()))
 	case upload.Streamed:
 		add(buffer.Encode, int64(put.HeaderLen()))
 		add(buffer.Encode, int64(put.TrailerLen()))
@@ -120,13 +120,13 @@ func build(in Input, c, p int) (steps []step, msg int64) {
 		case upload.CopyPerPeer:
 			add(buffer.PeerCopy, int64(c))
 			add(buffer.ProofCopy, P)
-			add(buffer.Encode, int64(put.Growth(wire.ContentVec).Cap))
+			add(buffer.Encode, int64(put.Growth(wire.ContentVec).Cap()))
 		case upload.SharedBuffer:
 			add(buffer.ProofCopy, P)
-			add(buffer.Encode, int64(put.Growth(wire.ContentBytes).Cap))
+			add(buffer.Encode, int64(put.Growth(wire.ContentBytes).Cap()))
 		}
 		if in.Transport && in.Strategy != upload.Streamed {
-			S, W := int64(env.SignableGrowth(int(L)).Cap), int64(env.WireGrowth(int(L)).Cap)
+			S, W := int64(env.SignableGrowth(int(L)).Cap()), int64(env.WireGrowth(int(L)).Cap())
 			add(buffer.RetryClone, L)
 			add(buffer.ChannelClone, L)
 			add(buffer.Signable, S)

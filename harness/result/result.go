@@ -25,7 +25,7 @@ type Status string
 const (
 	OK      Status = "ok"      // the upload finished and every figure is present
 	Failed  Status = "error"   // the model returned an error (e.g. a partial upload)
-	OOM     Status = "oom"     // the child passed the memory limit and was killed
+	OOM     Status = "oom"     // the client's resident memory reached the memory limit: killed
 	Crash   Status = "crash"   // the child died (panic, signal) without a record
 	Timeout Status = "timeout" // the child ran past its time limit and was killed
 )
@@ -59,8 +59,11 @@ type Record struct {
 	Stored int `json:"stored"`
 	Total  int `json:"total"`
 
-	Upload  Upload  `json:"upload"`
-	Live    Live    `json:"live"`
+	Upload Upload `json:"upload"`
+	Live   Live   `json:"live"`
+	// Client is the modelled client's memory as its allocator holds it;
+	// Runtime and OS are the harness process's own figures.
+	Client  Client  `json:"client"`
 	Runtime Runtime `json:"runtime"`
 	OS      OS      `json:"os"`
 	// ModelPeak is the analytic model's predicted peak of live tracked
@@ -87,10 +90,32 @@ type Env struct {
 	GOGC           int    `json:"gogc"`       // percent; -1 off
 	GOMEMLIMIT     int64  `json:"gomemlimit"` // bytes; math.MaxInt64 means none
 	MemProfileRate int    `json:"mem_profile_rate"`
-	// Scale is the simulated seconds per real second.
-	Scale float64 `json:"scale"`
-	// MemoryLimit is the emulated machine's memory (bytes), 0 for none.
+	// MemoryLimit is the emulated machine's memory (bytes), 0 for none:
+	// the run is killed when the client's resident memory reaches it.
 	MemoryLimit int64 `json:"memory_limit,omitempty"`
+}
+
+// Client is the modelled client's memory during the upload phase, as its
+// allocator (glibc malloc, mimalloc, or Go slices) places its tracked
+// buffers outside the harness's Go heap, counted page by page.
+type Client struct {
+	// Allocator is the policy that placed the buffers: glibc, mimalloc or
+	// go (Go slices, whose resident figure is only the touched pages of
+	// live buffers).
+	Allocator string `json:"allocator"`
+	// Baseline is the declared resident memory the client holds besides
+	// its tracked buffers, included in PeakResident and EndResident.
+	Baseline int64 `json:"baseline"`
+	// PeakResident is the client's highest resident memory: its buffers'
+	// resident pages (live or kept by the allocator) plus Baseline. It is
+	// what a memory limit judges.
+	PeakResident int64 `json:"peak_resident"`
+	// EndResident is the same when the upload phase ended (or the run was
+	// killed); Retained the part of it that is freed memory the allocator
+	// keeps; Returned what the allocator gave back to the OS in all.
+	EndResident int64 `json:"end_resident"`
+	Retained    int64 `json:"retained"`
+	Returned    int64 `json:"returned"`
 }
 
 // Upload is what the uploader model reported.

@@ -185,12 +185,9 @@ func RunBatch(ctx context.Context, jobs []Job, opts SpawnOptions) []*result.Reco
 //
 //   - the child exits 0 with a record: that record, read back (a model
 //     failure is already Status "error" in it);
-//   - a sample passes job.MemoryLimit: SIGKILL, Status OOM, Error "killed at
-//     RSS X bytes, limit Y bytes" and how far the child got; the RSS
-//     timeline ends with that sample;
-//   - job.Timeout passes: SIGKILL, Status Timeout;
-//   - (for these two the parent's verdict stands even if the child won the
-//     race and exited 0: it passed its limit;)
+//   - job.Timeout passes: SIGKILL, Status Timeout (the parent's verdict
+//     stands even if the child won the race and exited 0: it passed its
+//     limit);
 //   - ctx is cancelled: SIGKILL, Status Timeout with an Error saying
 //     "cancelled"; this record is returned but not written, since it
 //     measured nothing about the case and must not count as a timeout of it
@@ -200,8 +197,10 @@ func RunBatch(ctx context.Context, jobs []Job, opts SpawnOptions) []*result.Reco
 //     status and the head and tail of the child's stderr in Error;
 //   - a job whose case name is empty or not a single path element is not
 //     run: Status Crash, not written (there is no safe place for it);
-//   - a job with a MemoryLimit whose child's RSS cannot be read (no /proc)
-//     is killed at once: Status Crash, rather than run unguarded.
+//
+// A job's MemoryLimit is the child's to enforce: it judges the modelled
+// client's resident memory, not the harness process's (see RunChild), and
+// writes Status OOM itself.
 //
 // Records the parent makes carry the job's identity, the settings it
 // pinned in Env, and Stored/Total from the last progress line. Every
@@ -229,10 +228,8 @@ type killReason int
 
 const (
 	notKilled killReason = iota
-	killedOOM
 	killedTimeout
 	killedCancel
-	killedUnwatched // a memory limit that the parent cannot watch
 )
 
 // reaper kills a child at most once, and never after it has been waited
@@ -343,7 +340,7 @@ func spawn(ctx context.Context, job *Job, opts *SpawnOptions, recPath string) (*
 		})
 	}()
 
-	// RSS: the sampler, which also enforces the memory limit.
+	// RSS: the sampler, for the timeline.
 	interval := opts.RSSInterval
 	if interval <= 0 {
 		interval = DefaultRSSInterval
@@ -354,16 +351,10 @@ func spawn(ctx context.Context, job *Job, opts *SpawnOptions, recPath string) (*
 	if samplerErr == nil {
 		go func() {
 			defer close(samplerDone)
-			sampler.run(start, stopSampler, job.MemoryLimit, func(rss int64) {
-				rp.kill(killedOOM, fmt.Sprintf("%s: killed at RSS %d bytes, limit %d bytes", job.Name(), rss, job.MemoryLimit))
-			})
+			sampler.run(start, stopSampler)
 		}()
 	} else {
 		close(samplerDone)
-		if job.MemoryLimit > 0 {
-			// A limit that cannot be watched must not pass silently.
-			rp.kill(killedUnwatched, fmt.Sprintf("%s: cannot watch RSS to enforce the limit of %d bytes: %v", job.Name(), job.MemoryLimit, samplerErr))
-		}
 	}
 
 	waited := make(chan error, 1)
@@ -417,12 +408,8 @@ wait:
 		rec.Live.Peak = livePeak // the tracked peak the child last reported
 	}
 	switch {
-	case reason == killedOOM:
-		synth(result.OOM, msg+progressNote(stored, total))
 	case reason == killedTimeout:
 		synth(result.Timeout, msg+progressNote(stored, total))
-	case reason == killedUnwatched:
-		synth(result.Crash, msg)
 	case ps != nil && ps.Success():
 		r, err := result.Read(recPath)
 		if err != nil {
@@ -650,7 +637,7 @@ func (s *rssSampler) read() (int64, error) {
 // run samples until stop is closed. When limit > 0
 // and a sample passes it, run calls over with that sample and stops: the
 // timeline then ends with the sample that passed the limit.
-func (s *rssSampler) run(start time.Time, stop <-chan struct{}, limit int64, over func(rss int64)) {
+func (s *rssSampler) run(start time.Time, stop <-chan struct{}) {
 	tick := time.NewTicker(s.interval)
 	defer tick.Stop()
 	for {
@@ -664,12 +651,6 @@ func (s *rssSampler) run(start time.Time, stop <-chan struct{}, limit int64, ove
 			continue
 		}
 		s.series.Add(time.Since(start), rss)
-		if limit > 0 && rss > limit {
-			// The child is being killed; later samples would show only its
-			// teardown.
-			over(rss)
-			return
-		}
 	}
 }
 

@@ -27,15 +27,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// sink keeps the "oom" child's blocks reachable.
-var sink [][]byte
-
 // fakeRun is the children's run function, chosen by the case's name:
 //
 //	ok     two progress lines, then an OK record
 //	panic  one progress line, then a panic
 //	hang   one progress line, then sleeps an hour
-//	oom    one progress line, then allocates and touches 16 MiB blocks
+//	oom    one progress line, then an OOM record, as RunChild writes when
+//	       the client's resident memory reaches the job's limit
 //	exit   os.Exit(3)
 //	exit0  os.Exit(0) without a record
 //	env    an OK record whose Error lists the settings the child runs with
@@ -62,14 +60,9 @@ func fakeRun(ctx context.Context, job Job, progress io.Writer) *result.Record {
 		time.Sleep(time.Hour)
 	case "oom":
 		say(1, 4)
-		for len(sink) < 256 { // 4 GiB at most, should the parent never kill
-			b := make([]byte, 16<<20)
-			for i := 0; i < len(b); i += 4096 {
-				b[i] = 1
-			}
-			sink = append(sink, b)
-		}
-		time.Sleep(time.Hour)
+		rec.Status, rec.Error = result.OOM, fmt.Sprintf("killed at the limit %d", job.MemoryLimit)
+		rec.Stored, rec.Total, rec.Profile = 1, 4, job.Profile
+		rec.Env.MemoryLimit = job.MemoryLimit
 	case "exit":
 		os.Exit(3)
 	case "exit0":
@@ -169,40 +162,10 @@ func TestRunBatch(t *testing.T) {
 	if !strings.Contains(timeout.Error, "time limit of 2s") || timeout.Stored != 0 || timeout.Total != 5 {
 		t.Errorf("hang: error %q, stored %d/%d, want the 2s limit and 0/5", timeout.Error, timeout.Stored, timeout.Total)
 	}
-	if !oomRec.Profile {
-		t.Error("oom: a killed profiling run lost its Profile mark")
-	}
-	if oomRec.Stored != 1 || oomRec.Total != 4 {
-		t.Errorf("oom: stored %d/%d from progress, want 1/4", oomRec.Stored, oomRec.Total)
-	}
-	if !strings.Contains(oomRec.Error, fmt.Sprintf("limit %d bytes", limit)) || !strings.Contains(oomRec.Error, "killed at RSS ") {
-		t.Errorf("oom: error %q does not name the RSS and the limit", oomRec.Error)
-	}
-	// The sampled RSS (statm) and wait4's peak come from the kernel's
-	// per-CPU batched RSS counters, read at different moments: they may
-	// disagree by up to 3 counters × CPUs × batch (max(32, 2×CPUs) pages).
-	// This was seen: a sample of 318091264 bytes, MaxRSS 317739008.
-	skew := int64(3 * runtime.NumCPU() * max(32, 2*runtime.NumCPU()) * os.Getpagesize())
-	if oomRec.OS.MaxRSS < limit-skew {
-		t.Errorf("oom: MaxRSS %d < limit %d - counter skew %d", oomRec.OS.MaxRSS, limit, skew)
-	}
-	if len(oomRec.OS.RSS) == 0 {
-		t.Fatal("oom: empty RSS timeline")
-	}
-	last := oomRec.OS.RSS[len(oomRec.OS.RSS)-1]
-	if last.V <= limit || last.V > oomRec.OS.MaxRSS+skew {
-		t.Errorf("oom: last RSS sample %d bytes, want in (limit %d, MaxRSS %d + skew %d]", last.V, limit, oomRec.OS.MaxRSS, skew)
-	}
-	if !strings.Contains(oomRec.Error, fmt.Sprintf("killed at RSS %d bytes", last.V)) {
-		t.Errorf("oom: error %q does not name the last sample %d", oomRec.Error, last.V)
-	}
-	for i := 1; i < len(oomRec.OS.RSS); i++ {
-		if oomRec.OS.RSS[i].T <= oomRec.OS.RSS[i-1].T {
-			t.Fatalf("oom: RSS timeline not increasing in time at %d: %v", i, oomRec.OS.RSS[i-1:i+1])
-		}
-	}
-	if oomRec.Env.MemoryLimit != limit || oomRec.Env.GOGC != 100 || oomRec.Env.GOMEMLIMIT <= 0 {
-		t.Errorf("oom: env %+v", oomRec.Env)
+	// The child judges the memory limit and writes the OOM record itself;
+	// the parent keeps it as it is.
+	if !oomRec.Profile || oomRec.Stored != 1 || oomRec.Total != 4 || oomRec.Error != fmt.Sprintf("killed at the limit %d", limit) || oomRec.Env.MemoryLimit != limit {
+		t.Errorf("oom: profile %v, stored %d/%d, error %q, limit %d", oomRec.Profile, oomRec.Stored, oomRec.Total, oomRec.Error, oomRec.Env.MemoryLimit)
 	}
 
 	got := progress.get()

@@ -19,11 +19,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/model"
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload"
 )
@@ -35,17 +37,19 @@ import (
 // The steps:
 //  1. Setup: the testnet and the uploader are built and the encryption
 //     phase runs (or the spill comes from the cache).
-//  2. A forced GC, then "5" is written to /proc/self/clear_refs so that the
+//  2. The client's memory: an allocator of the case's policy (package
+//     alloc) in address space of its own, outside the Go heap, with the job's
+//     memory limit on the client's resident memory.
+//  3. A forced GC, then "5" is written to /proc/self/clear_refs so that the
 //     kernel's VmHWM forgets setup; the runtime sampler takes its baseline.
-//  3. The upload phase runs with a meter.Live counting every tracked
-//     buffer. In a profiling run (job.Profile), when the live total passes
-//     a threshold, the task whose allocation passed it forces a GC and
-//     snapshots the heap profile, while virtual time stands still: the
-//     highest one is the peak profile (see nextThreshold). The forced GCs
-//     lower the Go heap and RSS peaks, which is why profiling runs are
-//     apart from measured ones.
-//  4. After the phase: a forced GC and the end profile; VmHWM; the analytic
-//     model's prediction for the structure that ran.
+//  4. The upload phase runs with a meter.Live counting every tracked buffer
+//     and keeping each one's life and allocation stack. If the client's
+//     resident memory reaches the limit, the allocation that did it ends
+//     the run, as the OOM killer would: Status "oom", with the chunks stored
+//     so far.
+//  5. After the phase: the exact peak profile (in a profiling run, and in a
+//     run that was killed), a forced GC and the harness's heap profile;
+//     VmHWM; the analytic model's prediction for the structure that ran.
 //
 // Progress lines "<stored> <total> <live-peak>\n" go to progress, if not
 // nil: at the start of the upload phase, after each stored chunk and every
@@ -53,7 +57,7 @@ import (
 func RunChild(ctx context.Context, job Job, progress io.Writer) *result.Record {
 	rec := newRecord(job)
 	err := measure(ctx, job, progress, rec)
-	if err != nil {
+	if err != nil && rec.Status == result.OK {
 		rec.Status, rec.Error = result.Failed, err.Error()
 	}
 	return rec
@@ -65,6 +69,7 @@ func newRecord(job Job) *result.Record {
 		Version: result.Version, Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter,
 		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Profile: job.Profile, Seed: c.Source.Seed, Size: c.Source.Size,
 		Env: env(job), Status: result.OK,
+		Client: result.Client{Allocator: c.allocator(), Baseline: c.Baseline},
 	}
 }
 
@@ -101,14 +106,23 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	rec.Upload.Encrypt, rec.Upload.Cached = int64(enc.Elapsed), enc.Cached
 	rec.Warnings = append(rec.Warnings, enc.Warnings...)
 
+	// The client's memory, outside the Go heap.
+	mem, err := alloc.New(c.allocator(), alloc.Options{})
+	if err != nil {
+		return fmt.Errorf("the client's allocator: %w", err)
+	}
+	defer mem.Close()
+
 	// The meter and the progress line are made before the reset, so the
 	// measured phase allocates as little of its own as it can.
 	if job.Bare {
+		cfg.Heap = buffer.NewHeap(mem, nil, clock.Now)
 		return bare(ctx, cfg, enc, net, rec)
 	}
 	t0 := clock.Now()
 	live := meter.NewLive(func() time.Duration { return clock.Now() - t0 }, 10*time.Millisecond)
-	cfg.Meter = live
+	cfg.Heap = buffer.NewHeap(mem, live, clock.Now)
+	cfg.Heap.SetLimit(job.MemoryLimit, c.Baseline, nil)
 	prog := newProgressWriter(progress)
 	var stored atomic.Int64
 	cfg.Progress = func(n, total int) {
@@ -118,9 +132,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	if u, err = upload.New(cfg); err != nil {
 		return err
 	}
-	hint := model.Predict(modelInput(c, policy().Cap(), sizes, 0)).Peak
 	peakPath, endPath := job.ProfilePaths()
-	prof := newProfiler()
 	sampler := meter.Sampler{Interval: job.SampleInterval}
 
 	// Return what setup used to the OS first, so the reset high-water mark
@@ -129,9 +141,6 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	hwmReset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	t0 = clock.Now()
 	sampler.Start()
-	if job.Profile {
-		prof.start(live, hint)
-	}
 	// Progress with the live peak so far, also on a timer, so a child
 	// killed mid-wave leaves the parent its last figures.
 	prog.write(0, len(sizes), 0)
@@ -150,17 +159,23 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		}
 	})
 
-	res, uerr := u.Upload(ctx, enc, net)
+	res, uerr, killed := upload1(ctx, u, enc, net)
 	close(ticking)
 	ticker.Wait()
 
 	rec.Runtime = sampler.Stop()
-	peakProfile, profileLive := prof.stop(live)
 	rec.Live = live.Figures()
+	st := mem.Stats()
+	rec.Client.PeakResident = st.PeakResident + c.Baseline
+	rec.Client.EndResident = st.Resident + c.Baseline
+	rec.Client.Retained, rec.Client.Returned = st.ResidentRetained, st.Returned
 	rec.Upload = upload2record(res, rec.Upload)
 	rec.Upload.PeakStreams = net.Network().PeakStreams()
-	if res.Stored > rec.Stored {
-		rec.Stored = res.Stored
+	rec.Stored = max(rec.Stored, res.Stored, int(stored.Load()))
+	if killed != nil {
+		rec.Status = result.OOM
+		rec.Error = fmt.Sprintf("%s: %v after %d of %d chunks stored", job.Name(), killed, rec.Stored, rec.Total)
+		uerr = nil
 	}
 
 	// End of the phase: what is retained, then the kernel's high-water mark.
@@ -176,20 +191,20 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		}
 	}
 	if job.Dir != "" {
-		if peakProfile != nil {
-			if err := writeProfile(filepath.Join(job.Dir, peakPath), peakProfile); err != nil {
+		if p := live.PeakProfile(); p != nil && (job.Profile || killed != nil) {
+			if err := writeFile(filepath.Join(job.Dir, peakPath), func(w io.Writer) error { return meter.WriteProfile(w, p) }); err != nil {
 				return errors.Join(uerr, err)
 			}
-			rec.PeakProfile, rec.ProfileLive = peakPath, profileLive
+			rec.PeakProfile, rec.ProfileLive = peakPath, rec.Live.Peak
 		}
-		if err := writeProfile(filepath.Join(job.Dir, endPath), endSnap); err != nil {
+		if err := writeFile(filepath.Join(job.Dir, endPath), func(w io.Writer) error { return endSnap.Write(w, runtime.MemProfileRate) }); err != nil {
 			return errors.Join(uerr, err)
 		}
 		rec.EndProfile = endPath
 	}
 
 	// The model covers runs that went as planned: no fallbacks, no retries.
-	if uerr == nil && res.Fallbacks == 0 && res.RetryRounds == 0 && res.Proofs > 0 && res.AlreadyStored == 0 {
+	if uerr == nil && killed == nil && res.Fallbacks == 0 && res.RetryRounds == 0 && res.Proofs > 0 && res.AlreadyStored == 0 {
 		in := modelInput(c, 0, sizes, int(res.ProofBytes/int64(res.Proofs)))
 		in.Caps, in.Merkle = res.Caps, res.Mode == payment.Merkle
 		for w := 0; w < len(res.ProofSizes); w += upload.WaveSize {
@@ -205,6 +220,31 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		}
 	}
 	return uerr
+}
+
+// upload1 runs the upload phase and returns its result and error, or,
+// when the memory limit ended it, what it was killed with. A panic of
+// another kind goes on up.
+func upload1(ctx context.Context, u *upload.Uploader, enc *upload.Encrypted, net *testnet.Testnet) (res upload.Result, err error, killed *buffer.Killed) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		pe, ok := p.(*simtime.PanicError)
+		var k buffer.Killed
+		var ae buffer.AllocError
+		switch {
+		case ok && errors.As(pe, &k):
+			killed = &k
+		case ok && errors.As(pe, &ae):
+			err = ae // the harness cannot go on modelling the client
+		default:
+			panic(p)
+		}
+	}()
+	res, err = u.Upload(ctx, enc, net)
+	return res, err, nil
 }
 
 // bare runs the upload phase with no measurement but its wall time and the
@@ -226,9 +266,10 @@ func bare(ctx context.Context, cfg upload.Config, enc *upload.Encrypted, net *te
 	return err
 }
 
-func writeProfile(path string, h *meter.HeapSnapshot) error {
+// writeFile writes what write produces to path atomically.
+func writeFile(path string, write func(io.Writer) error) error {
 	var b bytes.Buffer
-	if err := h.Write(&b, runtime.MemProfileRate); err != nil {
+	if err := write(&b); err != nil {
 		return fmt.Errorf("profile %s: %w", path, err)
 	}
 	return result.WriteFileAtomic(path, b.Bytes())
@@ -259,62 +300,6 @@ func upload2record(r upload.Result, u result.Upload) result.Upload {
 	u.PeerErrors, u.PeerTimeouts = r.PeerErrors, r.PeerTimeouts
 	u.Wall, u.Sim = int64(r.Elapsed), int64(r.SimElapsed)
 	return u
-}
-
-// profiler keeps the heap profile of the highest live total it was called
-// for. Its snapshots are allocated before the measured phase.
-type profiler struct {
-	cur, best *meter.HeapSnapshot
-	at        int64
-}
-
-func newProfiler() *profiler {
-	return &profiler{cur: meter.NewHeapSnapshot(4096), best: meter.NewHeapSnapshot(4096)}
-}
-
-// start begins watching live; the first profile is taken at half the
-// model's hint. Each is taken by the task whose allocation passed the
-// threshold, so nothing else runs meanwhile and virtual time stands still.
-func (p *profiler) start(live *meter.Live, hint int64) {
-	var take func()
-	take = func() {
-		runtime.GC()
-		cur := live.Total()
-		p.cur.Take()
-		if cur >= p.at {
-			p.best.CopyFrom(p.cur)
-			p.at = cur
-		}
-		// From the highest total seen, so a dip during the GC neither
-		// re-arms at a lower level nor (at zero) disarms.
-		live.Notify(max(nextThreshold(max(cur, live.Peak()), hint), 1), take)
-	}
-	live.Notify(max(hint/2, 1), take)
-}
-
-// nextThreshold is the live total at which the next profile is taken:
-// doubling up to 95 % of the model's hint, then 2 % steps up to 110 %, then
-// 25 % steps. Each profile costs a forced GC, so a run where the model
-// holds takes about five, the last within 2 % of the peak.
-func nextThreshold(cur, hint int64) int64 {
-	lo, hi := hint*95/100, hint*11/10
-	switch {
-	case cur < lo:
-		return min(2*cur, lo)
-	case cur <= hi:
-		return cur + cur/50 + 1
-	}
-	return cur + cur/4
-}
-
-// stop ends profiling and returns the best snapshot (nil if none was
-// taken) and the live total when it was taken.
-func (p *profiler) stop(live *meter.Live) (*meter.HeapSnapshot, int64) {
-	live.Notify(0, nil)
-	if p.best.Empty() {
-		return nil, 0
-	}
-	return p.best, p.at
 }
 
 // progressWriter writes progress lines "<stored> <total> <live-peak>"

@@ -20,6 +20,7 @@ package runner
 
 import (
 	"fmt"
+	"github.com/fanbench/fanbench/harness/alloc"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,21 @@ type Case struct {
 	Net     testnet.Config `json:"net"`
 	// CacheRoot enables the spill cache there; empty disables it.
 	CacheRoot string `json:"cache_root,omitempty"`
+	// Allocator names the policy that places the client's buffers (see
+	// package alloc); empty means the first of alloc.Policies, glibc, the
+	// allocator of ant-client on Linux.
+	Allocator string `json:"allocator,omitempty"`
+	// Baseline is the resident memory, in bytes, the client holds besides
+	// its tracked buffers; the memory limit judges the two together.
+	Baseline int64 `json:"baseline,omitempty"`
+}
+
+// allocator returns the case's allocator policy.
+func (c Case) allocator() string {
+	if c.Allocator == "" {
+		return alloc.Policies()[0]
+	}
+	return c.Allocator
 }
 
 // SeedCase is the default scenario: the 20 MB upload of ant-client PR #82's

@@ -31,7 +31,8 @@ type Options struct {
 	Workers int
 	// Meter is told about the tracked buffers: deferred plaintext of chunks
 	// 0 and 1 at buffer.Deferred, encrypted output at buffer.Encrypt. Nil
-	// means buffer.Nop.
+	// means buffer.Nop. The buffers are Go slices: the encryption phase is
+	// setup, before the client's memory is measured.
 	Meter buffer.Meter
 }
 
@@ -74,7 +75,7 @@ func Encrypt(ctx context.Context, r io.Reader, size int64, opts Options, emit fu
 
 // pipeline holds what one Encrypt call shares across its levels.
 type pipeline struct {
-	meter   buffer.Meter
+	heap    *buffer.Heap
 	sealers []*sealer // one per worker, reused across levels
 }
 
@@ -86,11 +87,7 @@ func newPipeline(opts Options) (*pipeline, error) {
 	case w == 0:
 		w = runtime.GOMAXPROCS(0)
 	}
-	m := opts.Meter
-	if m == nil {
-		m = buffer.Nop{}
-	}
-	p := &pipeline{meter: m, sealers: make([]*sealer, w)}
+	p := &pipeline{heap: buffer.GoHeap(opts.Meter), sealers: make([]*sealer, w)}
 	for i := range p.sealers {
 		p.sealers[i] = newSealer()
 	}
@@ -276,7 +273,8 @@ func (p *pipeline) read(ctx context.Context, r io.Reader, size int64, level int,
 		ln := int(end - start)
 		var plain []byte
 		if i < 2 {
-			deferred[i] = buffer.New(p.meter, buffer.Deferred, ln, ln, 0)
+			deferred[i] = buffer.New(p.heap, buffer.Deferred, ln, ln)
+			deferred[i].B = deferred[i].B[:ln]
 			plain = deferred[i].B
 		} else {
 			select {
@@ -321,7 +319,7 @@ func (p *pipeline) process(ctx context.Context, s *sealer, j *job) result {
 		return result{err: err}
 	}
 	c := maxEncryptedLen(len(j.plain))
-	out := buffer.New(p.meter, buffer.Encrypt, 0, c, 0)
+	out := buffer.New(p.heap, buffer.Encrypt, c, 0)
 	b, err := s.seal(out.B, j.plain, &j.sec)
 	if err != nil {
 		out.Release()
@@ -330,7 +328,7 @@ func (p *pipeline) process(ctx context.Context, s *sealer, j *job) result {
 	if cap(b) != c {
 		// The bound was exceeded and the slice grew: account for the
 		// buffer actually held.
-		grown := buffer.Copy(p.meter, buffer.Encrypt, b)
+		grown := buffer.Copy(p.heap, buffer.Encrypt, b)
 		out.Release()
 		out = grown
 	} else {

@@ -34,9 +34,8 @@ type Clock struct {
 type runState struct {
 	done     chan struct{} // closed when every task has finished
 	deadlock *DeadlockError
-	panicked any    // a task's panic value, re-raised by Run
-	stack    []byte // its stack
-	dying    bool   // tearing down: blocked tasks exit one by one
+	panicked *PanicError // a task's panic, re-raised by Run
+	dying    bool        // tearing down: blocked tasks exit one by one
 }
 
 // New returns a clock at virtual time zero with no tasks.
@@ -50,8 +49,9 @@ func (c *Clock) Now() time.Duration { return time.Duration(c.now.Load()) }
 // every task it starts descends, and returns when every task has finished.
 // It returns f's error; or a *DeadlockError when the tasks still running
 // are all blocked and no timer is pending, which no event could ever
-// change. If a task panics, Run re-panics in its caller with the task's
-// name, value and stack. Cancelling parent cancels the simulation's
+// change. If a task panics, the other tasks are unwound (each blocked task
+// exits, running its deferred calls) and Run re-panics in its caller with a
+// *PanicError carrying the task's name, panic value and stack. Cancelling parent cancels the simulation's
 // contexts (an outside abort: the order of what follows is no longer
 // deterministic). Run must not be called from a task, nor twice at once.
 func (c *Clock) Run(parent context.Context, name string, f func(ctx context.Context) error) error {
@@ -82,7 +82,7 @@ func (c *Clock) Run(parent context.Context, name string, f func(ctx context.Cont
 	c.run = nil
 	c.mu.Unlock()
 	if rs.panicked != nil {
-		panic(fmt.Sprintf("%v\n\ntask stack:\n%s", rs.panicked, rs.stack))
+		panic(rs.panicked)
 	}
 	if rs.deadlock != nil {
 		return errors.Join(err, rs.deadlock)
@@ -161,8 +161,7 @@ func (c *Clock) body(t *task, f func()) {
 		}
 		c.mu.Lock()
 		if p != nil && c.run != nil && c.run.panicked == nil {
-			c.run.panicked = fmt.Sprintf("simtime: task %q panicked: %v", t.name, p)
-			c.run.stack = debug.Stack()
+			c.run.panicked = &PanicError{Task: t.name, Value: p, Stack: debug.Stack()}
 			c.run.dying = true
 		}
 		c.exitLocked(t)
@@ -336,6 +335,25 @@ func (c *Clock) wakeAllLocked(q *waitq) {
 	for q.head != nil {
 		c.wakeLocked(q.head)
 	}
+}
+
+// PanicError is what Run panics with when a task panicked: the task, the
+// value it panicked with and its stack.
+type PanicError struct {
+	Task  string
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("simtime: task %q panicked: %v\n\ntask stack:\n%s", e.Task, e.Value, e.Stack)
+}
+
+// Unwrap returns the panic value when it is an error, so errors.As finds
+// it.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
 }
 
 // DeadlockError reports a simulation whose remaining tasks are all blocked

@@ -269,8 +269,8 @@ func TestDeadlockIsReported(t *testing.T) {
 
 func TestTaskPanicReachesRun(t *testing.T) {
 	defer func() {
-		p := recover()
-		if p == nil || !strings.Contains(fmt.Sprint(p), `task "bad" panicked: boom`) {
+		p, ok := recover().(*PanicError)
+		if !ok || p.Task != "bad" || p.Value != "boom" || !strings.Contains(p.Error(), `task "bad" panicked: boom`) {
 			t.Fatalf("recovered %v", p)
 		}
 	}()

@@ -160,9 +160,9 @@ func (d *Dir) Size(addr xorname.Name) (int64, error) {
 }
 
 // Read returns the content of the chunk at addr in a new exact-size buffer
-// at site buffer.SpillRead, counted by m. The caller owns the buffer and
-// must Release it.
-func (d *Dir) Read(addr xorname.Name, m buffer.Meter) (*buffer.Buf, error) {
+// at site buffer.SpillRead in h. The caller owns the buffer and must
+// Release it.
+func (d *Dir) Read(addr xorname.Name, h *buffer.Heap) (*buffer.Buf, error) {
 	f, err := os.Open(filepath.Join(d.path, addr.String()))
 	if err != nil {
 		return nil, fmt.Errorf("spill: read chunk %s: %w", addr.Short(), err)
@@ -172,7 +172,9 @@ func (d *Dir) Read(addr xorname.Name, m buffer.Meter) (*buffer.Buf, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spill: read chunk %s: %w", addr.Short(), err)
 	}
-	b := buffer.New(m, buffer.SpillRead, int(st.Size()), int(st.Size()), 0)
+	n := int(st.Size())
+	b := buffer.New(h, buffer.SpillRead, n, n)
+	b.B = b.B[:n]
 	if _, err := io.ReadFull(f, b.B); err != nil {
 		b.Release()
 		return nil, fmt.Errorf("spill: read chunk %s: %w", addr.Short(), err)

@@ -40,7 +40,7 @@ func TestPutReadClose(t *testing.T) {
 		t.Fatalf("bytes = %d", d.Bytes())
 	}
 	var c buffer.Counter
-	buf, err := d.Read(nb, &c)
+	buf, err := d.Read(nb, buffer.GoHeap(&c))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestPutReadClose(t *testing.T) {
 		t.Fatalf("read %q cap %d live %d", buf.B, cap(buf.B), c.Live(buffer.SpillRead))
 	}
 	buf.Release()
-	if _, err := d.Read(xorname.FromContent([]byte("absent")), &c); err == nil {
+	if _, err := d.Read(xorname.FromContent([]byte("absent")), buffer.GoHeap(&c)); err == nil {
 		t.Fatal("read of an absent chunk succeeded")
 	}
 	if err := d.Close(); err != nil {

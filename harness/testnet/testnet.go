@@ -54,7 +54,8 @@ type Config struct {
 	// Retain makes peers keep the content of stored chunks so Get can read
 	// them back; the bytes are counted at buffer.PeerStore.
 	Retain bool
-	// Meter counts the PeerStore bytes when Retain is set.
+	// Meter counts the PeerStore bytes when Retain is set. They are Go
+	// slices: the peers' memory is not the client's.
 	Meter buffer.Meter `json:"-"`
 	// FixedTime, when not zero, is the Unix time every peer reads instead of
 	// the simulated clock, so quotes (and so proofs) are byte-identical
@@ -332,7 +333,7 @@ func (t *Testnet) receive(n *node, parts [][]byte, enveloped bool) verdict {
 		hdr, err = wire.DecodePut(r, writerFunc(func(p []byte) (int, error) {
 			if t.cfg.Retain {
 				if keep == nil {
-					keep = buffer.New(t.cfg.Meter, buffer.PeerStore, 0, wire.MaxChunkSize, 0)
+					keep = buffer.New(buffer.GoHeap(t.cfg.Meter), buffer.PeerStore, wire.MaxChunkSize, 0)
 				}
 				keep.B = append(keep.B, p...)
 			}

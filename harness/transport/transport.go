@@ -83,21 +83,21 @@ type Link interface {
 // Sender is the client's transport. It is safe for concurrent use.
 type Sender struct {
 	link   Link
-	meter  buffer.Meter
+	heap   *buffer.Heap
 	copies bool
 	env    wire.Envelope
 	key    [32]byte
 }
 
-// NewSender returns a transport that writes through link and counts its
-// buffers with m. With copies false it writes messages bare. self is the
+// NewSender returns a transport that writes through link and keeps its
+// buffers in h (nil: Go slices, counted by nobody). With copies false it writes messages bare. self is the
 // client's peer id, timestamp the envelope's fixed timestamp (seconds), and
 // publicKey the client's ML-DSA-65 public key as carried in each envelope.
-func NewSender(link Link, m buffer.Meter, copies bool, self xorname.Name, timestamp uint64, publicKey []byte) *Sender {
-	if m == nil {
-		m = buffer.Nop{}
+func NewSender(link Link, h *buffer.Heap, copies bool, self xorname.Name, timestamp uint64, publicKey []byte) *Sender {
+	if h == nil {
+		h = buffer.GoHeap(nil)
 	}
-	s := &Sender{link: link, meter: m, copies: copies}
+	s := &Sender{link: link, heap: h, copies: copies}
 	s.env = wire.NewClientEnvelope(self, timestamp)
 	s.env.PublicKey = publicKey
 	s.key = blake3.Sum256(publicKey)
@@ -118,21 +118,19 @@ func (s *Sender) Send(ctx context.Context, peer xorname.Name, msg ...[]byte) (Re
 		return s.sendStreamed(ctx, peer, msg)
 	}
 	payload := msg[0]
-	retry := buffer.Copy(s.meter, buffer.RetryClone, payload)
+	retry := buffer.Copy(s.heap, buffer.RetryClone, payload)
 	defer retry.Release()
 
-	channel := buffer.Copy(s.meter, buffer.ChannelClone, payload)
+	channel := buffer.Copy(s.heap, buffer.ChannelClone, payload)
 	env := s.env // a copy: the signature differs per message
 	env.Signature = make([]byte, wire.SignatureSize)
 
-	g := env.SignableGrowth(len(payload))
-	signable := buffer.New(s.meter, buffer.Signable, 0, g.Cap, g.Alloc)
+	signable := buffer.NewVec(s.heap, buffer.Signable, env.SignableGrowth(len(payload)))
 	signable.B = env.AppendSignable(signable.B, channel.B)
 	s.sign(env.Signature, signable.B)
 	signable.Release()
 
-	g = env.WireGrowth(len(payload))
-	frame := buffer.New(s.meter, buffer.WireFrame, 0, g.Cap, g.Alloc)
+	frame := buffer.NewVec(s.heap, buffer.WireFrame, env.WireGrowth(len(payload)))
 	frame.B = env.AppendWire(frame.B, channel.B)
 	channel.Release() // the WireMessage that owned it is dropped once serialised
 	defer frame.Release()

@@ -38,7 +38,7 @@ func TestSendCopies(t *testing.T) {
 	for _, copies := range []bool{true, false} {
 		var c buffer.Counter
 		l := &link{c: &c}
-		s := NewSender(l, &c, copies, xorname.Name{1}, 1777334400, key)
+		s := NewSender(l, buffer.GoHeap(&c), copies, xorname.Name{1}, 1777334400, key)
 		if _, err := s.Send(context.Background(), xorname.Name{2}, payload); err != nil {
 			t.Fatal(err)
 		}
@@ -50,11 +50,11 @@ func TestSendCopies(t *testing.T) {
 			// wire frame (its postcard growth); the channel clone and the
 			// signable bytes are gone by then.
 			want[buffer.RetryClone] = L
-			want[buffer.WireFrame] = int64(env.WireGrowth(len(payload)).Cap)
+			want[buffer.WireFrame] = int64(env.WireGrowth(len(payload)).Cap())
 			if l.enveloped != true || len(l.wrote) != env.Len(len(payload)) {
 				t.Fatalf("copies: enveloped %v, wrote %d bytes, want %d", l.enveloped, len(l.wrote), env.Len(len(payload)))
 			}
-			if c.Peak(buffer.ChannelClone) != L || c.Peak(buffer.Signable) != int64(env.SignableGrowth(len(payload)).Cap) {
+			if c.Peak(buffer.ChannelClone) != L || c.Peak(buffer.Signable) != int64(env.SignableGrowth(len(payload)).Cap()) {
 				t.Fatalf("channel clone peak %d, signable peak %d", c.Peak(buffer.ChannelClone), c.Peak(buffer.Signable))
 			}
 		} else if l.enveloped || !bytes.Equal(l.wrote, payload) {
@@ -78,8 +78,8 @@ func TestStreamedSameBytes(t *testing.T) {
 	key := make([]byte, wire.PublicKeySize)
 	var c buffer.Counter
 	whole, parts := &link{c: &c}, &link{c: &c}
-	a := NewSender(whole, &c, true, xorname.Name{1}, 7, key)
-	b := NewSender(parts, &c, true, xorname.Name{1}, 7, key)
+	a := NewSender(whole, buffer.GoHeap(&c), true, xorname.Name{1}, 7, key)
+	b := NewSender(parts, buffer.GoHeap(&c), true, xorname.Name{1}, 7, key)
 	if _, err := a.Send(context.Background(), xorname.Name{2}, payload); err != nil {
 		t.Fatal(err)
 	}

@@ -124,8 +124,9 @@ type Config struct {
 	// spill.DefaultBase(). CacheRoot, when not empty, enables the spill
 	// cache there.
 	SpillBase, CacheRoot string
-	// Meter counts tracked buffers; nil counts nothing.
-	Meter buffer.Meter
+	// Heap is the client's memory: where its tracked buffers live and what
+	// counts them; nil means Go slices counted by nobody.
+	Heap *buffer.Heap
 	// Progress, when set, is called after every chunk that ends stored,
 	// with the stored count and the total. It must be cheap.
 	Progress func(stored, total int)
@@ -176,9 +177,9 @@ func (c *Config) workers() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-func (c *Config) meter() buffer.Meter {
-	if c.Meter == nil {
-		return buffer.Nop{}
+func (c *Config) heap() *buffer.Heap {
+	if c.Heap == nil {
+		return buffer.GoHeap(nil)
 	}
-	return c.Meter
+	return c.Heap
 }

@@ -29,9 +29,9 @@ func (r *run) newMessage(addr xorname.Name, content *buffer.Buf, proof []byte, r
 	case EncodeOnce:
 		m.frame = r.encode(&m.put, wire.ContentBytes)
 	case Streamed:
-		m.head = buffer.New(r.meter, buffer.Encode, 0, m.put.HeaderLen(), 0)
+		m.head = buffer.New(r.heap, buffer.Encode, m.put.HeaderLen(), m.put.HeaderLen())
 		m.head.B = m.put.AppendHeader(m.head.B)
-		m.trail = buffer.New(r.meter, buffer.Encode, 0, m.put.TrailerLen(), 0)
+		m.trail = buffer.New(r.heap, buffer.Encode, m.put.TrailerLen(), m.put.TrailerLen())
 		m.trail.B = m.put.AppendTrailer(m.trail.B)
 	}
 	return m
@@ -46,8 +46,7 @@ func (m *message) release() {
 // encode runs the model of postcard::to_stdvec: a buffer at site Encode with
 // the capacity the real Vec ends with.
 func (r *run) encode(p *wire.Put, k wire.ContentKind) *buffer.Buf {
-	g := p.Growth(k)
-	b := buffer.New(r.meter, buffer.Encode, 0, g.Cap, g.Alloc)
+	b := buffer.NewVec(r.heap, buffer.Encode, p.Growth(k))
 	b.B = p.Append(b.B)
 	return b
 }
@@ -124,9 +123,9 @@ func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, time
 	switch r.cfg.Strategy {
 	case CopyPerPeer:
 		// ChunkPutRequest::with_payment(address, content.to_vec(), proof.clone())
-		content := buffer.Copy(r.meter, buffer.PeerCopy, m.content.B)
+		content := buffer.Copy(r.heap, buffer.PeerCopy, m.content.B)
 		defer content.Release()
-		proof := buffer.Copy(r.meter, buffer.ProofCopy, m.put.Proof)
+		proof := buffer.Copy(r.heap, buffer.ProofCopy, m.put.Proof)
 		defer proof.Release()
 		put := m.put
 		put.Content, put.Proof = content.B, proof.B
@@ -137,7 +136,7 @@ func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, time
 		// The Bytes is shared; the proof is still cloned per peer.
 		content := m.content.Retain()
 		defer content.Release()
-		proof := buffer.Copy(r.meter, buffer.ProofCopy, m.put.Proof)
+		proof := buffer.Copy(r.heap, buffer.ProofCopy, m.put.Proof)
 		defer proof.Release()
 		put := m.put
 		put.Proof = proof.B

@@ -120,10 +120,11 @@ func TestPutToCloseGroup(t *testing.T) {
 				}
 				var c buffer.Counter
 				cfg := DefaultConfig()
-				cfg.Strategy, cfg.Transport, cfg.Meter = s, true, &c
-				r := &run{cfg: &cfg, meter: &c, net: f, policy: limiter.Fixed(1)}
-				r.tx = newClientSender(f, &c, true)
-				chunk := buffer.New(&c, buffer.SpillRead, 1<<20, 1<<20, 0)
+				h := buffer.GoHeap(&c)
+				cfg.Strategy, cfg.Transport, cfg.Heap = s, true, h
+				r := &run{cfg: &cfg, heap: h, net: f, policy: limiter.Fixed(1)}
+				r.tx = newClientSender(f, h, true)
+				chunk := buffer.New(h, buffer.SpillRead, 1<<20, 1<<20)
 				proof := make([]byte, 50_000)
 				err := f.clock.Run(context.Background(), "store", func(ctx context.Context) error {
 					return r.putToCloseGroup(ctx, xorname.Name{9}, chunk, proof, ps, SingleStoreTimeout, 1)
@@ -163,9 +164,10 @@ func TestDeadlockIsAnError(t *testing.T) {
 	f := &fakeNet{clock: simtime.New(), answer: map[xorname.Name]error{ps[2]: errHang}, names: map[xorname.Name]string{}}
 	var c buffer.Counter
 	cfg := DefaultConfig()
-	r := &run{cfg: &cfg, meter: &c, net: f, policy: limiter.Fixed(1)}
-	r.tx = newClientSender(f, &c, true)
-	chunk := buffer.New(&c, buffer.SpillRead, 1000, 1000, 0)
+	h := buffer.GoHeap(&c)
+	r := &run{cfg: &cfg, heap: h, net: f, policy: limiter.Fixed(1)}
+	r.tx = newClientSender(f, h, true)
+	chunk := buffer.New(h, buffer.SpillRead, 1000, 1000)
 	defer chunk.Release()
 	err := f.clock.Run(context.Background(), "store", func(ctx context.Context) error {
 		return r.putToCloseGroup(ctx, xorname.Name{9}, chunk, nil, ps, SingleStoreTimeout, 1)

@@ -20,7 +20,7 @@ import (
 // run is the state of one upload phase.
 type run struct {
 	cfg    *Config
-	meter  buffer.Meter
+	heap   *buffer.Heap
 	net    Network
 	tx     *transport.Sender
 	policy limiter.Policy
@@ -51,8 +51,8 @@ const EnvelopeTimestamp = 1777334400
 func (u *Uploader) Upload(ctx context.Context, enc *Encrypted, net Network) (Result, error) {
 	clock := net.Clock()
 	start, simStart := time.Now(), clock.Now()
-	r := &run{cfg: &u.cfg, meter: u.cfg.meter(), net: net, policy: u.cfg.Store(), enc: enc}
-	r.tx = newClientSender(net, r.meter, u.cfg.Transport)
+	r := &run{cfg: &u.cfg, heap: u.cfg.heap(), net: net, policy: u.cfg.Store(), enc: enc}
+	r.tx = newClientSender(net, r.heap, u.cfg.Transport)
 	addrs := enc.Chunks()
 	r.total = len(addrs)
 	r.res.Chunks = len(addrs)
@@ -88,10 +88,10 @@ func (r *run) upload(ctx context.Context, addrs []xorname.Name) error {
 	return err
 }
 
-func newClientSender(net Network, m buffer.Meter, copies bool) *transport.Sender {
+func newClientSender(net Network, h *buffer.Heap, copies bool) *transport.Sender {
 	key := make([]byte, clientKeySize)
 	blake3.DeriveKey("fanbench client public key", nil, key)
-	return transport.NewSender(net, m, copies, xorname.FromContent(key), EnvelopeTimestamp, key)
+	return transport.NewSender(net, h, copies, xorname.FromContent(key), EnvelopeTimestamp, key)
 }
 
 // readWave reads every chunk of a wave from the spill (read_wave). Disk
@@ -99,7 +99,7 @@ func newClientSender(net Network, m buffer.Meter, copies bool) *transport.Sender
 func (r *run) readWave(addrs []xorname.Name) ([]*buffer.Buf, error) {
 	bufs := make([]*buffer.Buf, len(addrs))
 	for i, a := range addrs {
-		b, err := r.enc.dir.Read(a, r.meter)
+		b, err := r.enc.dir.Read(a, r.heap)
 		if err != nil {
 			release(bufs)
 			return nil, err
@@ -238,7 +238,7 @@ func (r *run) singleWave(ctx context.Context, first int, wave []xorname.Name) er
 	for _, p := range todo {
 		// An exact-size copy: the encoder's own buffer is sized for the
 		// worst case, about twice the proof, and becomes garbage here.
-		p.proof = buffer.Copy(r.meter, buffer.Proof, payment.EncodeSingleProof(p.quotes, txs))
+		p.proof = buffer.Copy(r.heap, buffer.Proof, payment.EncodeSingleProof(p.quotes, txs))
 		r.proofMade(first+p.idx, len(p.proof.B))
 	}
 	defer func() {
@@ -262,7 +262,7 @@ func (r *run) singleWave(ctx context.Context, first int, wave []xorname.Name) er
 			p := todo[i]
 			// PaidChunk is cloned per in-flight chunk for a possible retry;
 			// the clone copies the proof bytes.
-			paid := buffer.Copy(r.meter, buffer.ProofCopy, p.proof.B)
+			paid := buffer.Copy(r.heap, buffer.ProofCopy, p.proof.B)
 			defer paid.Release()
 			err := r.observe(ctx, func() error {
 				return r.putToCloseGroup(ctx, p.addr, bufs[p.idx], paid.B, p.peers, r.cfg.SingleStoreTimeout, requestID(p.addr, round))
@@ -395,7 +395,7 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 		if !ok {
 			continue // a partial payment: the store of a fails
 		}
-		held[a] = buffer.Copy(r.meter, buffer.Proof, p)
+		held[a] = buffer.Copy(r.heap, buffer.Proof, p)
 		r.proofMade(i, len(p))
 	}
 	clear(proofs)

@@ -44,7 +44,7 @@ func newNet(t testing.TB, f testnet.Faults) *testnet.Testnet {
 func newUploader(t testing.TB, s upload.Strategy, transportCopies bool, m buffer.Meter, opts ...func(*upload.Config)) *upload.Uploader {
 	t.Helper()
 	cfg := upload.DefaultConfig()
-	cfg.Strategy, cfg.Transport, cfg.Meter = s, transportCopies, m
+	cfg.Strategy, cfg.Transport, cfg.Heap = s, transportCopies, buffer.GoHeap(m)
 	cfg.SpillBase = t.TempDir()
 	cfg.Store = func() limiter.Policy { return limiter.Fixed(8) }
 	cfg.QuoteTimeout, cfg.QuoteOverallTimeout = time.Hour, time.Hour
@@ -234,13 +234,13 @@ type lifetimeMeter struct {
 	drops  []struct{ stored, proofLive int64 }
 }
 
-func (m *lifetimeMeter) Release(s buffer.Site, n int64) {
-	if s == buffer.SpillRead {
+func (m *lifetimeMeter) Release(b *buffer.Buf) {
+	if b.Site() == buffer.SpillRead {
 		m.mu.Lock()
 		m.drops = append(m.drops, struct{ stored, proofLive int64 }{m.stored.Load(), m.Live(buffer.Proof)})
 		m.mu.Unlock()
 	}
-	m.Counter.Release(s, n)
+	m.Counter.Release(b)
 }
 
 // TestBufferLifetimes checks where the model drops chunk buffers and

@@ -137,7 +137,7 @@ func (u *Uploader) Encrypt(ctx context.Context, src source.Spec) (*Encrypted, er
 	start := time.Now()
 	need := SpillBound(src.Size)
 	fill := func(d *spill.Dir) (selfenc.DataMap, error) {
-		opts := selfenc.Options{Workers: u.cfg.workers(), Meter: u.cfg.Meter}
+		opts := selfenc.Options{Workers: u.cfg.workers(), Meter: u.cfg.heap().Meter()}
 		return selfenc.Encrypt(ctx, src.Reader(), src.Size, opts, func(c selfenc.Chunk) error {
 			return d.Put(c.Address, c.Content)
 		})

@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"github.com/fanbench/fanbench/harness/buffer"
 
 	"github.com/fanbench/fanbench/harness/xorname"
 )
@@ -101,7 +102,7 @@ func (e *Envelope) signable(v *vecModel, dataLen int) {
 // WireGrowth returns the length and capacity, in bytes, of the Vec that
 // postcard::to_stdvec returns for the WireMessage around a payload of
 // dataLen bytes (serialize_wire_message), and the bytes allocated growing it.
-func (e *Envelope) WireGrowth(dataLen int) Growth {
+func (e *Envelope) WireGrowth(dataLen int) buffer.Growth {
 	var v vecModel
 	e.signable(&v, dataLen)
 	v.seq(len(e.PublicKey))
@@ -112,7 +113,7 @@ func (e *Envelope) WireGrowth(dataLen int) Growth {
 // SignableGrowth returns the length and capacity, in bytes, of the Vec that
 // compute_signable_bytes returns for a payload of dataLen bytes, and the
 // bytes allocated growing it.
-func (e *Envelope) SignableGrowth(dataLen int) Growth {
+func (e *Envelope) SignableGrowth(dataLen int) buffer.Growth {
 	var v vecModel
 	e.signable(&v, dataLen)
 	return v.growth()

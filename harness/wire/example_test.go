@@ -17,7 +17,7 @@ func ExamplePut_Growth() {
 	p := wire.Put{RequestID: 1, Content: make([]byte, 4_190_224), Proof: make([]byte, 55_000)}
 	for _, k := range []wire.ContentKind{wire.ContentVec, wire.ContentBytes} {
 		g := p.Growth(k)
-		fmt.Printf("%-5s len %d cap %d alloc %d\n", k, g.Len, g.Cap, g.Alloc)
+		fmt.Printf("%-5s len %d cap %d alloc %d\n", k, g.Len, g.Cap(), g.Alloc())
 	}
 	// Output:
 	// vec   len 4245266 cap 8388608 alloc 16777208
@@ -28,8 +28,8 @@ func ExamplePut_Growth() {
 func ExampleEnvelope_WireGrowth() {
 	e := wire.NewClientEnvelope(xorname.Name{}, 1_780_000_000)
 	s, w := e.SignableGrowth(4_245_266), e.WireGrowth(4_245_266)
-	fmt.Printf("signable len %d cap %d alloc %d\n", s.Len, s.Cap, s.Alloc)
-	fmt.Printf("wire     len %d cap %d alloc %d\n", w.Len, w.Cap, w.Alloc)
+	fmt.Printf("signable len %d cap %d alloc %d\n", s.Len, s.Cap(), s.Alloc())
+	fmt.Printf("wire     len %d cap %d alloc %d\n", w.Len, w.Cap(), w.Alloc())
 	// Output:
 	// signable len 4245376 cap 5767168 alloc 11534322
 	// wire     len 4250641 cap 5767168 alloc 11534322

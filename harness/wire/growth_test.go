@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"fmt"
+	"github.com/fanbench/fanbench/harness/buffer"
 	"math"
 	"testing"
 )
@@ -32,7 +34,7 @@ func TestPutGrowth(t *testing.T) {
 		content   int
 		proof     int // -1 for None
 		kind      ContentKind
-		want      Growth
+		want      growth
 	}{
 		{
 			// push 4,190,224: L 4,190,262; cap doubles 64 → 128 → … → 2^22
@@ -42,7 +44,7 @@ func TestPutGrowth(t *testing.T) {
 			// 4,245,266 > 2^22 → cap 2^23 = 8,388,608.
 			// alloc = 120 + (2^23-128) + 2^23 = 2^24 - 8 = 16,777,208.
 			name: "vec/55KB", requestID: 1, content: content, proof: single, kind: ContentVec,
-			want: Growth{Len: 4_245_266, Cap: 8_388_608, Alloc: 16_777_208},
+			want: growth{Len: 4_245_266, Cap: 8_388_608, Alloc: 16_777_208},
 		},
 		{
 			// ext 4,190,224 at L 38, cap 64: 26 < n → cap = max(128,
@@ -51,43 +53,43 @@ func TestPutGrowth(t *testing.T) {
 			// 4,245,266) fits. alloc = 120 + 4,190,262 + 8,380,524 =
 			// 12,570,906.
 			name: "bytes/55KB", requestID: 1, content: content, proof: single, kind: ContentBytes,
-			want: Growth{Len: 4_245_266, Cap: 8_380_524, Alloc: 12_570_906},
+			want: growth{Len: 4_245_266, Cap: 8_380_524, Alloc: 12_570_906},
 		},
 		{
 			// As vec/55KB; varint of 130,000 is 3 bytes too, L = 4,190,266 +
 			// 130,000 = 4,320,266 ≤ 2^23.
 			name: "vec/130KB", requestID: 1, content: content, proof: merkle, kind: ContentVec,
-			want: Growth{Len: 4_320_266, Cap: 8_388_608, Alloc: 16_777_208},
+			want: growth{Len: 4_320_266, Cap: 8_388_608, Alloc: 16_777_208},
 		},
 		{
 			// As bytes/55KB; 4,320,266 ≤ 8,380,524.
 			name: "bytes/130KB", requestID: 1, content: content, proof: merkle, kind: ContentBytes,
-			want: Growth{Len: 4_320_266, Cap: 8_380_524, Alloc: 12_570_906},
+			want: growth{Len: 4_320_266, Cap: 8_380_524, Alloc: 12_570_906},
 		},
 		{
 			// No proof: push 1 (None tag) at L 4,190,262 < 2^22: L 4,190,263,
 			// cap stays 2^22 = 4,194,304. alloc = 8+16+…+2^22 = 2^23-8.
 			name: "vec/none", requestID: 1, content: content, proof: -1, kind: ContentVec,
-			want: Growth{Len: 4_190_263, Cap: 4_194_304, Alloc: 8_388_600},
+			want: growth{Len: 4_190_263, Cap: 4_194_304, Alloc: 8_388_600},
 		},
 		{
 			// The None tag alone finds the Vec exactly full after the extend
 			// and doubles it: same cap and alloc as bytes/55KB.
 			name: "bytes/none", requestID: 1, content: content, proof: -1, kind: ContentBytes,
-			want: Growth{Len: 4_190_263, Cap: 8_380_524, Alloc: 12_570_906},
+			want: growth{Len: 4_190_263, Cap: 8_380_524, Alloc: 12_570_906},
 		},
 		{
 			// Content of MaxChunkSize = 4,194,304: ext 4 at L 34 → L 38; push
 			// 4,194,304 → L 4,194,342 > 2^22 → cap 2^23. Then +1 +3 +55,000
 			// = 4,249,346. alloc = 2^24-8.
 			name: "vec/max-chunk", requestID: 1, content: MaxChunkSize, proof: single, kind: ContentVec,
-			want: Growth{Len: 4_249_346, Cap: 8_388_608, Alloc: 16_777_208},
+			want: growth{Len: 4_249_346, Cap: 8_388_608, Alloc: 16_777_208},
 		},
 		{
 			// ext 4,194,304 at L 38 → cap 4,194,342; Some tag → 8,388,684.
 			// alloc = 120 + 4,194,342 + 8,388,684 = 12,583,146.
 			name: "bytes/max-chunk", requestID: 1, content: MaxChunkSize, proof: single, kind: ContentBytes,
-			want: Growth{Len: 4_249_346, Cap: 8_388_684, Alloc: 12_583_146},
+			want: growth{Len: 4_249_346, Cap: 8_388_684, Alloc: 12_583_146},
 		},
 		{
 			// A 10-byte request id breaks the power-of-two chain:
@@ -98,37 +100,37 @@ func TestPutGrowth(t *testing.T) {
 			// allocs 160+…+5,242,880 = 80×(2^17-2) = 10,485,600. Tag, ext 3
 			// and 55,000 pushes → L 4,245,275, fits. alloc = 10,485,750.
 			name: "vec/10-byte-id", requestID: math.MaxUint64, content: content, proof: single, kind: ContentVec,
-			want: Growth{Len: 4_245_275, Cap: 5_242_880, Alloc: 10_485_750},
+			want: growth{Len: 4_245_275, Cap: 5_242_880, Alloc: 10_485_750},
 		},
 		{
 			// Same header (L 47, cap 80, alloc 150); ext 4,190,224 → cap
 			// 4,190,271; tag → 8,380,542. alloc = 150 + 4,190,271 +
 			// 8,380,542 = 12,570,963.
 			name: "bytes/10-byte-id", requestID: math.MaxUint64, content: content, proof: single, kind: ContentBytes,
-			want: Growth{Len: 4_245_275, Cap: 8_380_542, Alloc: 12_570_963},
+			want: growth{Len: 4_245_275, Cap: 8_380_542, Alloc: 12_570_963},
 		},
 		{
 			// Empty content, request id 0: header L 34 cap 64 alloc 120;
 			// ext 1 (length 0) → L 35; no content; None tag → L 36.
 			name: "vec/empty", requestID: 0, content: 0, proof: -1, kind: ContentVec,
-			want: Growth{Len: 36, Cap: 64, Alloc: 120},
+			want: growth{Len: 36, Cap: 64, Alloc: 120},
 		},
 		{
 			// An extend of nothing reserves nothing: as vec/empty.
 			name: "bytes/empty", requestID: 0, content: 0, proof: -1, kind: ContentBytes,
-			want: Growth{Len: 36, Cap: 64, Alloc: 120},
+			want: growth{Len: 36, Cap: 64, Alloc: 120},
 		},
 		{
 			// 100 bytes: header with ext 1 for the length → L 35, cap 64;
 			// push 100 → L 135 via 128 and 256 (alloc 504); tag → L 136.
 			name: "vec/100", requestID: 1, content: 100, proof: -1, kind: ContentVec,
-			want: Growth{Len: 136, Cap: 256, Alloc: 504},
+			want: growth{Len: 136, Cap: 256, Alloc: 504},
 		},
 		{
 			// ext 100 at L 35, cap 64: 29 < 100 → cap max(128, 135, 8) =
 			// 135 (alloc 255); tag at L 135 == cap → 270 (alloc 525).
 			name: "bytes/100", requestID: 1, content: 100, proof: -1, kind: ContentBytes,
-			want: Growth{Len: 136, Cap: 270, Alloc: 525},
+			want: growth{Len: 136, Cap: 270, Alloc: 525},
 		},
 	}
 	for _, tt := range tests {
@@ -137,7 +139,7 @@ func TestPutGrowth(t *testing.T) {
 			if tt.proof >= 0 {
 				p.Proof = make([]byte, tt.proof)
 			}
-			got := p.Growth(tt.kind)
+			got := summary(p.Growth(tt.kind))
 			if got != tt.want {
 				t.Errorf("Growth(%v) = %+v, want %+v", tt.kind, got, tt.want)
 			}
@@ -168,8 +170,8 @@ func TestEnvelopeGrowth(t *testing.T) {
 	tests := []struct {
 		name     string
 		dataLen  int
-		wire     Growth
-		signable Growth
+		wire     growth
+		signable growth
 	}{
 		{
 			// Payload = the vec/55KB Put, 4,245,266 bytes. push it at L 26:
@@ -180,15 +182,15 @@ func TestEnvelopeGrowth(t *testing.T) {
 			// (1+13): L 4,245,376. The wire message adds the key (2+1952)
 			// and signature (2+3309): L 4,250,641. Both fit.
 			name: "55KB-proof", dataLen: 4_245_266,
-			wire:     Growth{Len: 4_250_641, Cap: 5_767_168, Alloc: 11_534_322},
-			signable: Growth{Len: 4_245_376, Cap: 5_767_168, Alloc: 11_534_322},
+			wire:     growth{Len: 4_250_641, Cap: 5_767_168, Alloc: 11_534_322},
+			signable: growth{Len: 4_245_376, Cap: 5_767_168, Alloc: 11_534_322},
 		},
 		{
 			// Payload = the vec/130KB Put, 4,320,266 bytes: L after data
 			// 4,320,292, still under 5,767,168.
 			name: "130KB-proof", dataLen: 4_320_266,
-			wire:     Growth{Len: 4_325_641, Cap: 5_767_168, Alloc: 11_534_322},
-			signable: Growth{Len: 4_320_376, Cap: 5_767_168, Alloc: 11_534_322},
+			wire:     growth{Len: 4_325_641, Cap: 5_767_168, Alloc: 11_534_322},
+			signable: growth{Len: 4_320_376, Cap: 5_767_168, Alloc: 11_534_322},
 		},
 		{
 			// Empty payload: ext 1 (length 0) at L 22 → cap 44 (alloc 74),
@@ -199,16 +201,16 @@ func TestEnvelopeGrowth(t *testing.T) {
 			// 5,618), L 2,061. Signature: ext 2 → L 2,063, push 3309 → L
 			// 5,372 → cap 5,632 (alloc 11,250).
 			name: "empty", dataLen: 0,
-			wire:     Growth{Len: 5_372, Cap: 5_632, Alloc: 11_250},
-			signable: Growth{Len: 107, Cap: 176, Alloc: 338},
+			wire:     growth{Len: 5_372, Cap: 5_632, Alloc: 11_250},
+			signable: growth{Len: 107, Cap: 176, Alloc: 338},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := e.WireGrowth(tt.dataLen); got != tt.wire {
+			if got := summary(e.WireGrowth(tt.dataLen)); got != tt.wire {
 				t.Errorf("WireGrowth(%d) = %+v, want %+v", tt.dataLen, got, tt.wire)
 			}
-			if got := e.SignableGrowth(tt.dataLen); got != tt.signable {
+			if got := summary(e.SignableGrowth(tt.dataLen)); got != tt.signable {
 				t.Errorf("SignableGrowth(%d) = %+v, want %+v", tt.dataLen, got, tt.signable)
 			}
 			if got := e.Len(tt.dataLen); got != tt.wire.Len {
@@ -224,28 +226,28 @@ func TestVecModel(t *testing.T) {
 	tests := []struct {
 		name string
 		ops  func(*vecModel)
-		want Growth
+		want growth
 	}{
-		{"nothing", func(v *vecModel) {}, Growth{}},
-		{"extend 0 allocates nothing", func(v *vecModel) { v.extend(0) }, Growth{}},
-		{"push 0 allocates nothing", func(v *vecModel) { v.push(0) }, Growth{}},
+		{"nothing", func(v *vecModel) {}, growth{}},
+		{"extend 0 allocates nothing", func(v *vecModel) { v.extend(0) }, growth{}},
+		{"push 0 allocates nothing", func(v *vecModel) { v.push(0) }, growth{}},
 		// First push: max(0, 1, 8) = 8.
-		{"push 1", func(v *vecModel) { v.push(1) }, Growth{Len: 1, Cap: 8, Alloc: 8}},
+		{"push 1", func(v *vecModel) { v.push(1) }, growth{Len: 1, Cap: 8, Alloc: 8}},
 		// Exactly 8 pushes fill the first allocation; the 9th doubles.
-		{"push 8", func(v *vecModel) { v.push(8) }, Growth{Len: 8, Cap: 8, Alloc: 8}},
-		{"push 9", func(v *vecModel) { v.push(9) }, Growth{Len: 9, Cap: 16, Alloc: 24}},
+		{"push 8", func(v *vecModel) { v.push(8) }, growth{Len: 8, Cap: 8, Alloc: 8}},
+		{"push 9", func(v *vecModel) { v.push(9) }, growth{Len: 9, Cap: 16, Alloc: 24}},
 		// A large first extend reserves exactly: max(0, 100, 8) = 100.
-		{"extend 100", func(v *vecModel) { v.extend(100) }, Growth{Len: 100, Cap: 100, Alloc: 100}},
+		{"extend 100", func(v *vecModel) { v.extend(100) }, growth{Len: 100, Cap: 100, Alloc: 100}},
 		// extend 5 then 5: cap 8, then 3 < 5 → max(16, 10, 8) = 16.
-		{"extend 5+5", func(v *vecModel) { v.extend(5); v.extend(5) }, Growth{Len: 10, Cap: 16, Alloc: 24}},
+		{"extend 5+5", func(v *vecModel) { v.extend(5); v.extend(5) }, growth{Len: 10, Cap: 16, Alloc: 24}},
 		// push 1000: 8, 16, …, 1024; alloc 2048-8 = 2040.
-		{"push 1000", func(v *vecModel) { v.push(1000) }, Growth{Len: 1000, Cap: 1024, Alloc: 2040}},
+		{"push 1000", func(v *vecModel) { v.push(1000) }, growth{Len: 1000, Cap: 1024, Alloc: 2040}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var v vecModel
 			tt.ops(&v)
-			if got := v.growth(); got != tt.want {
+			if got := summary(v.growth()); got != tt.want {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
@@ -260,4 +262,37 @@ func TestGrowthPanicsOnUnknownKind(t *testing.T) {
 	}()
 	p := Put{}
 	p.Growth(ContentKind(7))
+}
+
+// growth is a Vec's outcome: its final length and capacity and the bytes
+// allocated on the way.
+type growth struct {
+	Len, Cap int
+	Alloc    int64
+}
+
+// summary checks g's steps (capacities rising, each holding at most the
+// previous capacity) and returns its outcome.
+func summary(g buffer.Growth) growth {
+	prev := 0
+	for i, st := range g.Steps {
+		if st.Cap <= prev || st.Len > prev || (i == 0) != (st.Len == 0 && prev == 0) {
+			panic(fmt.Sprintf("bad steps %v", g.Steps))
+		}
+		prev = st.Cap
+	}
+	return growth{Len: g.Len, Cap: g.Cap(), Alloc: g.Alloc()}
+}
+
+func TestGrowthSteps(t *testing.T) {
+	// 1000 pushes: 8, then doubling, each growth when the Vec is full.
+	var v vecModel
+	v.push(1000)
+	want := []buffer.Step{{Cap: 8}}
+	for c := 16; c <= 1024; c *= 2 {
+		want = append(want, buffer.Step{Cap: c, Len: c / 2})
+	}
+	if got := v.growth(); fmt.Sprint(got.Steps) != fmt.Sprint(want) || got.Len != 1000 {
+		t.Fatalf("steps %v len %d, want %v and 1000", got.Steps, got.Len, want)
+	}
 }

@@ -1,16 +1,10 @@
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
 
-// Growth describes the Vec<u8> that postcard::to_stdvec returns: its final
-// length and capacity, in bytes, and the bytes allocated while growing it,
-// in bytes, every intermediate capacity and the final one included. Feed it
-// to buffer.New(m, site, g.Len, g.Cap, g.Alloc).
-type Growth struct {
-	Len   int
-	Cap   int
-	Alloc int64
-}
+	"github.com/fanbench/fanbench/harness/buffer"
+)
 
 // minNonZeroCap is the smallest capacity RawVec allocates for one-byte
 // elements (Rust library/alloc/src/raw_vec.rs, min_non_zero_cap: 8 when
@@ -22,13 +16,13 @@ const minNonZeroCap = 8
 // Vec::extend_from_slice. It tracks lengths only, never bytes.
 type vecModel struct {
 	len, cap int
-	alloc    int64
+	steps    []buffer.Step
 }
 
 // grow is RawVec::grow_amortized(len, required-len) for one-byte elements.
 func (v *vecModel) grow(required int) {
 	v.cap = max(2*v.cap, required, minNonZeroCap)
-	v.alloc += int64(v.cap)
+	v.steps = append(v.steps, buffer.Step{Cap: v.cap, Len: v.len})
 }
 
 // extend is Vec::extend_from_slice of n bytes: one reserve(n), so at most
@@ -70,7 +64,9 @@ func (v *vecModel) seq(n int) {
 	v.push(n)
 }
 
-func (v *vecModel) growth() Growth { return Growth{Len: v.len, Cap: v.cap, Alloc: v.alloc} }
+// growth returns the Vec the model describes: what postcard::to_stdvec
+// returns, and each capacity it went through, for buffer.NewVec.
+func (v *vecModel) growth() buffer.Growth { return buffer.Growth{Len: v.len, Steps: v.steps} }
 
 // uvarintLen returns the length in bytes of x as a postcard varint, which is
 // unsigned LEB128, the same encoding as binary.AppendUvarint.

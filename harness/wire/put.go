@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/fanbench/fanbench/harness/buffer"
 
 	"github.com/fanbench/fanbench/harness/xorname"
 )
@@ -116,7 +117,7 @@ func (p *Put) trailerLen() int {
 // Growth returns the length and capacity, in bytes, of the Vec that
 // postcard::to_stdvec returns for p when content is of kind k, and the bytes
 // allocated growing it. It panics if k is not a ContentKind constant.
-func (p *Put) Growth(k ContentKind) Growth {
+func (p *Put) Growth(k ContentKind) buffer.Growth {
 	var v vecModel
 	v.varint(p.RequestID)
 	v.varint(putRequestVariant)

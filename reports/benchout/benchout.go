@@ -16,14 +16,15 @@ import (
 // The units Write reports, exactly as they are written. See the package
 // documentation for what each measures and why it is or is not exact.
 const (
-	UnitWall      = "ns/op"        // upload phase wall time, ns (read back as sec/op)
-	UnitPeakLive  = "peak-live-B"  // peak of live tracked bytes, bytes
-	UnitPeakHeap  = "peak-heap-B"  // peak sampled Go heap objects, bytes
-	UnitPeakRSS   = "peak-RSS-B"   // peak resident set during the upload, bytes
-	UnitAlloc     = "alloc-B"      // bytes allocated during the upload
-	UnitAllocs    = "allocs"       // objects allocated during the upload
-	UnitModelPeak = "model-peak-B" // the analytic model's predicted peak, bytes
-	UnitSim       = "sim-ns/op"    // upload phase simulated time, ns (read back as sim-sec/op)
+	UnitWall      = "ns/op"             // upload phase wall time, ns (read back as sec/op)
+	UnitPeakLive  = "peak-live-B"       // peak of live tracked bytes, bytes
+	UnitResident  = "client-resident-B" // the client's peak resident memory (its allocator's pages and baseline), bytes
+	UnitPeakHeap  = "peak-heap-B"       // peak sampled Go heap objects, bytes
+	UnitPeakRSS   = "peak-RSS-B"        // peak resident set during the upload, bytes
+	UnitAlloc     = "alloc-B"           // bytes allocated during the upload
+	UnitAllocs    = "allocs"            // objects allocated during the upload
+	UnitModelPeak = "model-peak-B"      // the analytic model's predicted peak, bytes
+	UnitSim       = "sim-ns/op"         // upload phase simulated time, ns (read back as sim-sec/op)
 )
 
 // BaseName is the benchmark's base name: every line is
@@ -36,13 +37,14 @@ var units = []struct {
 	unit, assume string
 }{
 	{UnitWall, "nothing"},
-	{UnitPeakLive, "nothing"},
+	{UnitPeakLive, "exact"},
+	{UnitResident, "exact"},
 	{UnitPeakHeap, "nothing"},
 	{UnitPeakRSS, "nothing"},
 	{UnitAlloc, "nothing"},
 	{UnitAllocs, "nothing"},
-	{UnitModelPeak, "nothing"},
-	{UnitSim, "nothing"},
+	{UnitModelPeak, "exact"},
+	{UnitSim, "exact"},
 }
 
 // UnitMetadata returns the metadata records Write puts at the top of a file:
@@ -87,8 +89,8 @@ type Config struct {
 	// name a release, not a commit: a value that differs between two files
 	// splits benchstat's tables like commit: does.
 	Version string
-	// Scale is the simulated seconds per real second, written as scale.
-	Scale float64
+	// Allocator is the client allocator policy, written as allocator.
+	Allocator string
 	// Commit is written as commit: only when set. benchstat then needs
 	// `-ignore commit` to compare files of two commits, or `-col commit` to
 	// make the commit the comparison's axis.
@@ -107,7 +109,7 @@ type Key struct {
 
 // ConfigOf returns the Config that the records Write turns into results (OK,
 // not profiling runs) share: each of
-// goos, goarch, cpu, gomaxprocs, gogc, go-version and scale is set when
+// goos, goarch, cpu, gomaxprocs, gogc, go-version and allocator is set when
 // every OK record has the same value, and left out otherwise. Version and
 // Commit are the caller's to set.
 func ConfigOf(recs []*result.Record) Config {
@@ -123,7 +125,7 @@ func ConfigOf(recs []*result.Record) Config {
 			gogc = "off"
 		}
 		if first {
-			c = Config{GOOS: e.GOOS, GOARCH: e.GOARCH, CPU: e.CPU, GOMAXPROCS: e.GOMAXPROCS, GOGC: gogc, GoVersion: e.GoVersion, Scale: e.Scale}
+			c = Config{GOOS: e.GOOS, GOARCH: e.GOARCH, CPU: e.CPU, GOMAXPROCS: e.GOMAXPROCS, GOGC: gogc, GoVersion: e.GoVersion, Allocator: r.Client.Allocator}
 			first = false
 			continue
 		}
@@ -133,7 +135,7 @@ func ConfigOf(recs []*result.Record) Config {
 		keep(&c.GOGC, gogc)
 		keep(&c.GoVersion, e.GoVersion)
 		keep(&c.GOMAXPROCS, e.GOMAXPROCS)
-		keep(&c.Scale, e.Scale)
+		keep(&c.Allocator, r.Client.Allocator)
 	}
 	return c
 }
@@ -174,12 +176,6 @@ func (c Config) keys() ([]benchfmt.Config, error) {
 		}
 		return strconv.Itoa(n)
 	}
-	ftoa := func(f float64) string {
-		if f == 0 {
-			return ""
-		}
-		return strconv.FormatFloat(f, 'g', -1, 64)
-	}
 	for _, kv := range []Key{
 		{"goos", c.GOOS},
 		{"goarch", c.GOARCH},
@@ -188,7 +184,7 @@ func (c Config) keys() ([]benchfmt.Config, error) {
 		{"gogc", c.GOGC},
 		{"go-version", c.GoVersion},
 		{"fanbench-version", c.Version},
-		{"scale", ftoa(c.Scale)},
+		{"allocator", c.Allocator},
 		{"commit", c.Commit},
 	} {
 		if err := add(kv.Key, kv.Value); err != nil {
@@ -272,6 +268,7 @@ func Values(r *result.Record) []benchfmt.Value {
 	}{
 		{UnitWall, r.Upload.Wall, false},
 		{UnitPeakLive, r.Live.Peak, false},
+		{UnitResident, r.Client.PeakResident, r.Client.PeakResident == 0},
 		{UnitPeakHeap, r.Runtime.PeakHeap, false},
 		// Only VmHWM after the reset is the upload's own peak; wait4's
 		// Maxrss (where clear_refs is not available) includes setup, so it

@@ -34,11 +34,12 @@ func record(scenario, strategy, limiter string, rep int) *result.Record {
 		Payment: "single", Transport: true, Rep: rep, Seed: 1, Size: 20 << 20,
 		Env: result.Env{
 			GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64", CPU: "Intel(R) Xeon(R) Processor",
-			GOMAXPROCS: 2, GOGC: 100, GOMEMLIMIT: 1<<63 - 1, MemProfileRate: 524288, Scale: 100,
+			GOMAXPROCS: 2, GOGC: 100, GOMEMLIMIT: 1<<63 - 1, MemProfileRate: 524288,
 		},
 		Status: result.OK, Stored: 9, Total: 9,
 		Upload:    result.Upload{Mode: strategy, Wall: 300_000_000 + s*1_000_000 + int64(rep), Sim: 7_400_000_000 + s*10_000_000 + int64(rep)*100},
 		Live:      result.Live{Peak: base + 11},
+		Client:    result.Client{Allocator: "glibc", PeakResident: base + 66},
 		Runtime:   result.Runtime{PeakHeap: base + 22, AllocBytes: base + 33, AllocObjects: 13_000 + s*100 + int64(rep)},
 		OS:        result.OS{PeakRSS: base + 44, PeakRSSSource: "vmhwm"},
 		ModelPeak: s*100_000_000 + 55,
@@ -130,7 +131,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	wantConfig := map[string]string{
 		"goos": "linux", "goarch": "amd64", "cpu": "Intel(R) Xeon(R) Processor", "gomaxprocs": "2",
-		"gogc": "100", "go-version": "go1.26.8", "fanbench-version": "v0.1.0", "scale": "100",
+		"gogc": "100", "go-version": "go1.26.8", "fanbench-version": "v0.1.0", "allocator": "glibc",
 	}
 	for i, res := range results {
 		r := ok[i]
@@ -151,6 +152,7 @@ func TestRoundTrip(t *testing.T) {
 		want := map[string]float64{
 			"sec/op":      float64(r.Upload.Wall) * 1e-9,
 			UnitPeakLive:  float64(r.Live.Peak),
+			UnitResident:  float64(r.Client.PeakResident),
 			UnitPeakHeap:  float64(r.Runtime.PeakHeap),
 			UnitPeakRSS:   float64(r.OS.PeakRSS),
 			UnitAlloc:     float64(r.Runtime.AllocBytes),
@@ -192,8 +194,8 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	for _, u := range []struct{ unit, assume string }{
-		{"sec/op", "nothing"}, {UnitPeakLive, "nothing"}, {UnitPeakHeap, "nothing"}, {UnitPeakRSS, "nothing"},
-		{UnitAlloc, "nothing"}, {UnitAllocs, "nothing"}, {UnitModelPeak, "nothing"}, {"sim-sec/op", "nothing"},
+		{"sec/op", "nothing"}, {UnitPeakLive, "exact"}, {UnitResident, "exact"}, {UnitPeakHeap, "nothing"}, {UnitPeakRSS, "nothing"},
+		{UnitAlloc, "nothing"}, {UnitAllocs, "nothing"}, {UnitModelPeak, "exact"}, {"sim-sec/op", "exact"},
 	} {
 		if got := meta.GetBetter(u.unit); got != -1 {
 			t.Errorf("unit %s: better %d, want -1 (lower)", u.unit, got)
@@ -355,7 +357,7 @@ func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
 func TestConfigOf(t *testing.T) {
 	recs := records()
 	c := ConfigOf(recs)
-	want := Config{GOOS: "linux", GOARCH: "amd64", CPU: "Intel(R) Xeon(R) Processor", GOMAXPROCS: 2, GOGC: "100", GoVersion: "go1.26.8", Scale: 100}
+	want := Config{GOOS: "linux", GOARCH: "amd64", CPU: "Intel(R) Xeon(R) Processor", GOMAXPROCS: 2, GOGC: "100", GoVersion: "go1.26.8", Allocator: "glibc"}
 	if fmt.Sprint(c) != fmt.Sprint(want) {
 		t.Errorf("ConfigOf = %+v, want %+v", c, want)
 	}

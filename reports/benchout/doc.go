@@ -10,7 +10,7 @@
 //     `Unit <unit> assume=…` line for every unit below, before any result,
 //     because metadata applies to the results that follow it.
 //  2. File configuration: the lowercase keys of Config (goos, goarch, cpu,
-//     gomaxprocs, gogc, go-version, fanbench-version, scale, and an
+//     gomaxprocs, gogc, go-version, fanbench-version, allocator, and an
 //     optional commit), written once by the Writer before the first result.
 //  3. One result line per record whose Status is OK, in the records' order,
 //     with one iteration (a run is one upload). A record with another
@@ -50,13 +50,18 @@
 //
 //	unit          figure, from the Record                          assume
 //	ns/op         upload phase wall time (Upload.Wall)             nothing
-//	peak-live-B   peak of live tracked bytes (Live.Peak)           nothing
-//	peak-heap-B   peak sampled Go heap (Runtime.PeakHeap)          nothing
-//	peak-RSS-B    peak resident set (OS.PeakRSS, VmHWM only)       nothing
+//	peak-live-B   peak of live tracked bytes (Live.Peak)           exact
+//	client-resident-B  the client's peak resident memory           exact
+//	              (Client.PeakResident: its buffers' resident pages
+//	              as its allocator holds them, plus the baseline)
+//	peak-heap-B   peak sampled Go heap of the harness              nothing
+//	              (Runtime.PeakHeap)
+//	peak-RSS-B    peak resident set of the harness process         nothing
+//	              (OS.PeakRSS, VmHWM only)
 //	alloc-B       bytes allocated (Runtime.AllocBytes)             nothing
 //	allocs        objects allocated (Runtime.AllocObjects)         nothing
-//	model-peak-B  the analytic model's peak (ModelPeak)            nothing
-//	sim-ns/op     upload phase simulated time (Upload.Sim)         nothing
+//	model-peak-B  the analytic model's peak (ModelPeak)            exact
+//	sim-ns/op     upload phase simulated time (Upload.Sim)         exact
 //
 // All are figures of the upload phase alone.
 //
@@ -66,32 +71,21 @@
 // `sec/op` and `sim-ns/op` to `sim-sec/op` (value × 1e-9); the file keeps
 // the nanoseconds.
 //
-// Why no unit is assume=exact:
-//   - model-peak-B is a function of the run's structure (waves, caps,
-//     proof size), but the proof size is measured from the run's own proofs,
-//     whose MessagePack length moves by a few bytes with the quotes' prices
-//     and timestamps: over runs of one seed it varied by up to about 400
-//     bytes in 3.6 MB. Declaring it exact would make benchstat warn on every
-//     such file. Where the model does not cover a run (faults, AIMD
-//     changes) the record has no figure and the unit is left out.
-//   - peak-live-B is counted exactly at every allocation and release, but
-//     the peak depends on how the concurrent sends' buffer lifetimes overlap,
-//     which follows goroutine scheduling and the real clock, so it moves
-//     between runs of the same seed (README: a coefficient of variation of
-//     0.0–0.1 % over 10 runs). Declaring it exact would make every such wobble a "significant"
-//     difference; the U test is the honest choice, and with six runs a side
-//     it still finds a real change at p = 0.002.
-//   - alloc-B and allocs include the runtime's and the sampler's own
-//     allocations, which differ between processes.
-//   - peak-RSS-B, peak-heap-B and both times depend on the GC's timing, the
-//     sampler's period and the machine's load.
+// The exact units are functions of the scenario and its seed: the upload
+// runs on a discrete-event clock (harness/simtime) whose tasks run one at a
+// time in a fixed order, the client's allocator is a deterministic model,
+// and the analytic model reads the run's structure. Every repetition gives
+// the same value, so benchmath treats them as exact (x/perf
+// benchmath/aexact.go): one sample a side decides a comparison, and a file
+// whose repetitions disagree is a bug benchstat warns about. The others
+// measure the harness process (its Go heap, its resident set, its
+// allocations, its wall time), which move with the GC, the sampler's
+// period and the machine's load, and take benchmath's U test.
 //
 // sim-ns/op is written because the limiters trade memory for upload time:
 // ns/op is the Go model's CPU cost on this machine, while the simulated time
 // is how long the modelled upload takes on its simulated network, the figure
-// a cap sweep weighs against peak-live-B. It is not exact: the simulated
-// clock is the real clock scaled (harness/netsim Clock), so it inherits the
-// machine's timing.
+// a cap sweep weighs against peak-live-B.
 //
 // # Comparing files
 //

@@ -389,15 +389,16 @@ func TestReadsBenchout(t *testing.T) {
 	units := map[string]bool{}
 	for _, m := range r.Metrics {
 		units[m.Unit] = true
-		if m.Exact || m.Better != -1 { // benchout declares no unit exact
-
+		// benchout declares the deterministic units exact.
+		exact := map[string]bool{"peak-live-B": true, "client-resident-B": true, "model-peak-B": true, "sim-sec/op": true}[m.Unit]
+		if m.Exact != exact || m.Better != -1 {
 			t.Errorf("%s %s: exact %v better %d", m.Benchmark, m.Unit, m.Exact, m.Better)
 		}
 		if m.Verdict == Regressed || m.Verdict == Improved {
 			t.Errorf("%s %s: %v comparing a file with itself", m.Benchmark, m.Unit, m.Verdict)
 		}
 	}
-	for _, u := range []string{"sec/op", "peak-live-B", "peak-heap-B", "peak-RSS-B", "alloc-B", "allocs", "model-peak-B", "sim-sec/op"} {
+	for _, u := range []string{"sec/op", "peak-live-B", "client-resident-B", "peak-heap-B", "peak-RSS-B", "alloc-B", "allocs", "model-peak-B", "sim-sec/op"} {
 		if !units[u] {
 			t.Errorf("no %s metric", u)
 		}

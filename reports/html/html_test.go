@@ -58,7 +58,7 @@ func rec(scen, strat, lim string, rep int, k int64, limit int64) *result.Record 
 	}
 	return &result.Record{
 		Version: result.Version, Scenario: scen, Strategy: strat, Limiter: lim, Rep: rep,
-		Env:    result.Env{MemoryLimit: limit, Scale: 100},
+		Env:    result.Env{MemoryLimit: limit},
 		Status: result.OK, Stored: 9, Total: 9,
 		Upload: result.Upload{Caps: []int{8}},
 		Live: result.Live{Peak: peak + int64(rep)*mb/10, PeakSim: 300e6, Sites: sites, Timeline: tl,
