@@ -145,7 +145,7 @@ func TestHeapResident(t *testing.T) {
 		t.Errorf("encode live %d allocated %d", c.Live(Encode), c.Allocated(Encode))
 	}
 	v.B = append(v.B, src[:200_000]...) // the bytes the Vec holds
-	cp.Release()                         // munmap: its pages go back
+	cp.Release()                        // munmap: its pages go back
 	v.Release()
 	if got := a.Resident(); got != 33*4096 {
 		t.Errorf("after both are dropped: resident %d, want the heap's 33 pages", got)
