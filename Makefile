@@ -30,17 +30,21 @@ tidy-check:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./scenarios
 
-## bench: the CI suite with its budgets; benchfmt in bench.txt, exit 3 on a
-## broken budget. Compare two with: benchstat old.txt new.txt, or
-## fanbench compare old.txt new.txt.
+## bench: the CI suite with its budgets; benchfmt in bench.txt. Exits 1 when
+## a run ends in a way its scenario does not expect, 3 on a broken budget.
+## Compare two with: benchstat old.txt new.txt, or fanbench compare old.txt
+## new.txt.
 bench:
 	$(GO) run ./cmd/fanbench run -count $(COUNT) -format bench -o $(RESULTS) $(SCENARIOS) | tee bench.txt
 
 ## bench-compare: the CI suite on BASE and on the working tree, interleaved
-## in one job, with a verdict (exit 1 on a regression, 2 on unusable input).
+## in one job, with a verdict: exit 1 on a regression, 4 when a gating
+## metric could not be judged (COUNT below 4 runs a side), 2 on unusable
+## input. COMPARE_FLAGS go to fanbench compare (e.g. -metrics peak-live-B).
 BASE ?= main
+COMPARE_FLAGS ?=
 bench-compare:
-	$(GO) run ./cmd/fanbench compare -base $(BASE) -count $(COUNT) -o results/compare $(SCENARIOS)
+	$(GO) run ./cmd/fanbench compare -base $(BASE) -count $(COUNT) $(COMPARE_FLAGS) -o results/compare $(SCENARIOS)
 
 ## model-bench: the model's own Go benchmarks (phase throughput, overhead).
 model-bench:

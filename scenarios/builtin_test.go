@@ -109,6 +109,19 @@ func TestBuiltinSettings(t *testing.T) {
 	if b := smoke.Budgets[0]; b.Strategy != "*" || b.Metric != "peak-live-B" || b.MaxModelRatio != 1.01 || b.Max != 0 {
 		t.Errorf("smoke budget = %+v, want * peak-live-B max_model_ratio 1.01", b)
 	}
+	// The 4 GiB VMs of PR #82: every strategy but streamed may be
+	// OOM-killed; nothing else is expected anywhere.
+	for _, s := range specs {
+		for _, st := range s.Strategies {
+			want := ""
+			if strings.HasPrefix(s.Name, "vm4g-") && st != "streamed" {
+				want = "oom"
+			}
+			if got := s.Expected(st, s.Limiters[0]); got != want {
+				t.Errorf("%s: %s expects %q, want %q", s.Name, st, got, want)
+			}
+		}
+	}
 }
 
 func TestBuiltinUnknown(t *testing.T) {

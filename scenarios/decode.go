@@ -203,6 +203,7 @@ func (d *decoder) spec(body ast.Node) (*Spec, error) {
 		{"count", func(f field) (err error) { s.Count, err = d.integer(f); return }},
 		{"timeout", func(f field) (err error) { s.Timeout, err = d.duration(f); return }},
 		{"budgets", func(f field) (err error) { s.Budgets, err = d.budgets(f); return }},
+		{"expect", func(f field) (err error) { s.Expect, err = d.expectations(f); return }},
 	})
 	if err != nil {
 		return nil, err
@@ -287,6 +288,29 @@ func (d *decoder) budgets(f field) ([]Budget, error) {
 		bs = append(bs, b)
 	}
 	return bs, nil
+}
+
+func (d *decoder) expectations(f field) ([]Expectation, error) {
+	items, err := d.list(f)
+	if err != nil {
+		return nil, err
+	}
+	es := make([]Expectation, 0, len(items))
+	for _, item := range items {
+		item.pos = d.mapStart(item.val)
+		d.pos[item.path] = item.pos
+		e := Expectation{Pos: item.pos}
+		_, err := d.mapping(item, []key{
+			{"strategy", func(f field) (err error) { e.Strategy, err = d.str(f); return }},
+			{"limiter", func(f field) (err error) { e.Limiter, err = d.str(f); return }},
+			{"outcome", func(f field) (err error) { e.Outcome, err = d.str(f); return }},
+		})
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	return es, nil
 }
 
 // budgetMax decodes an absolute budget: a duration for ns/op, a byte count

@@ -37,6 +37,16 @@ func (s *Spec) Format() []byte {
 	}
 	fmt.Fprintf(&b, "count: %d\n", s.Count)
 	fmt.Fprintf(&b, "timeout: %s\n", formatDuration(s.Timeout))
+	if len(s.Expect) > 0 {
+		fmt.Fprintf(&b, "expect:\n")
+		for _, e := range s.Expect {
+			fmt.Fprintf(&b, "  - strategy: %s\n", str(e.Strategy))
+			if e.Limiter != "" {
+				fmt.Fprintf(&b, "    limiter: %s\n", str(e.Limiter))
+			}
+			fmt.Fprintf(&b, "    outcome: %s\n", str(e.Outcome))
+		}
+	}
 	if len(s.Budgets) == 0 {
 		return b.Bytes()
 	}

@@ -78,6 +78,11 @@ budgets:
   - strategy: "*"
     metric: alloc-B
     max: 4190208
+expect:
+  - {strategy: copy-per-peer, outcome: oom}
+  - strategy: streamed
+    limiter: fixed:16
+    outcome: error
 `
 	s, err := Parse("full.yaml", []byte(in))
 	if err != nil {
@@ -108,6 +113,10 @@ budgets:
 			{Strategy: "streamed", Metric: "ns/op", Max: 1.5e9},
 			{Strategy: "*", Metric: "alloc-B", Max: 4190208},
 		},
+		Expect: []Expectation{
+			{Strategy: "copy-per-peer", Outcome: "oom"},
+			{Strategy: "streamed", Limiter: "fixed:16", Outcome: "error"},
+		},
 		File: "full.yaml",
 	}
 	if !specEqual(s, want) {
@@ -117,6 +126,17 @@ budgets:
 	for i, b := range s.Budgets {
 		if b.Pos != wantPos[i] {
 			t.Errorf("budget %d at %v, want %v", i, b.Pos, wantPos[i])
+		}
+	}
+	if p := s.Expect[1].Pos; p != (Position{"full.yaml", 31, 5}) {
+		t.Errorf("expect[1] at %v, want full.yaml:31:5", p)
+	}
+	for _, c := range []struct{ strategy, limiter, want string }{
+		{"copy-per-peer", "aimd", "oom"}, {"copy-per-peer", "fixed:16", "oom"},
+		{"streamed", "fixed:16", "error"}, {"streamed", "aimd", ""}, {"encode-once", "aimd", ""},
+	} {
+		if got := s.Expected(c.strategy, c.limiter); got != c.want {
+			t.Errorf("Expected(%s, %s) = %q, want %q", c.strategy, c.limiter, got, c.want)
 		}
 	}
 }
@@ -181,7 +201,7 @@ func TestParseErrors(t *testing.T) {
 
 		// Keys.
 		{"unknown key", head + "network:\n  bandwidth: 5Mbit\n", "x.yaml:5:3: network.bandwidth: unknown field (known: peers, uplink, latency, jitter, scale, faults)"},
-		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, limiters, transport, network, memory_limit, count, timeout, budgets); did you mean strategies?"},
+		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, limiters, transport, network, memory_limit, count, timeout, budgets, expect); did you mean strategies?"},
 		{"unknown nested key", head + "network:\n  faults: {dead: 0, lost: 0.1}\n", "x.yaml:5:21: network.faults.lost: unknown field (known: dead, fail, timeout, already_exists)"},
 		{"unknown budget key", head + "budgets:\n  - strategy: '*'\n    metric: peak-live-B\n    min: 1\n", "x.yaml:7:5: budgets[0].min: unknown field (known: strategy, metric, max, max_model_ratio)"},
 		{"number as key", head + "5: x\n", "x.yaml:4:1: 5: unknown field"},
@@ -295,6 +315,21 @@ func TestParseErrors(t *testing.T) {
 		{"repeated budget", head + "budgets:\n  - {strategy: '*', metric: alloc-B, max: 1GiB}\n  - {strategy: '*', metric: alloc-B, max: 2GiB}\n",
 			"x.yaml:6:5: budgets[1]: repeats budgets[0] (* alloc-B)"},
 		{"budget item not a mapping", head + "budgets:\n  - peak-live-B\n", `x.yaml:5:5: budgets[0]: want a mapping of strategy, metric, max, max_model_ratio, got "peak-live-B"`},
+
+		// Expected outcomes.
+		{"expect timeout", head + "memory_limit: 4GiB\nexpect:\n  - {strategy: streamed, outcome: timeout}\n",
+			`x.yaml:6:26: expect[0].outcome: "timeout" is not an outcome a scenario can expect (want oom or error`},
+		{"expect oom without a limit", head + "expect:\n  - {strategy: streamed, outcome: oom}\n",
+			"x.yaml:5:26: expect[0].outcome: oom needs a memory_limit"},
+		{"expect no outcome", head + "expect:\n  - {strategy: streamed}\n", "x.yaml:5:5: expect[0].outcome: missing (required: oom or error)"},
+		{"expect strategy not run", head + "strategies: [streamed]\nexpect:\n  - {strategy: encode-once, outcome: error}\n",
+			`x.yaml:6:6: expect[0].strategy: "encode-once" is not among this scenario's strategies (streamed)`},
+		{"expect limiter not run", head + "expect:\n  - {strategy: streamed, limiter: fixed:8, outcome: error}\n",
+			`x.yaml:5:26: expect[0].limiter: "fixed:8" is not among this scenario's limiters (aimd); omit the key for any`},
+		{"expect repeated", head + "expect:\n  - {strategy: streamed, outcome: error}\n  - {strategy: streamed, outcome: error}\n",
+			"x.yaml:6:5: expect[1]: repeats expect[0] (streamed any limiter)"},
+		{"expect unknown key", head + "expect:\n  - {strategy: streamed, status: error}\n",
+			"x.yaml:5:26: expect[0].status: unknown field (known: strategy, limiter, outcome)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Parse("x.yaml", []byte(tc.in))
@@ -446,6 +481,13 @@ func stripped(s *Spec) Spec {
 	}
 	if len(c.Budgets) == 0 {
 		c.Budgets = nil
+	}
+	c.Expect = slices.Clone(c.Expect)
+	for i := range c.Expect {
+		c.Expect[i].Pos = Position{}
+	}
+	if len(c.Expect) == 0 {
+		c.Expect = nil
 	}
 	return c
 }

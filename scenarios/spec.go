@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"regexp"
@@ -34,6 +35,13 @@ var (
 	// Metrics are the figures a budget may limit, named by their benchfmt
 	// units: bytes for the -B metrics, nanoseconds for ns/op.
 	Metrics = []string{"peak-live-B", "peak-heap-B", "peak-RSS-B", "alloc-B", "ns/op"}
+
+	// Outcomes are the ways a run may end other than finishing that a
+	// scenario can expect: oom, killed at the memory limit; error, the
+	// upload failed (a partial upload on a faulty network). A run is
+	// expected to finish unless the scenario says otherwise; a timeout or a
+	// crash is never expected.
+	Outcomes = []string{"oom", "error"}
 )
 
 // ModelMetric is the one metric the analytic model predicts, and so the only
@@ -109,6 +117,9 @@ type Spec struct {
 	Timeout time.Duration
 	// Budgets are the limits checked after the runs.
 	Budgets []Budget
+	// Expect are the outcomes other than finishing that runs of some cases
+	// are expected to have; see Expected.
+	Expect []Expectation
 	// File is where the spec came from: "builtin:NAME.yaml" or a path.
 	File string
 
@@ -177,6 +188,31 @@ type Budget struct {
 	// Pos is where the budget was written (its first key), for messages
 	// about a breach.
 	Pos Position
+}
+
+// Expectation says that runs of a strategy (or of every strategy,
+// AnyStrategy), under one limiter or under any (Limiter ""), are expected
+// to end with Outcome, one of Outcomes, instead of finishing. A run that
+// finishes all the same is no failure (it used less memory than expected),
+// only worth a note.
+type Expectation struct {
+	Strategy string
+	Limiter  string
+	Outcome  string
+	// Pos is where the expectation was written (its first key).
+	Pos Position
+}
+
+// Expected returns the outcome other than finishing that the scenario
+// expects of the runs of (strategy, limiter): the Outcome of the first
+// expectation that matches, or "" when they are expected to finish.
+func (s *Spec) Expected(strategy, limiter string) string {
+	for _, e := range s.Expect {
+		if (e.Strategy == AnyStrategy || e.Strategy == strategy) && (e.Limiter == "" || e.Limiter == limiter) {
+			return e.Outcome
+		}
+	}
+	return ""
 }
 
 // Pos returns where field (a dotted path such as "network.uplink" or
@@ -277,6 +313,43 @@ func (s *Spec) Validate() error {
 	for i := range s.Budgets {
 		if err := s.validateBudget(i); err != nil {
 			return err
+		}
+	}
+	for i := range s.Expect {
+		if err := s.validateExpectation(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Spec) validateExpectation(i int) error {
+	e := &s.Expect[i]
+	f := fmt.Sprintf("expect[%d]", i)
+	switch {
+	case e.Strategy == "":
+		return s.errorf(f+".strategy", "missing (required: a strategy or %q)", AnyStrategy)
+	case e.Strategy == AnyStrategy:
+	case !slices.Contains(Strategies, e.Strategy):
+		return s.errorf(f+".strategy", "unknown strategy %q (want %q or %s)%s", e.Strategy, AnyStrategy, orList(Strategies), suggest(e.Strategy, Strategies))
+	case !slices.Contains(s.Strategies, e.Strategy):
+		return s.errorf(f+".strategy", "%q is not among this scenario's strategies (%s)", e.Strategy, strings.Join(s.Strategies, ", "))
+	}
+	if e.Limiter != "" && !slices.Contains(s.Limiters, e.Limiter) {
+		return s.errorf(f+".limiter", "%q is not among this scenario's limiters (%s); omit the key for any", e.Limiter, strings.Join(s.Limiters, ", "))
+	}
+	switch {
+	case e.Outcome == "":
+		return s.errorf(f+".outcome", "missing (required: %s)", orList(Outcomes))
+	case !slices.Contains(Outcomes, e.Outcome):
+		return s.errorf(f+".outcome", "%q is not an outcome a scenario can expect (want %s; a run is expected to finish unless said otherwise, and a timeout or crash never is)%s",
+			e.Outcome, orList(Outcomes), suggest(e.Outcome, Outcomes))
+	case e.Outcome == "oom" && s.MemoryLimit == 0:
+		return s.errorf(f+".outcome", "oom needs a memory_limit: without one no run is killed")
+	}
+	for j, o := range s.Expect[:i] {
+		if o.Strategy == e.Strategy && o.Limiter == e.Limiter {
+			return s.errorf(f, "repeats expect[%d] (%s %s)", j, e.Strategy, cmp.Or(e.Limiter, "any limiter"))
 		}
 	}
 	return nil

@@ -17,10 +17,14 @@ const compareUsage = `usage: fanbench compare [flags] OLD NEW
 
 Compares two results: benchfmt files, or results directories (their
 results.bench), as benchstat would, and gives a verdict per metric. Exits 1
-when a gating metric regressed significantly beyond its tolerance, 2 on
-unusable input (a missing or corrupt file, no benchmark in common), 0
-otherwise. Unlike benchstat, a differing commit: key does not split the
-comparison, and parse errors are reported, not dropped.
+when a gating metric regressed significantly beyond its tolerance (or a
+benchmark of OLD has no finished run in NEW), 4 when nothing regressed but
+some gating metric could not be judged (too few samples a side for the U
+test: at least 4 a side at alpha 0.05), 2 on unusable input (a missing or
+corrupt file, a NaN or infinite value, no benchmark in common, a -metrics or
+-tolerance unit that neither file holds), 0 otherwise. Unlike benchstat, a
+differing commit: key does not split the comparison, and parse errors are
+reported, not dropped.
 
 With -base, it compares two commits of this git repository instead. It
 builds fanbench at -base in a temporary git worktree, and at -head the same
@@ -58,7 +62,7 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	fs.Usage = func() { fmt.Fprint(stderr, compareUsage); fs.PrintDefaults() }
 	opts := compare.DefaultOptions
 	alpha := fs.Float64("alpha", opts.Alpha, "significance level of the U test")
-	metrics := fs.String("metrics", strings.Join(opts.Metrics, ","), "comma-separated units whose regression fails the comparison")
+	metrics := fs.String("metrics", strings.Join(opts.Metrics, ","), "comma-separated units whose regression fails the comparison; each must be in a file (default: those of these the files hold)")
 	tol := fs.String("tolerance", "", "per-unit tolerances, e.g. peak-live-B=0.01,peak-RSS-B=0.1 (default 0.05 each)")
 	var rc revCompare
 	fs.StringVar(&rc.base, "base", "", "compare the commit REV (any git revision) against -head, running both here")
@@ -77,9 +81,11 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	rc.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { rc.set[f.Name] = true })
 	opts.Alpha = *alpha
-	opts.Metrics = splitList(*metrics)
-	if len(opts.Metrics) == 0 {
-		return usageError{errors.New("-metrics: name at least one unit, e.g. peak-live-B")}
+	opts.Metrics = nil // the default units that the files hold
+	if rc.set["metrics"] {
+		if opts.Metrics = splitList(*metrics); len(opts.Metrics) == 0 {
+			return usageError{errors.New("-metrics: name at least one unit, e.g. peak-live-B")}
+		}
 	}
 	if *tol != "" {
 		opts.Tolerance = map[string]float64{}
@@ -116,8 +122,17 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	if err := rep.WriteText(stdout); err != nil {
 		return err
 	}
-	if code := rep.ExitCode(); code != 0 {
-		return exitError{code, errors.New("a gating metric regressed")}
+	return outcomeError(rep)
+}
+
+// outcomeError is the error, and so the exit code, of a comparison's
+// outcome: nil for a pass.
+func outcomeError(rep *compare.Report) error {
+	switch rep.Outcome() {
+	case compare.Fail:
+		return exitError{exitFail, errors.New("a gating metric regressed, or a case of OLD has no finished run in NEW")}
+	case compare.NotJudged:
+		return exitError{exitNotJudged, fmt.Errorf("%d gating metric(s) could not be judged (too few samples); no verdict", len(rep.Unjudged()))}
 	}
 	return nil
 }

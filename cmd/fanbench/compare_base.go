@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +17,11 @@ import (
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/spill"
+	"github.com/fanbench/fanbench/reports/benchout"
 	"github.com/fanbench/fanbench/reports/compare"
 	"github.com/fanbench/fanbench/reports/summary"
 	"github.com/fanbench/fanbench/scenarios"
+	"golang.org/x/perf/benchunit"
 )
 
 // The -base form of fanbench compare, in steps:
@@ -113,6 +116,10 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 	// Options out of range would otherwise be found after every run.
 	var inputErr *compare.InputError
 	if _, err := compare.Compare(strings.NewReader(""), strings.NewReader(""), "", "", opts); !errors.As(err, &inputErr) {
+		return usageError{err}
+	}
+	// So would a unit that fanbench does not write.
+	if err := checkBenchUnits(opts); err != nil {
 		return usageError{err}
 	}
 	jobs, err := rc.plan()
@@ -242,12 +249,41 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 	}
 	fmt.Fprintf(stdout, "\nresults: %s, %s\nsummary: %s\n", dirs[sideBase], dirs[sideHead], mdPath)
 	switch {
-	case rep.ExitCode() != 0:
-		return exitError{1, errors.New("a gating metric regressed")}
+	case rep.Outcome() == compare.Fail:
+		return outcomeError(rep)
 	case headWorse:
-		return exitError{1, errors.New("the head failed more runs than the base")}
+		return exitError{exitFail, errors.New("the head failed more runs than the base")}
 	case crashes > 0:
-		return exitError{2, fmt.Errorf("%d run(s) crashed; the comparison is incomplete", crashes)}
+		return exitError{exitUsage, fmt.Errorf("%d run(s) crashed; the comparison is incomplete", crashes)}
+	}
+	return outcomeError(rep)
+}
+
+// checkBenchUnits rejects a gating or tolerance unit of opts that
+// fanbench's results.bench does not hold.
+func checkBenchUnits(opts compare.Options) error {
+	units := benchout.Units()
+	var tidied []string
+	for _, u := range units {
+		_, t := benchunit.Tidy(1, u)
+		tidied = append(tidied, t)
+	}
+	check := func(flag, u string) error {
+		_, t := benchunit.Tidy(1, u)
+		if slices.Contains(tidied, t) {
+			return nil
+		}
+		return fmt.Errorf("-%s: fanbench writes no unit %q (its units: %s)", flag, u, strings.Join(units, ", "))
+	}
+	for _, u := range opts.Metrics {
+		if err := check("metrics", u); err != nil {
+			return err
+		}
+	}
+	for _, u := range slices.Sorted(maps.Keys(opts.Tolerance)) {
+		if err := check("tolerance", u); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -27,6 +27,18 @@ func main() {
 	}
 }
 
+// The exit codes of fanbench, the same for every command (README, "Exit
+// codes"). A run or comparison that fails for several reasons exits with
+// the lowest of exitFail, exitBudget and exitNotJudged that applies.
+const (
+	exitFail      = 1 // a run ended unexpectedly, a gating metric regressed, or fanbench failed
+	exitUsage     = 2 // bad flags, unusable input, a results directory in use or not writable
+	exitBudget    = 3 // run: a scenario's budget was broken
+	exitNotJudged = 4 // compare: nothing regressed, but a gating metric could not be judged
+	// An interrupted command exits 128 + the signal: 130 for SIGINT, 143
+	// for SIGTERM.
+)
+
 // usageError is bad command-line input.
 type usageError struct{ error }
 
@@ -43,9 +55,9 @@ func exitCode(err error) int {
 	case errors.As(err, &e):
 		return e.code
 	case errors.As(err, &u) || errors.Is(err, flag.ErrHelp):
-		return 2
+		return exitUsage
 	}
-	return 1
+	return exitFail
 }
 
 const usage = `usage: fanbench <command> [flags]

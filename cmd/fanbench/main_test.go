@@ -129,22 +129,44 @@ func TestCompareExitCodes(t *testing.T) {
 	os.WriteFile(gone, []byte(g.String()), 0o644)
 	corrupt := filepath.Join(t.TempDir(), "corrupt.bench")
 	os.WriteFile(corrupt, []byte("BenchmarkUpload 1 5 peak-live-B 7\n"), 0o644)
+	write := func(name, content string) string {
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// The issue's case: on main before the fix compare grew without bound.
+	old6 := write("old.bench", strings.Repeat("BenchmarkUpload/x-2 1 100 peak-live-B\n", 6))
+	nan := write("nan.bench", "BenchmarkUpload/x-2 1 NaN peak-live-B\n")
+	inf := write("inf.bench", "BenchmarkUpload/x-2 1 100 peak-live-B\nBenchmarkUpload/x-2 1 +Inf peak-live-B\n")
+	one := write("one.bench", "BenchmarkUpload/x-2 1 500 peak-live-B\n")
+	old2 := write("old2.bench", strings.Repeat("BenchmarkUpload/x-2 1 100 peak-live-B\n", 2))
 	cases := []struct {
 		name     string
 		old, new string
 		code     int
 		want     string
+		flags    []string // before OLD and NEW
 	}{
-		{"same commit", same, also, 0, ""},
-		{"20% regression", same, worse, 1, "peak-live-B"},
-		{"case gone from new", both, gone, 1, "FAIL: no finished run in new"},
-		{"corrupt file", same, corrupt, 2, "corrupt.bench:1"},
-		{"missing file", same, "/nonexistent/results.bench", 2, "nonexistent"},
+		{"same commit", same, also, 0, "", nil},
+		{"20% regression", same, worse, 1, "peak-live-B", nil},
+		{"case gone from new", both, gone, 1, "FAIL: no finished run in new", nil},
+		{"corrupt file", same, corrupt, 2, "corrupt.bench:1", nil},
+		{"missing file", same, "/nonexistent/results.bench", 2, "nonexistent", nil},
+		{"NaN", old6, nan, 2, nan + ":1: Upload/x-2: peak-live-B is NaN, not a finite number", nil},
+		{"+Inf", old6, inf, 2, inf + ":2: Upload/x-2: peak-live-B is +Inf", nil},
+		{"6 against 1, five times worse: not judged", old6, one, 4, "NOT JUDGED", nil},
+		{"2 against 2: not judged", old2, old2, 4, "could not be judged", nil},
+		// A typo gates nothing: on main before the fix, "ok", exit 0.
+		{"-metrics bogus-B", same, also, 2, `gating unit "bogus-B" is in neither`, []string{"-metrics", "bogus-B"}},
+		{"-metrics peak-live", same, also, 2, "did you mean peak-live-B?", []string{"-metrics", "peak-live"}},
+		{"-tolerance bogus-B=0.1", same, also, 2, `tolerance unit "bogus-B" is in neither`, []string{"-tolerance", "bogus-B=0.1"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), &stdout, &stderr, []string{"compare", tc.old, tc.new})
+			err := run(context.Background(), &stdout, &stderr, append(append([]string{"compare"}, tc.flags...), tc.old, tc.new))
 			code := 0
 			if err != nil {
 				code = exitCode(err)
@@ -219,5 +241,52 @@ func TestScenariosList(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("list lacks %s", want)
 		}
+	}
+}
+
+// TestRunOutcomes checks that run fails when a run ends in a way its
+// scenario does not expect, even without budgets, and passes an expected
+// OOM. A memory limit of 1 MiB kills every child at its first RSS sample.
+func TestRunOutcomes(t *testing.T) {
+	const head = `name: outcomes
+description: "every run killed at once, or timed out"
+source: {size: 3MiB}
+limiters: ["fixed:8"]
+`
+	cases := []struct {
+		name string
+		spec string
+		args []string
+		code int
+		want string // on stderr or in the error
+	}{
+		// On main before the fix: 0 results, exit 0.
+		{"every run timed out", head + "strategies: [streamed]\n", []string{"-timeout", "1ms"}, 1,
+			"outcomes/streamed-1 (fixed:8): timeout, expected to finish"},
+		{"expected oom", head + "strategies: [copy-per-peer, streamed]\nmemory_limit: 1MiB\nexpect:\n  - {strategy: \"*\", outcome: oom}\n", nil, 0, ""},
+		{"unexpected oom", head + "strategies: [copy-per-peer, streamed]\nmemory_limit: 1MiB\nexpect:\n  - {strategy: copy-per-peer, outcome: oom}\n", nil, 1,
+			"1 run(s) ended in a way their scenario does not expect:\noutcomes/streamed-1 (fixed:8): oom, expected to finish"},
+		{"expected oom, limit from the flag", head + "strategies: [streamed]\nmemory_limit: 1GiB\nexpect:\n  - {strategy: streamed, outcome: oom}\n", []string{"-memlimit", "1MiB"}, 0, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "outcomes.yaml")
+			if err := os.WriteFile(path, []byte(tc.spec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"run", "-profile=false", "-cache=false", "-o", t.TempDir()}, tc.args...)
+			err := run(context.Background(), &stdout, &stderr, append(args, path))
+			code := 0
+			if err != nil {
+				code = exitCode(err)
+			}
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d (err %v)\n%s", code, tc.code, err, stderr.String())
+			}
+			if msg := fmt.Sprint(err) + stderr.String(); !strings.Contains(msg, tc.want) {
+				t.Errorf("output does not say %q:\n%s", tc.want, msg)
+			}
+		})
 	}
 }

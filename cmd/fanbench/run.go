@@ -35,8 +35,12 @@ upload of ant-client PR #82's heaptrack capture) for each of their buffer
 strategies and store limiters, each run in a fresh child process, and prints
 the medians: the exact peak of live tracked bytes beside the analytic model's
 prediction, the Go heap's peak and the peak RSS. Records (JSON), benchfmt
-(results.bench) and heap profiles go under the results directory. Exits 3
-when a scenario's budget is broken, with one line per breach.
+(results.bench) and heap profiles go under the results directory.
+
+Exits 1 when a run ended in a way its scenario does not expect (a crash or
+a timeout always; an oom or an error unless the scenario's expect: says
+so), 3 when a scenario's budget is broken (one line per breach), 2 on bad
+flags or scenarios, 0 otherwise.
 
 Flags override the scenario's settings when given.
 
@@ -155,6 +159,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		}
 		if set["modes"] || set["limiter"] {
 			spec.Budgets = keepBudgets(spec.Budgets, spec.Strategies)
+			spec.Expect = keepExpectations(spec.Expect, spec.Strategies, spec.Limiters)
 		}
 		if err := spec.Validate(); err != nil {
 			return usageError{fmt.Errorf("%s with the flags given: %w", name, err)}
@@ -169,14 +174,17 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		if err != nil {
 			return usageError{err}
 		}
-		jobs = append(jobs, js...)
 		if *profile {
 			for _, c := range cases {
 				j := tmpl
 				j.Case, j.Profile = c, true
-				jobs = append(jobs, j)
+				js = append(js, j)
 			}
 		}
+		for i := range js {
+			js[i].Expect = result.Status(spec.Expected(js[i].Case.Strategy.String(), js[i].Case.Limiter))
+		}
+		jobs = append(jobs, js...)
 		plans = append(plans, plan{spec, cases})
 	}
 
@@ -229,24 +237,65 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Breaches are printed whatever else went wrong; a crash, a harness
-	// failure, outranks them in the exit code (1 before 3).
+	// Breaches are printed whatever else went wrong; a run that ended
+	// unexpectedly outranks them in the exit code (1 before 3).
+	unexpected, notes := judgeOutcomes(recs)
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "note:", n)
+	}
 	for _, b := range breaches {
 		fmt.Fprintln(stderr, b)
 	}
-	var crashed []string
-	for _, r := range recs {
-		if r.Status == result.Crash {
-			crashed = append(crashed, fmt.Sprintf("%s/%s-%d: %s", r.Scenario, r.Strategy, r.Rep, r.Error))
-		}
-	}
-	if len(crashed) > 0 {
-		return fmt.Errorf("%d runs crashed:\n%s", len(crashed), strings.Join(crashed, "\n"))
+	if len(unexpected) > 0 {
+		return exitError{exitFail, fmt.Errorf("%d run(s) ended in a way their scenario does not expect:\n%s", len(unexpected), strings.Join(unexpected, "\n"))}
 	}
 	if len(breaches) > 0 {
-		return exitError{3, budgetError{breaches}}
+		return exitError{exitBudget, budgetError{breaches}}
 	}
 	return nil
+}
+
+// judgeOutcomes returns one line per run that ended in a way its scenario
+// does not expect (Record.Expected): a crash or timeout always, an oom or
+// an error unless expected; and one note per case some of whose runs
+// finished where the scenario expected them not to, which is no failure.
+// Cancelled runs (an interrupted batch) are neither.
+func judgeOutcomes(recs []*result.Record) (unexpected, notes []string) {
+	finishedAnyway := map[string]int{}
+	var cases []string
+	for _, r := range recs {
+		name := runName(r)
+		switch {
+		case r.Status == result.Cancelled:
+		case r.Status == result.OK && r.Expected != "":
+			c := fmt.Sprintf("%s/%s (%s) finished where %s was expected", r.Scenario, r.Strategy, r.Limiter, r.Expected)
+			if finishedAnyway[c] == 0 {
+				cases = append(cases, c)
+			}
+			finishedAnyway[c]++
+		case r.Status == result.OK, r.Status == r.Expected:
+		default:
+			want := "to finish"
+			if r.Expected != "" {
+				want = "ok or " + string(r.Expected)
+			}
+			unexpected = append(unexpected, fmt.Sprintf("%s: %s, expected %s: %s", name, r.Status, want, firstLines(r.Error, 3)))
+		}
+	}
+	for _, c := range cases {
+		notes = append(notes, fmt.Sprintf("%s (%d run(s))", c, finishedAnyway[c]))
+	}
+	return unexpected, notes
+}
+
+// runName names a record as its runs/ file does: scenario/strategy-rep
+// (limiter).
+func runName(r *result.Record) string {
+	rep := strconv.Itoa(r.Rep)
+	if r.Profile {
+		rep = "profile"
+	}
+	return fmt.Sprintf("%s/%s-%s (%s)", r.Scenario, r.Strategy, rep, r.Limiter)
 }
 
 // checkFlags rejects bad flag values with errors that name the flag, before
@@ -307,6 +356,18 @@ func keepBudgets(bs []scenarios.Budget, strategies []string) []scenarios.Budget 
 	for _, b := range bs {
 		if b.Strategy == scenarios.AnyStrategy || slices.Contains(strategies, b.Strategy) {
 			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// keepExpectations drops the expectations of strategies and limiters no
+// longer run.
+func keepExpectations(es []scenarios.Expectation, strategies, limiters []string) []scenarios.Expectation {
+	var out []scenarios.Expectation
+	for _, e := range es {
+		if (e.Strategy == scenarios.AnyStrategy || slices.Contains(strategies, e.Strategy)) && (e.Limiter == "" || slices.Contains(limiters, e.Limiter)) {
+			out = append(out, e)
 		}
 	}
 	return out

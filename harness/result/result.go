@@ -28,6 +28,10 @@ const (
 	OOM     Status = "oom"     // the child passed the memory limit and was killed
 	Crash   Status = "crash"   // the child died (panic, signal) without a record
 	Timeout Status = "timeout" // the child ran past its time limit and was killed
+	// Cancelled: the batch was interrupted (SIGINT, SIGTERM) while the run
+	// was in flight, and the child was killed. It says nothing about the
+	// case: it is neither a failure nor a sample.
+	Cancelled Status = "cancelled"
 )
 
 // Record is one (scenario, strategy, limiter, repetition) run. Byte figures
@@ -47,6 +51,15 @@ type Record struct {
 	Profile bool   `json:"profile,omitempty"`
 	Seed    uint64 `json:"seed"`
 	Size    int64  `json:"size"`
+	// Batch is the ID of the batch that ran the record (Batch.ID), and
+	// Commit the code under test that produced it (Batch.Commit); both are
+	// set by the parent process.
+	Batch  string `json:"batch,omitempty"`
+	Commit string `json:"commit,omitempty"`
+	// Expected is the outcome other than OK that the scenario expected of
+	// the run (OOM on a 4 GiB VM, say), or "" when it was expected to
+	// finish.
+	Expected Status `json:"expected,omitempty"`
 
 	Env Env `json:"env"`
 

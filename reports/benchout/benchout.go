@@ -45,6 +45,16 @@ var units = []struct {
 	{UnitSim, "nothing"},
 }
 
+// Units returns every unit Write may put on a result line, as written
+// ("ns/op", not the tidied "sec/op"), in the order of a line.
+func Units() []string {
+	out := make([]string, len(units))
+	for i, u := range units {
+		out[i] = u.unit
+	}
+	return out
+}
+
 // UnitMetadata returns the metadata records Write puts at the top of a file:
 // better=lower for every unit, and assume=exact or assume=nothing. Each
 // record's Unit is the tidied unit, as benchfmt.Reader indexes it, and its
