@@ -169,6 +169,34 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+// TestLookupBuiltinName checks that a file named as a built-in loads only
+// when it is that built-in: an edited copy would file its results under the
+// built-in's name (on main before the fix, it did).
+func TestLookupBuiltinName(t *testing.T) {
+	smoke, err := Builtin("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	same := filepath.Join(dir, "same.yaml")
+	if err := os.WriteFile(same, smoke.Format(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Lookup(same); err != nil || s.Name != "smoke" || s.File != same {
+		t.Errorf("Lookup(smoke as printed) = %v, %v", s, err)
+	}
+	edited := filepath.Join(dir, "edited.yaml")
+	text := strings.Replace(string(smoke.Format()), "count: 1\n", "count: 3\n", 1)
+	if err := os.WriteFile(edited, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Lookup(edited)
+	want := edited + `:1:1: name: "smoke" is a built-in scenario's name, and this file differs from the built-in`
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "(e.g. smoke-custom)") {
+		t.Errorf("Lookup(edited smoke) = %v, want %q…", err, want)
+	}
+}
+
 func TestLoadTooLong(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "big.yaml")
 	if err := os.WriteFile(path, []byte(head+strings.Repeat("#\n", MaxFileSize)), 0o644); err != nil {

@@ -21,6 +21,9 @@ func (s *Spec) Format() []byte {
 		formatBytes(s.Source.Size), s.Source.Seed, formatNumber(s.Source.Compressibility))
 	fmt.Fprintf(&b, "payment: %s\n", str(s.Payment))
 	fmt.Fprintf(&b, "strategies: %s\n", strList(s.Strategies))
+	if s.Baseline != "" {
+		fmt.Fprintf(&b, "baseline: %s\n", str(s.Baseline))
+	}
 	fmt.Fprintf(&b, "limiters: %s\n", strList(s.Limiters))
 	fmt.Fprintf(&b, "transport: %t\n", s.Transport)
 	n := &s.Network

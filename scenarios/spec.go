@@ -64,6 +64,24 @@ const (
 // candidate pool asks 32 peers (reference/uploader.md §5).
 const MinPeers = 32
 
+// Upper bounds, refused by Validate before anything is computed from them:
+// a size near 2^63 overflowed the spill's free-space check (size + 10 %)
+// and the child died of a fatal out-of-memory.
+const (
+	// MaxSize is the largest source: 1 TiB, 262,000 chunks, far beyond
+	// what the harness can run on one machine, and small enough that no
+	// byte arithmetic of the harness (the free-space margin, chunk counts,
+	// proof totals, the model's sums) comes near int64's range.
+	MaxSize = 1 << 40
+	// MaxCount is the most repetitions of a case: 10,000 runs of a case
+	// is days of runs; a count near 2^63 overflowed the plan's length.
+	MaxCount = 10_000
+	// MaxPeers is the largest simulated network: each peer holds an
+	// ML-DSA-65 identity (about 15 MB for 200 peers), so 10,000 is
+	// already 750 MB of the child's heap.
+	MaxPeers = 10_000
+)
+
 var (
 	// DefaultLimiters are the policies of a scenario that names none: the
 	// AIMD limiter from its cold start. Do not modify it.
@@ -100,6 +118,10 @@ type Spec struct {
 	// Strategies are the buffer strategies to run, each one of Strategies,
 	// without repeats.
 	Strategies []string
+	// Baseline is the strategy the others are compared against in the
+	// reports, one of Strategies; "" leaves the choice to the reports
+	// (copy-per-peer, before PR #82, when it runs).
+	Baseline string
 	// Limiters are the store-concurrency policies to run each strategy
 	// under, each of the forms in Limiters ("fixed:64"), without repeats.
 	Limiters []string
@@ -131,7 +153,7 @@ type Spec struct {
 // Source describes the generated file.
 type Source struct {
 	// Size is the file length in bytes, at least 3 (self-encryption's
-	// minimum).
+	// minimum) and at most MaxSize.
 	Size int64
 	// Seed selects the bytes: the same seed gives the same file.
 	Seed uint64
@@ -266,6 +288,9 @@ func (s *Spec) Validate() error {
 	if s.Source.Size < 3 {
 		return s.errorf("source.size", "must be at least 3 bytes, self-encryption's minimum (got %d)", s.Source.Size)
 	}
+	if s.Source.Size > MaxSize {
+		return s.errorf("source.size", "must be at most %s (got %d bytes)", formatBytes(MaxSize), s.Source.Size)
+	}
 	if c := s.Source.Compressibility; !(c >= 0 && c < 1) {
 		return s.errorf("source.compressibility", "must be in [0, 1) (got %v)", c)
 	}
@@ -284,6 +309,10 @@ func (s *Spec) Validate() error {
 		if j := slices.Index(s.Strategies[:i], st); j >= 0 {
 			return s.errorf(f, "%q is listed twice (also strategies[%d])", st, j)
 		}
+	}
+
+	if s.Baseline != "" && !slices.Contains(s.Strategies, s.Baseline) {
+		return s.errorf("baseline", "%q is not among this scenario's strategies (%s)%s", s.Baseline, strings.Join(s.Strategies, ", "), suggest(s.Baseline, s.Strategies))
 	}
 
 	if len(s.Limiters) == 0 {
@@ -307,6 +336,8 @@ func (s *Spec) Validate() error {
 		return s.errorf("memory_limit", "must be > 0 (got %d)", s.MemoryLimit)
 	case s.Count < 1:
 		return s.errorf("count", "must be at least 1 (got %d)", s.Count)
+	case s.Count > MaxCount:
+		return s.errorf("count", "must be at most %d (got %d)", MaxCount, s.Count)
 	case s.Timeout <= 0:
 		return s.errorf("timeout", "must be > 0 (got %v)", s.Timeout)
 	}
@@ -360,6 +391,8 @@ func (s *Spec) validateNetwork() error {
 	switch {
 	case n.Peers < MinPeers:
 		return s.errorf("network.peers", "must be at least %d, the merkle candidate pool (got %d)", MinPeers, n.Peers)
+	case n.Peers > MaxPeers:
+		return s.errorf("network.peers", "must be at most %d (got %d)", MaxPeers, n.Peers)
 	case !(n.UplinkBitsPerSec > 0) || math.IsInf(n.UplinkBitsPerSec, 1):
 		return s.errorf("network.uplink", "must be a finite bandwidth > 0 (got %sbit)", formatNumber(n.UplinkBitsPerSec))
 	case n.Latency < 0:

@@ -54,12 +54,10 @@ Flags:
 `
 
 // compareRevFlags are the flags that only the -base form takes.
-var compareRevFlags = []string{"head", "count", "o", "modes", "limiter", "cache", "timeout", "gogc", "order"}
+var compareRevFlags = []string{"head", "count", "o", "modes", "limiter", "cache", "timeout", "gogc", "order", "profile"}
 
 func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, compareUsage); fs.PrintDefaults() }
+	fs := newCommandFlags("compare", compareUsage, stdout, stderr)
 	opts := compare.DefaultOptions
 	alpha := fs.Float64("alpha", opts.Alpha, "significance level of the U test")
 	metrics := fs.String("metrics", strings.Join(opts.Metrics, ","), "comma-separated units whose regression fails the comparison; each must be in a file (default: those of these the files hold)")
@@ -75,7 +73,8 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	fs.DurationVar(&rc.timeout, "timeout", 0, "with -base: time limit of each run (default: the scenario's)")
 	fs.IntVar(&rc.gogc, "gogc", 100, "with -base: GOGC of each run (-1 for off)")
 	fs.Uint64Var(&rc.order, "order", 1, "with -base: seed of the shuffled case order within each round")
-	if err := fs.Parse(args); err != nil {
+	fs.BoolVar(&rc.profile, "profile", true, "with -base: add one profiling run per case and side, whose peak profiles fanbench pprof DIR sets against each other")
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	rc.set = map[string]bool{}

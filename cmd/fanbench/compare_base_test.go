@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -175,7 +174,7 @@ func TestCompareBase(t *testing.T) {
 	}
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), &stdout, &stderr, []string{"compare", "-base", "HEAD", "-count", "1", "-modes", "streamed", "-cache=false", "-o", out, "smoke"})
+	err := run(context.Background(), &stdout, &stderr, []string{"compare", "-base", "HEAD", "-count", "1", "-modes", "streamed", "-cache=false", "-profile=false", "-o", out, "smoke"})
 	code := 0
 	if err != nil {
 		code = exitCode(err)
@@ -202,9 +201,9 @@ func TestCompareBase(t *testing.T) {
 		if err != nil || !strings.Contains(string(b), "BenchmarkUpload/scenario=smoke/mode=streamed") {
 			t.Errorf("%s/results.bench: %v\n%s", s, err, b)
 		}
-		var recs []*result.Record
-		if b, err := os.ReadFile(filepath.Join(out, s, "results.json")); err != nil || json.Unmarshal(b, &recs) != nil || len(recs) != 1 {
-			t.Errorf("%s/results.json: %v, %d records", s, err, len(recs))
+		res, err := result.LoadDir(filepath.Join(out, s))
+		if err != nil || len(res.Records) != 1 || res.Batch.FromRuns || res.Records[0].Batch != res.Batch.ID || res.Batch.Commit == "" {
+			t.Errorf("%s/results.json: %v, %+v", s, err, res)
 		}
 	}
 	// The worktree is gone.

@@ -15,8 +15,18 @@ import (
 
 func TestMain(m *testing.M) {
 	runner.MaybeChild() // the runs re-execute this test binary
+	if os.Getenv(asFanbench) != "" {
+		// The binary plays fanbench itself: tests that send it signals.
+		os.Unsetenv(asFanbench)
+		main()
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
+
+// asFanbench makes this test binary run fanbench's main with its
+// arguments.
+const asFanbench = "FANBENCH_TEST_AS_MAIN"
 
 func TestRunErrors(t *testing.T) {
 	cases := []struct {
@@ -33,9 +43,19 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "-count", "0"}, 2, `-count: must be ≥ 1`},
 		{[]string{"run", "-scale", "-1"}, 2, "-scale: must be > 0"},
 		{[]string{"run", "no-such-scenario"}, 2, `unknown scenario "no-such-scenario"`},
-		{[]string{"run", "-memlimit", "NaN"}, 2, `-memlimit: "NaN" is not a positive size`},
-		{[]string{"run", "-memlimit", "Inf"}, 2, `-memlimit: "Inf" is not a positive size`},
-		{[]string{"run", "-memlimit", "99999999999GiB"}, 2, `is not a positive size`},
+		{[]string{"run", "-memlimit", "NaN"}, 2, `-memlimit: "NaN" is not a size in bytes`},
+		{[]string{"run", "-memlimit", "Inf"}, 2, `-memlimit: "Inf" is not a size in bytes`},
+		{[]string{"run", "-memlimit", "99999999999GiB"}, 2, `-memlimit: "99999999999GiB" is too large`},
+		{[]string{"run", "-memlimit", "0"}, 2, `-memlimit: must be > 0`},
+		// -size takes the units of scenario files, through the same parser.
+		{[]string{"run", "-size", "20XB"}, 2, `-size: "20XB" is not a size in bytes (want a number and an optional unit: B, KiB, MiB`},
+		{[]string{"run", "-size", "2B"}, 2, "-size: must be ≥ 3 bytes"},
+		// Sizes whose arithmetic would overflow are refused before any run:
+		// on main before the fix, the child died of a fatal out-of-memory.
+		{[]string{"run", "-size", "9223372036854775000"}, 2, "source.size: must be at most 1TiB (got 9223372036854775000 bytes)"},
+		{[]string{"run", "-size", "2TiB"}, 2, "source.size: must be at most 1TiB"},
+		{[]string{"run", "-count", "99999999999"}, 2, "count: must be at most 10000"},
+		{[]string{"run", "-frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

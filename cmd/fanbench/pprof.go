@@ -1,13 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -51,9 +50,7 @@ Flags:
 const pprofReportName = "fanbench-pprof-stdout"
 
 func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("pprof", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, pprofUsage); fs.PrintDefaults() }
+	fs := newCommandFlags("pprof", pprofUsage, stdout, stderr)
 	scenario := fs.String("scenario", "", "scenario (default: the only one in DIR)")
 	mode := fs.String("mode", upload.CopyPerPeer.String(), "buffer strategy whose peak profile to open")
 	limiter := fs.String("limiter", "", "store limiter of the case, e.g. aimd or fixed:64 (default: the only one run for the scenario and strategy)")
@@ -99,7 +96,7 @@ func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 		defer ln.Close()
 	}
 
-	recs, err := readRecords(dir)
+	recs, err := readRecords(dir, stderr)
 	if err != nil {
 		return usageError{err}
 	}
@@ -140,10 +137,10 @@ func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 
 // parseInterspersed parses flags that may come after positional arguments
 // (fanbench pprof DIR -top) and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+func parseInterspersed(fs *commandFlags, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.parse(args); err != nil {
 			return nil, err
 		}
 		rest := fs.Args()
@@ -237,72 +234,18 @@ type peakProfile struct {
 	path string
 }
 
-// readRecords loads DIR's run records: every runs/**/*.json, and those of
-// results.json that no run file has (a run file is the newer when both
-// hold a case's run).
-func readRecords(dir string) ([]*result.Record, error) {
-	type key struct {
-		scenario, strategy, limiter string
-		rep                         int
-		profile                     bool
-	}
-	seen := map[key]bool{}
-	var recs []*result.Record
-	add := func(r *result.Record) {
-		k := key{r.Scenario, r.Strategy, r.Limiter, r.Rep, r.Profile}
-		if !seen[k] {
-			seen[k] = true
-			recs = append(recs, r)
-		}
-	}
-	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("results directory: %w", err)
-	}
-	// results.json holds the last batch written to dir; runs/ may also
-	// hold records of earlier batches, so it is read only when the batch
-	// was interrupted before results.json was written.
-	all := filepath.Join(dir, "results.json")
-	if b, err := os.ReadFile(all); err == nil {
-		var rs []*result.Record
-		if err := json.Unmarshal(b, &rs); err != nil {
-			return nil, fmt.Errorf("%s: %w", all, err)
-		}
-		for _, r := range rs {
-			if r.Version != result.Version {
-				return nil, fmt.Errorf("%s: record version %d, this fanbench reads %d", all, r.Version, result.Version)
-			}
-			add(r)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+// readRecords loads the records of the newest batch in DIR (see
+// result.LoadDir), saying on w when they come from runs/ alone.
+func readRecords(dir string, w io.Writer) ([]*result.Record, error) {
+	res, err := result.LoadDir(dir)
+	if err != nil {
 		return nil, err
-	} else {
-		// No results.json: an interrupted batch; its runs are on disk.
-		runs := filepath.Join(dir, "runs")
-		err := filepath.WalkDir(runs, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) && p == runs {
-					return nil
-				}
-				return err
-			}
-			if d.IsDir() || filepath.Ext(p) != ".json" {
-				return nil
-			}
-			r, err := result.Read(p)
-			if err != nil {
-				return err
-			}
-			add(r)
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
 	}
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("%s holds no run records (neither results.json nor runs/**/*.json): is it fanbench run's -o directory?", dir)
+	if res.Batch.FromRuns {
+		fmt.Fprintf(w, "fanbench: batch %s wrote no results.json (killed?): reading its %d records in %s\n",
+			cmp.Or(res.Batch.ID, "of unknown ID"), len(res.Records), filepath.Join(dir, result.RunsDir))
 	}
-	return recs, nil
+	return res.Records, nil
 }
 
 // choosePeakProfile picks the profiling run of (scenario, mode, limiter),

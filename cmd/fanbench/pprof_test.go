@@ -137,7 +137,7 @@ func TestPprof(t *testing.T) {
 	// A second scenario's profiling run of copy-per-peer, under another
 	// limiter, makes the scenario ambiguous; within it, the limiter too.
 	ambiguous := t.TempDir()
-	recs, err := readRecords(dir)
+	recs, err := readRecords(dir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestPprof(t *testing.T) {
 
 func writeJSONRecords(t *testing.T, dir string, recs []*result.Record) {
 	t.Helper()
-	if err := writeResults(dir, recs); err != nil {
+	if err := result.WriteResults(dir, &result.Results{Records: recs}); err != nil {
 		t.Fatal(err)
 	}
 }

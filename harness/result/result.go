@@ -221,19 +221,25 @@ func WriteFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-// Read loads a record written by Write. A record of another version is an
-// error naming the file.
+// Read loads a record written by Write. A record of another version, or
+// one without a scenario or strategy, is an error naming the file.
 func Read(path string) (*Record, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("result: %w", err)
 	}
-	var r Record
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("result: %s: %w", path, err)
+	return Decode(b, path)
+}
+
+// Decode decodes a record as Write writes it; name is the file's name in
+// errors.
+func Decode(data []byte, name string) (*Record, error) {
+	var r *Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("result: %s: %w", name, err)
 	}
-	if r.Version != Version {
-		return nil, fmt.Errorf("result: %s: record version %d, this fanbench reads %d", path, r.Version, Version)
+	if err := check(r); err != nil {
+		return nil, fmt.Errorf("result: %s: %w", name, err)
 	}
-	return &r, nil
+	return r, nil
 }

@@ -108,6 +108,11 @@ type Config struct {
 	// (benchfmt ignores any other line silently), and must not repeat a key
 	// above.
 	Extra []Key
+	// Notes are written as `# ` comment lines before the results, each on
+	// one line: things a reader of the file should know that must not
+	// split benchstat's tables as a key would (the batch, the commit, an
+	// interruption). benchstat and fanbench compare skip them.
+	Notes []string
 }
 
 // Key is one file configuration line, `key: value`.
@@ -338,6 +343,9 @@ func Write(w io.Writer, recs []*result.Record, cfg Config) error {
 		return ew.err
 	}
 	io.WriteString(ew, "\n")
+	for _, n := range cfg.Notes {
+		fmt.Fprintf(ew, "# %s\n", oneLine(n))
+	}
 
 	res := &benchfmt.Result{Config: config, Iters: 1}
 	for _, r := range recs {

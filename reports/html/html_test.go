@@ -231,3 +231,25 @@ func TestTopSitesLeafAndOrder(t *testing.T) {
 		t.Errorf("top = %v, want %s", got, want)
 	}
 }
+
+// TestBatch checks that the page names the batch and the code under test,
+// and says first that an interrupted batch's figures are partial.
+func TestBatch(t *testing.T) {
+	var b bytes.Buffer
+	batch := result.Batch{ID: "20261201T100000.000000000Z-1a2b3c4d", Commit: "c03aece59925-dirty", Planned: 20, Finished: 3,
+		Interrupted: "SIGTERM", Budgets: true, Unexpected: []string{"seed/streamed-2 (aimd): timeout, expected to finish"}}
+	if err := Write(&b, fixture(), Options{Now: fixedNow, Batch: batch}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{
+		"of batch <code>20261201T100000.000000000Z-1a2b3c4d</code>, code <code>c03aece59925-dirty</code>",
+		"<strong>The batch was interrupted after 3 of 20 runs (SIGTERM)</strong>: the figures cover the finished runs only.",
+		"Every budget met by the finished runs.",
+		"<li><code>seed/streamed-2 (aimd): timeout, expected to finish</code></li>",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
