@@ -32,9 +32,12 @@ way or, without -head, from the working tree as it is (uncommitted changes
 included; the report says so). It runs the scenarios (default smoke) with
 both builds interleaved in one job: each run of the plan once with each
 build, back to back, the build that goes first alternating by round, so that
-the machine's drift touches both alike. Each side's results.json and
-results.bench go under -o (base/ and head/), and the two are compared as
-above. The plan is this fanbench's (its scenarios, flags and job format),
+the machine's drift touches both alike. Each side's results.json,
+results.bench and peak profiles (one profiling run per case and side,
+unless -profile=false) go under -o (base/ and head/), and the two are
+compared as above; summary.md names the largest change of a site's live
+bytes at the peak, and fanbench pprof DIR shows the head's peak profile
+against the base's. The plan is this fanbench's (its scenarios, flags and job format),
 which both builds must be able to read. -count is the runs per side and case
 (default 6: with fewer than 4 a side, the U test at alpha 0.05 cannot call
 any difference significant). Exits 2 also for an unknown revision, a failed

@@ -163,8 +163,8 @@ func TestUnfinished(t *testing.T) {
 }
 
 // TestCompareBase builds HEAD and the working tree of this repository and
-// compares one streamed run of smoke on each: about 20 s with a warm build
-// cache, twice that with a cold one.
+// compares one streamed run of smoke on each, plus a profiling run each:
+// about 20 s with a warm build cache, twice that with a cold one.
 func TestCompareBase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds fanbench twice")
@@ -174,7 +174,7 @@ func TestCompareBase(t *testing.T) {
 	}
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), &stdout, &stderr, []string{"compare", "-base", "HEAD", "-count", "1", "-modes", "streamed", "-cache=false", "-profile=false", "-o", out, "smoke"})
+	err := run(context.Background(), &stdout, &stderr, []string{"compare", "-base", "HEAD", "-count", "1", "-modes", "streamed", "-cache=false", "-o", out, "smoke"})
 	code := 0
 	if err != nil {
 		code = exitCode(err)
@@ -188,13 +188,23 @@ func TestCompareBase(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	for _, want := range []string{"[1/2] base smoke/streamed-1 fixed:8: ok", "[2/2] head smoke/streamed-1 fixed:8: ok"} {
+	for _, want := range []string{"[1/4] base smoke/streamed-1 fixed:8: ok", "[2/4] head smoke/streamed-1 fixed:8: ok",
+		"[3/4] base smoke/streamed-profile fixed:8: ok", "[4/4] head smoke/streamed-profile fixed:8: ok"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
-	if md, err := os.ReadFile(filepath.Join(out, "summary.md")); err != nil || !strings.Contains(string(md), "base: ") || !strings.Contains(string(md), "streamed") {
+	// The summary names the largest site change (or that none changed).
+	if md, err := os.ReadFile(filepath.Join(out, "summary.md")); err != nil || !strings.Contains(string(md), "base: ") || !strings.Contains(string(md), "streamed") ||
+		!strings.Contains(string(md), "site") || !strings.Contains(string(md), "against the base") {
 		t.Errorf("summary.md with the comparison: %v\n%s", err, md)
+	}
+	// Each side kept its peak profile: fanbench pprof sets head's against
+	// base's (on main before the fix, compare -base kept no profiles).
+	var top, perr bytes.Buffer
+	if err := cmdPprof(context.Background(), &top, &perr, []string{out, "-top", "-mode", "streamed"}); err != nil ||
+		!strings.Contains(perr.String(), filepath.Join(out, "base", "profiles")) || !strings.Contains(top.String(), "flat%") {
+		t.Errorf("pprof of the comparison: %v\n%s\n%s", err, perr.String(), top.String())
 	}
 	for _, s := range []string{"base", "head"} {
 		b, err := os.ReadFile(filepath.Join(out, s, "results.bench"))
@@ -202,7 +212,7 @@ func TestCompareBase(t *testing.T) {
 			t.Errorf("%s/results.bench: %v\n%s", s, err, b)
 		}
 		res, err := result.LoadDir(filepath.Join(out, s))
-		if err != nil || len(res.Records) != 1 || res.Batch.FromRuns || res.Records[0].Batch != res.Batch.ID || res.Batch.Commit == "" {
+		if err != nil || len(res.Records) != 2 || res.Batch.FromRuns || res.Records[0].Batch != res.Batch.ID || res.Batch.Commit == "" {
 			t.Errorf("%s/results.json: %v, %+v", s, err, res)
 		}
 	}
