@@ -83,7 +83,10 @@ func TestRunSmall(t *testing.T) {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"copy-per-peer", "streamed", "3/3", "[3]", "results.json", "results.bench", "report.html", "summary.md"} {
+	// The benchstat hint names the order, copy-per-peer (before PR #82) as
+	// the base: on main before the fix, -col /mode took whichever ran first.
+	for _, want := range []string{"copy-per-peer", "streamed", "3/3", "[3]", "results.json", "results.bench", "report.html", "summary.md",
+		"(benchstat -col '/mode@(copy-per-peer streamed)' " + filepath.Join(dir, "results.bench") + ")"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

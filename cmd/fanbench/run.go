@@ -229,7 +229,15 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes, results in %s (batch %s, code %s)\n",
 		strings.Join(names, ", "), len(jobs), *out, batch.ID, cmp.Or(batch.Commit, "of unknown commit"))
 	start, done := time.Now(), 0
-	recs := runner.RunBatch(ctx, jobs, runner.SpawnOptions{OnRecord: func(r *result.Record) {
+	opts := runner.SpawnOptions{}
+	prog := newProgressLine(stderr) // nil unless stderr is a terminal
+	if prog != nil {
+		opts.Progress = prog.update
+	}
+	opts.OnRecord = func(r *result.Record) {
+		if prog != nil {
+			prog.clear()
+		}
 		if r.Status == result.Cancelled {
 			fmt.Fprintf(stderr, "%s/%s-%s %s: cancelled, its child killed\n", r.Scenario, r.Strategy, repName(r), r.Limiter)
 			return
@@ -237,7 +245,8 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		done++
 		fmt.Fprintf(stderr, "[%d/%d] %s/%s-%s %s: %s, peak live %s (%s elapsed)\n", done, len(jobs), r.Scenario, r.Strategy, repName(r), r.Limiter,
 			r.Status, mib(r.Live.Peak), time.Since(start).Round(time.Second))
-	}})
+	}
+	recs := runner.RunBatch(ctx, jobs, opts)
 	for _, r := range recs {
 		if r.Status != result.Cancelled {
 			batch.Finished++

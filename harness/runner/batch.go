@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/shirou/gopsutil/v4/process"
 	"io"
 	"io/fs"
 	"math"
@@ -21,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/result"

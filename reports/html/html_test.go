@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/fanbench/fanbench/harness/result"
 
@@ -251,5 +253,37 @@ func TestBatch(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+}
+
+// TestMarkLabelsApart checks that labels of marks at one point (two
+// strategies OOM-killed at the same moment, as in vm4g's first wave) are
+// placed one below the other, not on top of each other, and that a label
+// far from the others stays beside its mark.
+func TestMarkLabelsApart(t *testing.T) {
+	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: 1, Y: 4096}, {X: 1, Y: 4096}, {X: 1, Y: 4090}, {X: 9, Y: 100}},
+		Labels: []string{"copy-per-peer: oom at 0/75", "shared-buffer: oom at 0/75", "encode-once: oom at 64/75", "far: oom at 1/2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &markLabels{XYs: lb.XYs, Labels: lb.Labels, Style: lb.TextStyle[0], Offset: vg.Point{X: 7, Y: -3}}
+	// One data unit is one point on the canvas.
+	id := func(v float64) vg.Length { return vg.Length(v) }
+	pts := l.place(id, id)
+	var boxes []vg.Rectangle
+	for i, pt := range pts {
+		b := l.Style.Rectangle(l.Labels[i]).Add(pt)
+		for j, o := range boxes {
+			if overlap(b, o) {
+				t.Errorf("label %q at %v overlaps %q at %v", l.Labels[i], pt, l.Labels[j], pts[j])
+			}
+		}
+		boxes = append(boxes, b)
+	}
+	if pts[0] != (vg.Point{X: 8, Y: 4093}) || pts[1].X != 8 || pts[1].Y >= pts[0].Y {
+		t.Errorf("the first label moved, or the second is not below it: %v", pts)
+	}
+	if pts[3] != (vg.Point{X: 16, Y: 97}) {
+		t.Errorf("a label far from the others moved: %v", pts[3])
 	}
 }
