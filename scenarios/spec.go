@@ -357,14 +357,8 @@ func (s *Spec) Validate() error {
 func (s *Spec) validateExpectation(i int) error {
 	e := &s.Expect[i]
 	f := fmt.Sprintf("expect[%d]", i)
-	switch {
-	case e.Strategy == "":
-		return s.errorf(f+".strategy", "missing (required: a strategy or %q)", AnyStrategy)
-	case e.Strategy == AnyStrategy:
-	case !slices.Contains(Strategies, e.Strategy):
-		return s.errorf(f+".strategy", "unknown strategy %q (want %q or %s)%s", e.Strategy, AnyStrategy, orList(Strategies), suggest(e.Strategy, Strategies))
-	case !slices.Contains(s.Strategies, e.Strategy):
-		return s.errorf(f+".strategy", "%q is not among this scenario's strategies (%s)", e.Strategy, strings.Join(s.Strategies, ", "))
+	if err := s.checkStrategyRef(f+".strategy", e.Strategy, ""); err != nil {
+		return err
 	}
 	if e.Limiter != "" && !slices.Contains(s.Limiters, e.Limiter) {
 		return s.errorf(f+".limiter", "%q is not among this scenario's limiters (%s); omit the key for any", e.Limiter, strings.Join(s.Limiters, ", "))
@@ -413,17 +407,27 @@ func (s *Spec) validateNetwork() error {
 	return nil
 }
 
+// checkStrategyRef checks field, a reference to one of the scenario's
+// strategies or AnyStrategy; notRun ends the message when the strategy is
+// known but not run.
+func (s *Spec) checkStrategyRef(field, strategy, notRun string) error {
+	switch {
+	case strategy == "":
+		return s.errorf(field, "missing (required: a strategy or %q)", AnyStrategy)
+	case strategy == AnyStrategy:
+	case !slices.Contains(Strategies, strategy):
+		return s.errorf(field, "unknown strategy %q (want %q or %s)%s", strategy, AnyStrategy, orList(Strategies), suggest(strategy, Strategies))
+	case !slices.Contains(s.Strategies, strategy):
+		return s.errorf(field, "%q is not among this scenario's strategies (%s)%s", strategy, strings.Join(s.Strategies, ", "), notRun)
+	}
+	return nil
+}
+
 func (s *Spec) validateBudget(i int) error {
 	b := &s.Budgets[i]
 	f := fmt.Sprintf("budgets[%d]", i)
-	switch {
-	case b.Strategy == "":
-		return s.errorf(f+".strategy", "missing (required: a strategy or %q)", AnyStrategy)
-	case b.Strategy == AnyStrategy:
-	case !slices.Contains(Strategies, b.Strategy):
-		return s.errorf(f+".strategy", "unknown strategy %q (want %q or %s)%s", b.Strategy, AnyStrategy, orList(Strategies), suggest(b.Strategy, Strategies))
-	case !slices.Contains(s.Strategies, b.Strategy):
-		return s.errorf(f+".strategy", "%q is not among this scenario's strategies (%s), so the budget would never be checked", b.Strategy, strings.Join(s.Strategies, ", "))
+	if err := s.checkStrategyRef(f+".strategy", b.Strategy, ", so the budget would never be checked"); err != nil {
+		return err
 	}
 	if err := checkMetric(b.Metric); err != nil {
 		return s.errorf(f+".metric", "%v", err)

@@ -385,19 +385,9 @@ func (rc *revCompare) plan() ([]runner.Job, error) {
 		}
 		tmpl := runner.DefaultJob(cases[0], 1, rc.out)
 		tmpl.Timeout, tmpl.GOGC, tmpl.MemoryLimit = spec.Timeout, rc.gogc, spec.MemoryLimit
-		js, err := runner.Plan(tmpl, cases, spec.Count, rc.order)
+		js, err := planJobs(spec, cases, tmpl, rc.order, rc.profile)
 		if err != nil {
 			return nil, err
-		}
-		if rc.profile {
-			for _, c := range cases {
-				j := tmpl
-				j.Case, j.Profile = c, true
-				js = append(js, j)
-			}
-		}
-		for i := range js {
-			js[i].Expect = result.Status(spec.Expected(js[i].Case.Strategy.String(), js[i].Case.Limiter))
 		}
 		jobs = append(jobs, js...)
 	}

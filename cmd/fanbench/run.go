@@ -186,19 +186,9 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		}
 		tmpl := runner.DefaultJob(cases[0], 1, *out)
 		tmpl.Timeout, tmpl.GOGC, tmpl.MemoryLimit = spec.Timeout, *gogc, spec.MemoryLimit
-		js, err := runner.Plan(tmpl, cases, spec.Count, *order)
+		js, err := planJobs(spec, cases, tmpl, *order, *profile)
 		if err != nil {
 			return usageError{err}
-		}
-		if *profile {
-			for _, c := range cases {
-				j := tmpl
-				j.Case, j.Profile = c, true
-				js = append(js, j)
-			}
-		}
-		for i := range js {
-			js[i].Expect = result.Status(spec.Expected(js[i].Case.Strategy.String(), js[i].Case.Limiter))
 		}
 		jobs = append(jobs, js...)
 		plans = append(plans, plan{spec, cases})
@@ -323,6 +313,27 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		return exitError{exitBudget, budgetError{batch.Breaches}}
 	}
 	return nil
+}
+
+// planJobs lays out spec's runs: spec.Count interleaved rounds of cases
+// (runner.Plan), then with profile one profiling run of each case, every
+// job with the outcome the scenario expects of it.
+func planJobs(spec *scenarios.Spec, cases []runner.Case, tmpl runner.Job, order uint64, profile bool) ([]runner.Job, error) {
+	js, err := runner.Plan(tmpl, cases, spec.Count, order)
+	if err != nil {
+		return nil, err
+	}
+	if profile {
+		for _, c := range cases {
+			j := tmpl
+			j.Case, j.Profile = c, true
+			js = append(js, j)
+		}
+	}
+	for i := range js {
+		js[i].Expect = result.Status(spec.Expected(js[i].Case.Strategy.String(), js[i].Case.Limiter))
+	}
+	return js, nil
 }
 
 // repName is a record's repetition as its file names it: the number, or
