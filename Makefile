@@ -27,14 +27,15 @@ tidy-check:
 	$(GO) mod tidy -diff
 
 ## fuzz: a short run of the fuzz test of every reader of outside input:
-## scenario files, compare's benchfmt files, results.json and runs/*.json
-## (behind report and pprof), and the child's progress lines.
+## scenario files, compare's benchfmt files, results.json, runs/*.json and
+## batch.json (behind report and pprof), and the child's progress lines.
 FUZZTIME ?= 5s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios
 	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime $(FUZZTIME) ./reports/compare
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeResults$$' -fuzztime $(FUZZTIME) ./harness/result
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecords$$' -fuzztime $(FUZZTIME) ./harness/result
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME) ./harness/result
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBatch$$' -fuzztime $(FUZZTIME) ./harness/result
 	$(GO) test -run '^$$' -fuzz '^FuzzParseProgress$$' -fuzztime $(FUZZTIME) ./harness/runner
 
 ## bench: the CI suite with its budgets; benchfmt in bench.txt. Exits 1 when

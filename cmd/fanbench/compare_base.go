@@ -223,6 +223,9 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 	start := time.Now()
 	for s := range batches {
 		batches[s].Planned = len(steps) / 2
+		if err := result.WriteBatch(dirs[s], &batches[s]); err != nil {
+			return err
+		}
 	}
 	for i, st := range steps {
 		if ctx.Err() != nil {

@@ -251,7 +251,7 @@ func TestPprof(t *testing.T) {
 
 func writeJSONRecords(t *testing.T, dir string, recs []*result.Record) {
 	t.Helper()
-	if err := result.WriteResults(dir, &result.Results{Records: recs}); err != nil {
+	if err := result.WriteResults(dir, &result.Results{Batch: result.Batch{ID: recs[0].Batch}, Records: recs}); err != nil {
 		t.Fatal(err)
 	}
 }

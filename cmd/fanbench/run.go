@@ -212,6 +212,11 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	for i := range jobs {
 		jobs[i].Batch, jobs[i].Commit = batch.ID, batch.Commit
 	}
+	// Written now, so that a batch killed before its end still says what it
+	// planned; written again at the end.
+	if err := result.WriteBatch(*out, &batch); err != nil {
+		return usageError{err}
+	}
 	for _, n := range batch.Notes {
 		fmt.Fprintln(stderr, "note:", n)
 	}

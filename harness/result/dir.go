@@ -1,7 +1,6 @@
 package result
 
 import (
-	"bytes"
 	"cmp"
 	"crypto/rand"
 	"encoding/hex"
@@ -21,7 +20,8 @@ import (
 //
 //	runs/<scenario>/<job>.json      each run's record, written as it ends
 //	profiles/<scenario>/<job>.*.pb.gz
-//	results.json                    the batch (Batch) and all its records
+//	batch.json                      the Batch: written as it starts, and again at its end
+//	results.json                    all its records, in run order, at its end
 //	results.bench, report.html, summary.md
 //
 // A batch takes the directory with LockDir for as long as it runs, so a
@@ -29,8 +29,11 @@ import (
 // first's, and moves an earlier batch's files into previous/ (Lock.Retire)
 // before its first run. LoadDir reads the newest batch back: from
 // results.json, or from runs/ when the batch ended before writing it.
+// results.json stays a plain list of records, as fanbench has always
+// written it, for the tools that read it.
 const (
 	ResultsFile = "results.json"
+	BatchFile   = "batch.json"
 	RunsDir     = "runs"
 	// PreviousDir is where Lock.Retire moves the files of the batch before.
 	PreviousDir = "previous"
@@ -41,7 +44,7 @@ const (
 
 // batchFiles are the names in a results directory that belong to a batch,
 // moved aside together by Lock.Retire. budgets.json is an older fanbench's.
-var batchFiles = []string{RunsDir, "profiles", ResultsFile, "results.bench", "report.html", "summary.md", "budgets.json"}
+var batchFiles = []string{RunsDir, "profiles", BatchFile, ResultsFile, "results.bench", "report.html", "summary.md", "budgets.json"}
 
 // Batch describes one batch of runs: what ran, how it ended and what was
 // found, as results.json holds it beside the records.
@@ -98,44 +101,65 @@ func NewBatchID(t time.Time) string {
 	return t.UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(r[:])
 }
 
-// Results is the content of results.json: the batch and its records, in
-// run order.
+// Results is a batch and its records, in run order.
 type Results struct {
-	Batch   Batch     `json:"batch"`
-	Records []*Record `json:"records"`
+	Batch   Batch
+	Records []*Record
 }
 
-// WriteResults writes res to DIR/results.json atomically.
-func WriteResults(dir string, res *Results) error {
-	b, err := json.MarshalIndent(res, "", "  ")
+// WriteBatch writes b to DIR/batch.json atomically. A batch writes it as it
+// starts, so that even a batch killed before its end says what it planned.
+func WriteBatch(dir string, b *Batch) error {
+	data, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
 		return fmt.Errorf("result: %w", err)
 	}
-	return WriteFileAtomic(filepath.Join(dir, ResultsFile), append(b, '\n'))
+	return WriteFileAtomic(filepath.Join(dir, BatchFile), append(data, '\n'))
 }
 
-// DecodeResults decodes results.json as WriteResults writes it, or as an
-// older fanbench wrote it (a bare list of records, without a batch). name
-// is the file's name in errors. Every record must be of this Version and
-// name its scenario and strategy.
-func DecodeResults(data []byte, name string) (*Results, error) {
-	var res Results
-	switch trimmed := bytes.TrimLeft(data, " \t\r\n"); {
-	case len(trimmed) > 0 && trimmed[0] == '[':
-		if err := json.Unmarshal(data, &res.Records); err != nil {
-			return nil, fmt.Errorf("result: %s: %w", name, err)
-		}
-	default:
-		if err := json.Unmarshal(data, &res); err != nil {
-			return nil, fmt.Errorf("result: %s: %w", name, err)
-		}
+// WriteResults writes res's batch to DIR/batch.json and its records to
+// DIR/results.json, atomically each, in that order.
+func WriteResults(dir string, res *Results) error {
+	if err := WriteBatch(dir, &res.Batch); err != nil {
+		return err
 	}
-	for i, r := range res.Records {
+	recs := res.Records
+	if recs == nil {
+		recs = []*Record{}
+	}
+	data, err := json.MarshalIndent(recs, "", "  ")
+	if err != nil {
+		return fmt.Errorf("result: %w", err)
+	}
+	return WriteFileAtomic(filepath.Join(dir, ResultsFile), append(data, '\n'))
+}
+
+// DecodeRecords decodes results.json: a list of records. name is the
+// file's name in errors. Every record must be of this Version and name its
+// scenario and strategy.
+func DecodeRecords(data []byte, name string) ([]*Record, error) {
+	var recs []*Record
+	if err := json.Unmarshal(data, &recs); err != nil {
+		return nil, fmt.Errorf("result: %s: %w", name, err)
+	}
+	for i, r := range recs {
 		if err := check(r); err != nil {
 			return nil, fmt.Errorf("result: %s: record %d: %w", name, i, err)
 		}
 	}
-	return &res, nil
+	return recs, nil
+}
+
+// DecodeBatch decodes batch.json; name is the file's name in errors.
+func DecodeBatch(data []byte, name string) (*Batch, error) {
+	var b *Batch
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, fmt.Errorf("result: %s: %w", name, err)
+	}
+	if b == nil || b.ID == "" {
+		return nil, fmt.Errorf("result: %s: no batch ID", name)
+	}
+	return b, nil
 }
 
 // check rejects a record that this fanbench cannot read.
@@ -151,29 +175,49 @@ func check(r *Record) error {
 	return nil
 }
 
-// LoadDir reads the newest batch of the results directory dir: the batch
-// of results.json when no record in runs/ belongs to a later batch, and
-// otherwise the records of runs/**/*.json of the latest batch (FromRuns
-// set; the batch ended, killed, before writing results.json). Batches are
-// ordered by ID; records of a fanbench that wrote no batch ID count as
-// the oldest. It fails, naming the file, on a record or results.json it
-// cannot read, and when dir holds no records at all.
+// LoadDir reads the newest batch of the results directory dir: the
+// records of results.json when no record in runs/ belongs to a later
+// batch, and otherwise the records of runs/**/*.json of the latest batch
+// (FromRuns set: the batch ended, killed, before writing results.json).
+// Batches are ordered by ID; records of a fanbench that wrote no batch ID
+// count as the oldest. The Batch is batch.json's when it is the same
+// batch's, else what the records say (ID, commit, runs finished). It fails,
+// naming the file, on a record, results.json or batch.json it cannot read,
+// and when dir holds no records at all.
 func LoadDir(dir string) (*Results, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("results directory: %w", err)
 	}
-	var fromFile *Results
-	path := filepath.Join(dir, ResultsFile)
-	switch b, err := os.ReadFile(path); {
+	var batch *Batch
+	bpath := filepath.Join(dir, BatchFile)
+	switch data, err := os.ReadFile(bpath); {
 	case err == nil:
-		if fromFile, err = DecodeResults(b, path); err != nil {
+		if batch, err = DecodeBatch(data, bpath); err != nil {
 			return nil, err
-		}
-		if fromFile.Batch.ID == "" && len(fromFile.Records) > 0 {
-			fromFile.Batch.ID = fromFile.Records[0].Batch
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("result: %w", err)
+	}
+
+	var fromFile []*Record
+	haveFile := false
+	path := filepath.Join(dir, ResultsFile)
+	switch data, err := os.ReadFile(path); {
+	case err == nil:
+		if fromFile, err = DecodeRecords(data, path); err != nil {
+			return nil, err
+		}
+		haveFile = true
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("result: %w", err)
+	}
+	// The batch of results.json: its records', or batch.json's when it
+	// has none (a batch interrupted before its first run ended).
+	fileID := ""
+	if len(fromFile) > 0 {
+		fileID = fromFile[0].Batch
+	} else if haveFile && batch != nil {
+		fileID = batch.ID
 	}
 
 	byBatch := map[string][]*Record{}
@@ -198,29 +242,42 @@ func LoadDir(dir string) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-
 	newest, found := "", false
 	for id := range byBatch {
 		if !found || id > newest {
 			newest, found = id, true
 		}
 	}
-	if fromFile != nil && (!found || fromFile.Batch.ID >= newest) {
-		return fromFile, nil
-	}
-	if !found {
+
+	res := &Results{}
+	switch {
+	case haveFile && (!found || fileID >= newest):
+		res.Records = fromFile
+		res.Batch.ID = fileID
+	case found:
+		recs := byBatch[newest]
+		slices.SortStableFunc(recs, func(a, b *Record) int {
+			return cmp.Or(strings.Compare(a.Scenario, b.Scenario), cmp.Compare(a.Rep, b.Rep), strings.Compare(a.Strategy, b.Strategy),
+				strings.Compare(a.Limiter, b.Limiter))
+		})
+		res.Records, res.Batch.ID, res.Batch.FromRuns = recs, newest, true
+	default:
 		return nil, fmt.Errorf("%s holds no run records (neither %s nor %s/**/*.json): is it fanbench run's -o directory?", dir, ResultsFile, RunsDir)
 	}
-	recs := byBatch[newest]
-	slices.SortStableFunc(recs, func(a, b *Record) int {
-		return cmp.Or(strings.Compare(a.Scenario, b.Scenario), cmp.Compare(a.Rep, b.Rep), strings.Compare(a.Strategy, b.Strategy),
-			strings.Compare(a.Limiter, b.Limiter))
-	})
-	res := &Results{Batch: Batch{ID: newest, FromRuns: true}, Records: recs}
-	for _, r := range recs {
-		res.Batch.Commit = cmp.Or(res.Batch.Commit, r.Commit)
-		if r.Status != Cancelled {
-			res.Batch.Finished++
+	if batch != nil && batch.ID == res.Batch.ID {
+		fromRuns := res.Batch.FromRuns
+		res.Batch = *batch
+		res.Batch.FromRuns = fromRuns
+	}
+	if res.Batch.FromRuns || batch == nil || batch.ID != res.Batch.ID {
+		// What the records say of a batch that did not describe itself at
+		// its end.
+		res.Batch.Finished = 0
+		for _, r := range res.Records {
+			res.Batch.Commit = cmp.Or(res.Batch.Commit, r.Commit)
+			if r.Status != Cancelled {
+				res.Batch.Finished++
+			}
 		}
 	}
 	return res, nil

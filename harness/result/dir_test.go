@@ -73,6 +73,7 @@ func TestRetire(t *testing.T) {
 	write("runs/smoke/streamed-fixed_8-1.json", "first")
 	write("profiles/smoke/streamed-fixed_8-profile.peak.pb.gz", "first")
 	write("results.json", "first")
+	write("batch.json", "first")
 	write("mine.txt", "not fanbench's")
 	l, err := LockDir(dir, "b")
 	if err != nil {
@@ -80,10 +81,10 @@ func TestRetire(t *testing.T) {
 	}
 	defer l.Unlock()
 	moved, err := l.Retire()
-	if err != nil || !slices.Equal(moved, []string{"runs", "profiles", "results.json"}) {
+	if err != nil || !slices.Equal(moved, []string{"runs", "profiles", "batch.json", "results.json"}) {
 		t.Fatalf("Retire = %v, %v", moved, err)
 	}
-	for _, p := range []string{"runs", "profiles", "results.json"} {
+	for _, p := range []string{"runs", "profiles", "batch.json", "results.json"} {
 		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
 			t.Errorf("%s still in place: %v", p, err)
 		}
@@ -129,6 +130,7 @@ func TestLoadDir(t *testing.T) {
 		n        int
 		fromRuns bool
 		finished int
+		planned  int
 	}
 	cases := []struct {
 		name  string
@@ -138,11 +140,11 @@ func TestLoadDir(t *testing.T) {
 	}{
 		{"results.json only", func(dir string) {
 			WriteResults(dir, &Results{Batch: Batch{ID: older, Planned: 2, Finished: 2}, Records: []*Record{rec(older, "streamed", 1, OK), rec(older, "streamed", 2, OK)}})
-		}, want{older, 2, false, 2}, ""},
+		}, want{older, 2, false, 2, 2}, ""},
 		{"results.json and its own runs", func(dir string) {
 			writeRun(dir, rec(older, "streamed", 1, OK))
 			WriteResults(dir, &Results{Batch: Batch{ID: older}, Records: []*Record{rec(older, "streamed", 1, OK)}})
-		}, want{older, 1, false, 0}, ""},
+		}, want{older, 1, false, 0, 0}, ""},
 		// A newer batch was killed before it wrote results.json: its runs
 		// are read, not the older batch's results.json (on main before the
 		// fix, report and pprof read the stale results.json).
@@ -151,21 +153,32 @@ func TestLoadDir(t *testing.T) {
 			writeRun(dir, rec(newer, "streamed", 2, Cancelled))
 			writeRun(dir, rec(newer, "streamed", 1, OK))
 			writeRun(dir, rec(older, "copy-per-peer", 1, OK))
-		}, want{newer, 2, true, 1}, ""},
+		}, want{newer, 2, true, 1, 0}, ""},
+		// The killed batch wrote batch.json as it started: what it planned
+		// is known.
+		{"killed batch with its batch.json", func(dir string) {
+			WriteResults(dir, &Results{Batch: Batch{ID: older}, Records: []*Record{rec(older, "streamed", 1, OK)}})
+			WriteBatch(dir, &Batch{ID: newer, Planned: 20})
+			writeRun(dir, rec(newer, "streamed", 1, OK))
+			writeRun(dir, rec(newer, "streamed", 2, OK))
+		}, want{newer, 2, true, 2, 20}, ""},
 		{"no results.json", func(dir string) {
 			writeRun(dir, rec(newer, "streamed", 1, OK))
-		}, want{newer, 1, true, 1}, ""},
+		}, want{newer, 1, true, 1, 0}, ""},
 		{"older fanbench: a list, no batch IDs", func(dir string) {
 			os.WriteFile(filepath.Join(dir, ResultsFile), []byte(`[{"version":1,"scenario":"smoke","strategy":"streamed","status":"ok"}]`), 0o644)
 			writeRun(dir, &Record{Version: Version, Scenario: "smoke", Strategy: "streamed", Status: OK})
-		}, want{"", 1, false, 0}, ""},
+		}, want{"", 1, false, 1, 0}, ""},
 		{"empty", func(string) {}, want{}, "holds no run records"},
+		{"corrupt batch.json", func(dir string) {
+			os.WriteFile(filepath.Join(dir, BatchFile), []byte(`{"id":""}`), 0o644)
+		}, want{}, "batch.json: no batch ID"},
 		{"corrupt run", func(dir string) {
 			os.MkdirAll(filepath.Join(dir, RunsDir, "smoke"), 0o755)
 			os.WriteFile(filepath.Join(dir, RunsDir, "smoke", "x.json"), []byte(`{"version":1,`), 0o644)
 		}, want{}, filepath.Join(RunsDir, "smoke", "x.json") + ": unexpected end of JSON input"},
 		{"record of another version", func(dir string) {
-			os.WriteFile(filepath.Join(dir, ResultsFile), []byte(`{"records":[{"version":9,"scenario":"s","strategy":"m"}]}`), 0o644)
+			os.WriteFile(filepath.Join(dir, ResultsFile), []byte(`[{"version":9,"scenario":"s","strategy":"m"}]`), 0o644)
 		}, want{}, "results.json: record 0: record version 9, this fanbench reads 1"},
 	}
 	for _, c := range cases {
@@ -182,7 +195,7 @@ func TestLoadDir(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := want{res.Batch.ID, len(res.Records), res.Batch.FromRuns, res.Batch.Finished}
+			got := want{res.Batch.ID, len(res.Records), res.Batch.FromRuns, res.Batch.Finished, res.Batch.Planned}
 			if got != c.want {
 				t.Errorf("got %+v, want %+v", got, c.want)
 			}
