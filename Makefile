@@ -26,27 +26,38 @@ fmt-check:
 tidy-check:
 	$(GO) mod tidy -diff
 
-## fuzz: a short run of the fuzz tests of outside input: the scenario
-## decoder, the spill cache's manifest and the data map it carries, and the
-## limiter's saved-cap file. FUZZTIME is each one's time but the decoder's.
+## fuzz: a short run of the fuzz test of every reader of outside input:
+## scenario files, compare's benchfmt files, results.json, runs/*.json and
+## batch.json (behind report and pprof), the child's progress lines, the
+## spill cache's manifest and the data map it carries, and the limiter's
+## saved-cap file. FUZZTIME is each one's time.
 FUZZTIME ?= 5s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./scenarios
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios
+	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime $(FUZZTIME) ./reports/compare
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecords$$' -fuzztime $(FUZZTIME) ./harness/result
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME) ./harness/result
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBatch$$' -fuzztime $(FUZZTIME) ./harness/result
+	$(GO) test -run '^$$' -fuzz '^FuzzParseProgress$$' -fuzztime $(FUZZTIME) ./harness/runner
 	$(GO) test -run '^$$' -fuzz '^FuzzManifest$$' -fuzztime $(FUZZTIME) ./harness/spill
 	$(GO) test -run '^$$' -fuzz '^FuzzDataMapUnmarshal$$' -fuzztime $(FUZZTIME) ./harness/selfenc
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./harness/limiter
 
-## bench: the CI suite with its budgets; benchfmt in bench.txt, exit 3 on a
-## broken budget. Compare two with: benchstat old.txt new.txt, or
-## fanbench compare old.txt new.txt.
+## bench: the CI suite with its budgets; benchfmt in bench.txt. Exits 1 when
+## a run ends in a way its scenario does not expect, 3 on a broken budget.
+## Compare two with: benchstat old.txt new.txt, or fanbench compare old.txt
+## new.txt.
 bench:
 	$(GO) run ./cmd/fanbench run -count $(COUNT) -format bench -o $(RESULTS) $(SCENARIOS) | tee bench.txt
 
 ## bench-compare: the CI suite on BASE and on the working tree, interleaved
-## in one job, with a verdict (exit 1 on a regression, 2 on unusable input).
+## in one job, with a verdict: exit 1 on a regression, 4 when a gating
+## metric could not be judged (COUNT below 4 runs a side), 2 on unusable
+## input. COMPARE_FLAGS go to fanbench compare (e.g. -metrics peak-live-B).
 BASE ?= main
+COMPARE_FLAGS ?=
 bench-compare:
-	$(GO) run ./cmd/fanbench compare -base $(BASE) -count $(COUNT) -o results/compare $(SCENARIOS)
+	$(GO) run ./cmd/fanbench compare -base $(BASE) -count $(COUNT) $(COMPARE_FLAGS) -o results/compare $(SCENARIOS)
 
 ## model-bench: the model's own Go benchmarks (phase throughput, overhead).
 model-bench:

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -76,6 +77,11 @@ func builtinNames() []string {
 // and otherwise loads the scenario file at that path. A built-in wins over a
 // file of the same name in the working directory; write ./NAME to load
 // the file.
+//
+// A file whose scenario takes a built-in's name must be that built-in (the
+// same Format): results are filed and compared by scenario name, so an
+// edited copy (fanbench scenarios -show smoke > my.yaml) would pass its
+// figures off as the built-in's. It is refused, positioned at its name.
 func Lookup(nameOrPath string) (*Spec, error) {
 	if slices.Contains(builtinNames(), nameOrPath) {
 		return Builtin(nameOrPath)
@@ -84,5 +90,25 @@ func Lookup(nameOrPath string) (*Spec, error) {
 	if errors.Is(err, fs.ErrNotExist) && nameRE.MatchString(nameOrPath) {
 		return nil, fmt.Errorf("unknown scenario %q: no built-in of that name (%s) and no such file", nameOrPath, strings.Join(builtinNames(), ", "))
 	}
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(builtinNames(), s.Name) {
+		b, err := Builtin(s.Name)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(b.Format(), s.Format()) {
+			return nil, s.errorf("name", "%q is a built-in scenario's name, and this file differs from the built-in: its results would pass for the built-in's; give it a name of its own (e.g. %s)",
+				s.Name, suggestName(s.Name))
+		}
+	}
+	return s, nil
+}
+
+// suggestName is a name for an edited copy of the built-in name that no
+// built-in has and that fits the name rules.
+func suggestName(name string) string {
+	n := name[:min(len(name), maxNameLen-len("-custom"))]
+	return strings.TrimRight(n, "-") + "-custom"
 }

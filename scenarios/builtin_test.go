@@ -109,6 +109,19 @@ func TestBuiltinSettings(t *testing.T) {
 	if b := smoke.Budgets[0]; b.Strategy != "*" || b.Metric != "peak-live-B" || b.MaxModelRatio != 1.01 || b.Max != 0 {
 		t.Errorf("smoke budget = %+v, want * peak-live-B max_model_ratio 1.01", b)
 	}
+	// The 4 GiB VMs of PR #82: every strategy but streamed may be
+	// OOM-killed; nothing else is expected anywhere.
+	for _, s := range specs {
+		for _, st := range s.Strategies {
+			want := ""
+			if strings.HasPrefix(s.Name, "vm4g-") && st != "streamed" {
+				want = "oom"
+			}
+			if got := s.Expected(st, s.Limiters[0]); got != want {
+				t.Errorf("%s: %s expects %q, want %q", s.Name, st, got, want)
+			}
+		}
+	}
 }
 
 func TestBuiltinUnknown(t *testing.T) {
@@ -153,6 +166,34 @@ func TestLookup(t *testing.T) {
 	_, err = Lookup(filepath.Join(dir, "missing.yaml"))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Lookup(missing path) = %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestLookupBuiltinName checks that a file named as a built-in loads only
+// when it is that built-in: an edited copy would file its results under the
+// built-in's name (on main before the fix, it did).
+func TestLookupBuiltinName(t *testing.T) {
+	smoke, err := Builtin("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	same := filepath.Join(dir, "same.yaml")
+	if err := os.WriteFile(same, smoke.Format(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Lookup(same); err != nil || s.Name != "smoke" || s.File != same {
+		t.Errorf("Lookup(smoke as printed) = %v, %v", s, err)
+	}
+	edited := filepath.Join(dir, "edited.yaml")
+	text := strings.Replace(string(smoke.Format()), "count: 1\n", "count: 3\n", 1)
+	if err := os.WriteFile(edited, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Lookup(edited)
+	want := edited + `:1:1: name: "smoke" is a built-in scenario's name, and this file differs from the built-in`
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "(e.g. smoke-custom)") {
+		t.Errorf("Lookup(edited smoke) = %v, want %q…", err, want)
 	}
 }
 

@@ -18,12 +18,14 @@ import (
 )
 
 // MaxFileSize is the largest scenario file Parse accepts, in bytes. Real
-// scenarios are about 1 KiB; the bound keeps the YAML parser, whose time
-// grows faster than linearly with nesting, quick on any input.
+// scenarios are about 1 KiB. With MaxDepth and MaxNodes, which bound the
+// structure inside, it keeps the YAML parser quick on any input.
 const MaxFileSize = 64 << 10
 
 // Parse decodes a scenario file. file names it in positions (a path, or
-// "builtin:NAME.yaml"). Decoding is strict: unknown keys, duplicate keys,
+// "builtin:NAME.yaml"). A file longer than MaxFileSize, nested deeper than
+// MaxDepth or holding more than MaxNodes values is refused before it is
+// parsed. Decoding is strict: unknown keys, duplicate keys,
 // values of the wrong type or unit, impossible values and YAML anchors,
 // aliases and tags are errors. It fills in the defaults and validates the
 // result. Every error is an *Error; Parse does not panic on any input.
@@ -57,6 +59,9 @@ func parse(file string, data []byte) (*Spec, error) {
 		line, col := lineCol(data, MaxFileSize)
 		return nil, &Error{Pos: Position{File: file, Line: line, Col: col},
 			Msg: fmt.Sprintf("file too long: a scenario file is at most %d KiB", MaxFileSize>>10)}
+	}
+	if err := checkStructure(file, data); err != nil {
+		return nil, err
 	}
 	doc, err := parseYAML(file, data)
 	if err != nil {
@@ -196,6 +201,7 @@ func (d *decoder) spec(body ast.Node) (*Spec, error) {
 		{"source", func(f field) error { return d.source(f, &s.Source) }},
 		{"payment", func(f field) (err error) { s.Payment, err = d.str(f); return }},
 		{"strategies", func(f field) (err error) { s.Strategies, err = d.strList(f); return }},
+		{"baseline", func(f field) (err error) { s.Baseline, err = d.str(f); return }},
 		{"limiters", func(f field) (err error) { s.Limiters, err = d.strList(f); return }},
 		{"transport", func(f field) (err error) { s.Transport, err = d.boolean(f); return }},
 		{"network", func(f field) error { return d.network(f, &s.Network) }},
@@ -203,6 +209,7 @@ func (d *decoder) spec(body ast.Node) (*Spec, error) {
 		{"count", func(f field) (err error) { s.Count, err = d.integer(f); return }},
 		{"timeout", func(f field) (err error) { s.Timeout, err = d.duration(f); return }},
 		{"budgets", func(f field) (err error) { s.Budgets, err = d.budgets(f); return }},
+		{"expect", func(f field) (err error) { s.Expect, err = d.expectations(f); return }},
 	})
 	if err != nil {
 		return nil, err
@@ -287,6 +294,29 @@ func (d *decoder) budgets(f field) ([]Budget, error) {
 		bs = append(bs, b)
 	}
 	return bs, nil
+}
+
+func (d *decoder) expectations(f field) ([]Expectation, error) {
+	items, err := d.list(f)
+	if err != nil {
+		return nil, err
+	}
+	es := make([]Expectation, 0, len(items))
+	for _, item := range items {
+		item.pos = d.mapStart(item.val)
+		d.pos[item.path] = item.pos
+		e := Expectation{Pos: item.pos}
+		_, err := d.mapping(item, []key{
+			{"strategy", func(f field) (err error) { e.Strategy, err = d.str(f); return }},
+			{"limiter", func(f field) (err error) { e.Limiter, err = d.str(f); return }},
+			{"outcome", func(f field) (err error) { e.Outcome, err = d.str(f); return }},
+		})
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	return es, nil
 }
 
 // budgetMax decodes an absolute budget: a duration for ns/op, a byte count
@@ -623,7 +653,7 @@ func (d *decoder) size(f field) (int64, error) {
 		}
 		return 0, d.errorf(f, "%s is not a size in bytes (want a number and an optional unit: %s; e.g. 20MiB)", tokenValue(n), byteUnitList)
 	case *ast.StringNode:
-		v, err := parseBytes(n.Value)
+		v, err := ParseBytes(n.Value)
 		if err != nil {
 			return 0, d.errorf(f, "%v", err)
 		}

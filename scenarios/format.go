@@ -21,6 +21,9 @@ func (s *Spec) Format() []byte {
 		formatBytes(s.Source.Size), s.Source.Seed, formatNumber(s.Source.Compressibility))
 	fmt.Fprintf(&b, "payment: %s\n", str(s.Payment))
 	fmt.Fprintf(&b, "strategies: %s\n", strList(s.Strategies))
+	if s.Baseline != "" {
+		fmt.Fprintf(&b, "baseline: %s\n", str(s.Baseline))
+	}
 	fmt.Fprintf(&b, "limiters: %s\n", strList(s.Limiters))
 	fmt.Fprintf(&b, "transport: %t\n", s.Transport)
 	n := &s.Network
@@ -37,6 +40,16 @@ func (s *Spec) Format() []byte {
 	}
 	fmt.Fprintf(&b, "count: %d\n", s.Count)
 	fmt.Fprintf(&b, "timeout: %s\n", formatDuration(s.Timeout))
+	if len(s.Expect) > 0 {
+		fmt.Fprintf(&b, "expect:\n")
+		for _, e := range s.Expect {
+			fmt.Fprintf(&b, "  - strategy: %s\n", str(e.Strategy))
+			if e.Limiter != "" {
+				fmt.Fprintf(&b, "    limiter: %s\n", str(e.Limiter))
+			}
+			fmt.Fprintf(&b, "    outcome: %s\n", str(e.Outcome))
+		}
+	}
 	if len(s.Budgets) == 0 {
 		return b.Bytes()
 	}

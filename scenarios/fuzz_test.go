@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"strings"
 	"testing"
 )
 
@@ -12,7 +13,7 @@ import (
 // it accepts is valid and survives Format and Parse again unchanged. The
 // corpus starts from every built-in and a few broken files.
 //
-// CI runs it briefly: go test -run '^$' -fuzz FuzzParse -fuzztime 20s ./scenarios
+// CI runs it briefly: make fuzz.
 func FuzzParse(f *testing.F) {
 	entries, err := fs.ReadDir(builtinFS, builtinDir)
 	if err != nil {
@@ -33,6 +34,9 @@ func FuzzParse(f *testing.F) {
 		head + "limiters: [fixed:0, warm:64]\n",
 		"name: &a x\ndescription: *a\n",
 		"a: [\n",
+		"limiters: " + strings.Repeat("[", 100),
+		"- - - - - - - - - - - - - - - - - - a\n",
+		"description: \"it's [not] {nested}\" # [[[\n",
 	} {
 		f.Add([]byte(s))
 	}

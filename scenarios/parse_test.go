@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -55,6 +56,7 @@ description: "PR #82, with a quote \" and ü"
 source: {size: 20MiB, seed: 7, compressibility: 0.25}
 payment: merkle
 strategies: [copy-per-peer, streamed]
+baseline: streamed
 limiters: [aimd, "warm:64", fixed:16, budget]
 transport: false
 network:
@@ -78,6 +80,11 @@ budgets:
   - strategy: "*"
     metric: alloc-B
     max: 4190208
+expect:
+  - {strategy: copy-per-peer, outcome: oom}
+  - strategy: streamed
+    limiter: fixed:16
+    outcome: error
 `
 	s, err := Parse("full.yaml", []byte(in))
 	if err != nil {
@@ -89,6 +96,7 @@ budgets:
 		Source:      Source{Size: 20 << 20, Seed: 7, Compressibility: 0.25},
 		Payment:     "merkle",
 		Strategies:  []string{"copy-per-peer", "streamed"},
+		Baseline:    "streamed",
 		Limiters:    []string{"aimd", "warm:64", "fixed:16", "budget"},
 		Transport:   false,
 		Network: Network{
@@ -108,15 +116,30 @@ budgets:
 			{Strategy: "streamed", Metric: "ns/op", Max: 1.5e9},
 			{Strategy: "*", Metric: "alloc-B", Max: 4190208},
 		},
+		Expect: []Expectation{
+			{Strategy: "copy-per-peer", Outcome: "oom"},
+			{Strategy: "streamed", Limiter: "fixed:16", Outcome: "error"},
+		},
 		File: "full.yaml",
 	}
 	if !specEqual(s, want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", *s, *want)
 	}
-	wantPos := []Position{{"full.yaml", 19, 5}, {"full.yaml", 22, 5}, {"full.yaml", 23, 5}, {"full.yaml", 26, 5}}
+	wantPos := []Position{{"full.yaml", 20, 5}, {"full.yaml", 23, 5}, {"full.yaml", 24, 5}, {"full.yaml", 27, 5}}
 	for i, b := range s.Budgets {
 		if b.Pos != wantPos[i] {
 			t.Errorf("budget %d at %v, want %v", i, b.Pos, wantPos[i])
+		}
+	}
+	if p := s.Expect[1].Pos; p != (Position{"full.yaml", 32, 5}) {
+		t.Errorf("expect[1] at %v, want full.yaml:32:5", p)
+	}
+	for _, c := range []struct{ strategy, limiter, want string }{
+		{"copy-per-peer", "aimd", "oom"}, {"copy-per-peer", "fixed:16", "oom"},
+		{"streamed", "fixed:16", "error"}, {"streamed", "aimd", ""}, {"encode-once", "aimd", ""},
+	} {
+		if got := s.Expected(c.strategy, c.limiter); got != c.want {
+			t.Errorf("Expected(%s, %s) = %q, want %q", c.strategy, c.limiter, got, c.want)
 		}
 	}
 }
@@ -178,10 +201,22 @@ func TestParseErrors(t *testing.T) {
 		{"syntax: tab indent", head + "network:\n\tpeers: 40\n", "x.yaml:5:"},
 		{"syntax: bad nesting", head + "payment: auto: x\n", "x.yaml:4:10: YAML syntax: mapping value is not allowed in this context"},
 		{"too long", head + strings.Repeat("# padding\n", MaxFileSize/10), "x.yaml:6553:3: file too long: a scenario file is at most 64 KiB"},
+		// Refused before the YAML parser sees them: on main before the fix,
+		// 64 KiB of [ took 19-34 s and 6.4 GB.
+		// Sizes whose arithmetic would overflow are refused up front.
+		{"size near 2^63", "name: x\ndescription: d\nsource: {size: 9223372036854775000}\n", "x.yaml:3:10: source.size: must be at most 1TiB (got 9223372036854775000 bytes)"},
+		{"size 1TiB + 1", "name: x\ndescription: d\nsource: {size: 1099511627777}\n", "x.yaml:3:10: source.size: must be at most 1TiB"},
+		{"count too high", head + "count: 9223372036854775807\n", "x.yaml:4:1: count: must be at most 10000"},
+		{"peers too many", head + "network: {peers: 100000000}\n", "x.yaml:4:11: network.peers: must be at most 10000"},
+		{"64 KiB of [", "limiters: " + strings.Repeat("[", 65000), "x.yaml:1:26: nested more than 16 levels deep"},
+		{"64 KiB of {a: ", "source: " + strings.Repeat("{a: ", 16000), "x.yaml:1:69: nested more than 16 levels deep"},
+		{"deep block mappings", deepBlock(17), "x.yaml:17:17: nested more than 16 levels deep"},
+		{"deep block lists", "limiters:\n" + strings.Repeat("- ", 20) + "aimd\n", "x.yaml:2:31: nested more than 16 levels deep"},
+		{"too many items", head + "limiters: [" + strings.Repeat("aimd, ", 2100) + "aimd]\n", "x.yaml:4:12262: more than 2048 keys, items and collections"},
 
 		// Keys.
 		{"unknown key", head + "network:\n  bandwidth: 5Mbit\n", "x.yaml:5:3: network.bandwidth: unknown field (known: peers, uplink, latency, jitter, scale, faults)"},
-		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, limiters, transport, network, memory_limit, count, timeout, budgets); did you mean strategies?"},
+		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, baseline, limiters, transport, network, memory_limit, count, timeout, budgets, expect); did you mean strategies?"},
 		{"unknown nested key", head + "network:\n  faults: {dead: 0, lost: 0.1}\n", "x.yaml:5:21: network.faults.lost: unknown field (known: dead, fail, timeout, already_exists)"},
 		{"unknown budget key", head + "budgets:\n  - strategy: '*'\n    metric: peak-live-B\n    min: 1\n", "x.yaml:7:5: budgets[0].min: unknown field (known: strategy, metric, max, max_model_ratio)"},
 		{"number as key", head + "5: x\n", "x.yaml:4:1: 5: unknown field"},
@@ -295,6 +330,23 @@ func TestParseErrors(t *testing.T) {
 		{"repeated budget", head + "budgets:\n  - {strategy: '*', metric: alloc-B, max: 1GiB}\n  - {strategy: '*', metric: alloc-B, max: 2GiB}\n",
 			"x.yaml:6:5: budgets[1]: repeats budgets[0] (* alloc-B)"},
 		{"budget item not a mapping", head + "budgets:\n  - peak-live-B\n", `x.yaml:5:5: budgets[0]: want a mapping of strategy, metric, max, max_model_ratio, got "peak-live-B"`},
+
+		// Expected outcomes.
+		{"baseline not run", head + "strategies: [streamed, encode-once]\nbaseline: copy-per-peer\n",
+			`x.yaml:5:1: baseline: "copy-per-peer" is not among this scenario's strategies (streamed, encode-once)`},
+		{"expect timeout", head + "memory_limit: 4GiB\nexpect:\n  - {strategy: streamed, outcome: timeout}\n",
+			`x.yaml:6:26: expect[0].outcome: "timeout" is not an outcome a scenario can expect (want oom or error`},
+		{"expect oom without a limit", head + "expect:\n  - {strategy: streamed, outcome: oom}\n",
+			"x.yaml:5:26: expect[0].outcome: oom needs a memory_limit"},
+		{"expect no outcome", head + "expect:\n  - {strategy: streamed}\n", "x.yaml:5:5: expect[0].outcome: missing (required: oom or error)"},
+		{"expect strategy not run", head + "strategies: [streamed]\nexpect:\n  - {strategy: encode-once, outcome: error}\n",
+			`x.yaml:6:6: expect[0].strategy: "encode-once" is not among this scenario's strategies (streamed)`},
+		{"expect limiter not run", head + "expect:\n  - {strategy: streamed, limiter: fixed:8, outcome: error}\n",
+			`x.yaml:5:26: expect[0].limiter: "fixed:8" is not among this scenario's limiters (aimd); omit the key for any`},
+		{"expect repeated", head + "expect:\n  - {strategy: streamed, outcome: error}\n  - {strategy: streamed, outcome: error}\n",
+			"x.yaml:6:5: expect[1]: repeats expect[0] (streamed any limiter)"},
+		{"expect unknown key", head + "expect:\n  - {strategy: streamed, status: error}\n",
+			"x.yaml:5:26: expect[0].status: unknown field (known: strategy, limiter, outcome)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Parse("x.yaml", []byte(tc.in))
@@ -432,6 +484,15 @@ func TestLists(t *testing.T) {
 	}
 }
 
+// deepBlock returns n block mappings, each nested in the one before.
+func deepBlock(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "%sa:\n", strings.Repeat(" ", i))
+	}
+	return b.String()
+}
+
 // specEqual compares two specs, ignoring File and positions.
 func specEqual(a, b *Spec) bool {
 	return reflect.DeepEqual(stripped(a), stripped(b))
@@ -446,6 +507,13 @@ func stripped(s *Spec) Spec {
 	}
 	if len(c.Budgets) == 0 {
 		c.Budgets = nil
+	}
+	c.Expect = slices.Clone(c.Expect)
+	for i := range c.Expect {
+		c.Expect[i].Pos = Position{}
+	}
+	if len(c.Expect) == 0 {
+		c.Expect = nil
 	}
 	return c
 }

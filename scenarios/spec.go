@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"regexp"
@@ -34,6 +35,13 @@ var (
 	// Metrics are the figures a budget may limit, named by their benchfmt
 	// units: bytes for the -B metrics, nanoseconds for ns/op.
 	Metrics = []string{"peak-live-B", "peak-heap-B", "peak-RSS-B", "alloc-B", "ns/op"}
+
+	// Outcomes are the ways a run may end other than finishing that a
+	// scenario can expect: oom, killed at the memory limit; error, the
+	// upload failed (a partial upload on a faulty network). A run is
+	// expected to finish unless the scenario says otherwise; a timeout or a
+	// crash is never expected.
+	Outcomes = []string{"oom", "error"}
 )
 
 // ModelMetric is the one metric the analytic model predicts, and so the only
@@ -55,6 +63,24 @@ const (
 // MinPeers is the smallest network a scenario may ask for: a merkle
 // candidate pool asks 32 peers (reference/uploader.md §5).
 const MinPeers = 32
+
+// Upper bounds, refused by Validate before anything is computed from them:
+// a size near 2^63 overflowed the spill's free-space check (size + 10 %)
+// and the child died of a fatal out-of-memory.
+const (
+	// MaxSize is the largest source: 1 TiB, 262,000 chunks, far beyond
+	// what the harness can run on one machine, and small enough that no
+	// byte arithmetic of the harness (the free-space margin, chunk counts,
+	// proof totals, the model's sums) comes near int64's range.
+	MaxSize = 1 << 40
+	// MaxCount is the most repetitions of a case: 10,000 runs of a case
+	// is days of runs; a count near 2^63 overflowed the plan's length.
+	MaxCount = 10_000
+	// MaxPeers is the largest simulated network: each peer holds an
+	// ML-DSA-65 identity (about 15 MB for 200 peers), so 10,000 is
+	// already 750 MB of the child's heap.
+	MaxPeers = 10_000
+)
 
 var (
 	// DefaultLimiters are the policies of a scenario that names none: the
@@ -92,6 +118,10 @@ type Spec struct {
 	// Strategies are the buffer strategies to run, each one of Strategies,
 	// without repeats.
 	Strategies []string
+	// Baseline is the strategy the others are compared against in the
+	// reports, one of Strategies; "" leaves the choice to the reports
+	// (copy-per-peer, before PR #82, when it runs).
+	Baseline string
 	// Limiters are the store-concurrency policies to run each strategy
 	// under, each of the forms in Limiters ("fixed:64"), without repeats.
 	Limiters []string
@@ -109,6 +139,9 @@ type Spec struct {
 	Timeout time.Duration
 	// Budgets are the limits checked after the runs.
 	Budgets []Budget
+	// Expect are the outcomes other than finishing that runs of some cases
+	// are expected to have; see Expected.
+	Expect []Expectation
 	// File is where the spec came from: "builtin:NAME.yaml" or a path.
 	File string
 
@@ -120,7 +153,7 @@ type Spec struct {
 // Source describes the generated file.
 type Source struct {
 	// Size is the file length in bytes, at least 3 (self-encryption's
-	// minimum).
+	// minimum) and at most MaxSize.
 	Size int64
 	// Seed selects the bytes: the same seed gives the same file.
 	Seed uint64
@@ -179,6 +212,31 @@ type Budget struct {
 	Pos Position
 }
 
+// Expectation says that runs of a strategy (or of every strategy,
+// AnyStrategy), under one limiter or under any (Limiter ""), are expected
+// to end with Outcome, one of Outcomes, instead of finishing. A run that
+// finishes all the same is no failure (it used less memory than expected),
+// only worth a note.
+type Expectation struct {
+	Strategy string
+	Limiter  string
+	Outcome  string
+	// Pos is where the expectation was written (its first key).
+	Pos Position
+}
+
+// Expected returns the outcome other than finishing that the scenario
+// expects of the runs of (strategy, limiter): the Outcome of the first
+// expectation that matches, or "" when they are expected to finish.
+func (s *Spec) Expected(strategy, limiter string) string {
+	for _, e := range s.Expect {
+		if (e.Strategy == AnyStrategy || e.Strategy == strategy) && (e.Limiter == "" || e.Limiter == limiter) {
+			return e.Outcome
+		}
+	}
+	return ""
+}
+
 // Pos returns where field (a dotted path such as "network.uplink" or
 // "budgets[1].max", as in Error.Field) was set in the file. For a field the
 // file left at its default it returns the position of the nearest enclosing
@@ -230,6 +288,9 @@ func (s *Spec) Validate() error {
 	if s.Source.Size < 3 {
 		return s.errorf("source.size", "must be at least 3 bytes, self-encryption's minimum (got %d)", s.Source.Size)
 	}
+	if s.Source.Size > MaxSize {
+		return s.errorf("source.size", "must be at most %s (got %d bytes)", formatBytes(MaxSize), s.Source.Size)
+	}
 	if c := s.Source.Compressibility; !(c >= 0 && c < 1) {
 		return s.errorf("source.compressibility", "must be in [0, 1) (got %v)", c)
 	}
@@ -248,6 +309,10 @@ func (s *Spec) Validate() error {
 		if j := slices.Index(s.Strategies[:i], st); j >= 0 {
 			return s.errorf(f, "%q is listed twice (also strategies[%d])", st, j)
 		}
+	}
+
+	if s.Baseline != "" && !slices.Contains(s.Strategies, s.Baseline) {
+		return s.errorf("baseline", "%q is not among this scenario's strategies (%s)%s", s.Baseline, strings.Join(s.Strategies, ", "), suggest(s.Baseline, s.Strategies))
 	}
 
 	if len(s.Limiters) == 0 {
@@ -271,12 +336,45 @@ func (s *Spec) Validate() error {
 		return s.errorf("memory_limit", "must be > 0 (got %d)", s.MemoryLimit)
 	case s.Count < 1:
 		return s.errorf("count", "must be at least 1 (got %d)", s.Count)
+	case s.Count > MaxCount:
+		return s.errorf("count", "must be at most %d (got %d)", MaxCount, s.Count)
 	case s.Timeout <= 0:
 		return s.errorf("timeout", "must be > 0 (got %v)", s.Timeout)
 	}
 	for i := range s.Budgets {
 		if err := s.validateBudget(i); err != nil {
 			return err
+		}
+	}
+	for i := range s.Expect {
+		if err := s.validateExpectation(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Spec) validateExpectation(i int) error {
+	e := &s.Expect[i]
+	f := fmt.Sprintf("expect[%d]", i)
+	if err := s.checkStrategyRef(f+".strategy", e.Strategy, ""); err != nil {
+		return err
+	}
+	if e.Limiter != "" && !slices.Contains(s.Limiters, e.Limiter) {
+		return s.errorf(f+".limiter", "%q is not among this scenario's limiters (%s); omit the key for any", e.Limiter, strings.Join(s.Limiters, ", "))
+	}
+	switch {
+	case e.Outcome == "":
+		return s.errorf(f+".outcome", "missing (required: %s)", orList(Outcomes))
+	case !slices.Contains(Outcomes, e.Outcome):
+		return s.errorf(f+".outcome", "%q is not an outcome a scenario can expect (want %s; a run is expected to finish unless said otherwise, and a timeout or crash never is)%s",
+			e.Outcome, orList(Outcomes), suggest(e.Outcome, Outcomes))
+	case e.Outcome == "oom" && s.MemoryLimit == 0:
+		return s.errorf(f+".outcome", "oom needs a memory_limit: without one no run is killed")
+	}
+	for j, o := range s.Expect[:i] {
+		if o.Strategy == e.Strategy && o.Limiter == e.Limiter {
+			return s.errorf(f, "repeats expect[%d] (%s %s)", j, e.Strategy, cmp.Or(e.Limiter, "any limiter"))
 		}
 	}
 	return nil
@@ -287,6 +385,8 @@ func (s *Spec) validateNetwork() error {
 	switch {
 	case n.Peers < MinPeers:
 		return s.errorf("network.peers", "must be at least %d, the merkle candidate pool (got %d)", MinPeers, n.Peers)
+	case n.Peers > MaxPeers:
+		return s.errorf("network.peers", "must be at most %d (got %d)", MaxPeers, n.Peers)
 	case !(n.UplinkBitsPerSec > 0) || math.IsInf(n.UplinkBitsPerSec, 1):
 		return s.errorf("network.uplink", "must be a finite bandwidth > 0 (got %sbit)", formatNumber(n.UplinkBitsPerSec))
 	case n.Latency < 0:
@@ -307,17 +407,27 @@ func (s *Spec) validateNetwork() error {
 	return nil
 }
 
+// checkStrategyRef checks field, a reference to one of the scenario's
+// strategies or AnyStrategy; notRun ends the message when the strategy is
+// known but not run.
+func (s *Spec) checkStrategyRef(field, strategy, notRun string) error {
+	switch {
+	case strategy == "":
+		return s.errorf(field, "missing (required: a strategy or %q)", AnyStrategy)
+	case strategy == AnyStrategy:
+	case !slices.Contains(Strategies, strategy):
+		return s.errorf(field, "unknown strategy %q (want %q or %s)%s", strategy, AnyStrategy, orList(Strategies), suggest(strategy, Strategies))
+	case !slices.Contains(s.Strategies, strategy):
+		return s.errorf(field, "%q is not among this scenario's strategies (%s)%s", strategy, strings.Join(s.Strategies, ", "), notRun)
+	}
+	return nil
+}
+
 func (s *Spec) validateBudget(i int) error {
 	b := &s.Budgets[i]
 	f := fmt.Sprintf("budgets[%d]", i)
-	switch {
-	case b.Strategy == "":
-		return s.errorf(f+".strategy", "missing (required: a strategy or %q)", AnyStrategy)
-	case b.Strategy == AnyStrategy:
-	case !slices.Contains(Strategies, b.Strategy):
-		return s.errorf(f+".strategy", "unknown strategy %q (want %q or %s)%s", b.Strategy, AnyStrategy, orList(Strategies), suggest(b.Strategy, Strategies))
-	case !slices.Contains(s.Strategies, b.Strategy):
-		return s.errorf(f+".strategy", "%q is not among this scenario's strategies (%s), so the budget would never be checked", b.Strategy, strings.Join(s.Strategies, ", "))
+	if err := s.checkStrategyRef(f+".strategy", b.Strategy, ", so the budget would never be checked"); err != nil {
+		return err
 	}
 	if err := checkMetric(b.Metric); err != nil {
 		return s.errorf(f+".metric", "%v", err)

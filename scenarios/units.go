@@ -69,11 +69,12 @@ func lookupUnit(units []unit, suffix string) (int64, bool) {
 	return 0, false
 }
 
-// parseBytes reads a byte count: a decimal number and an optional unit from
+// ParseBytes reads a byte count: a decimal number and an optional unit from
 // byteUnits, such as "20MiB", "1.5 GiB", "300MB" or "4190208". The result
 // must be a whole number of bytes that fits an int64. It accepts no sign, so
-// the result is never negative.
-func parseBytes(s string) (int64, error) {
+// the result is never negative. It is the one byte-size parser of the
+// project, for flags and environment variables too.
+func ParseBytes(s string) (int64, error) {
 	num, suffix, ok := splitQuantity(s)
 	mult := int64(1)
 	if ok && suffix != "" {
@@ -96,14 +97,8 @@ func parseBytes(s string) (int64, error) {
 	return r.Num().Int64(), nil
 }
 
-// ParseBytes reads a byte count as scenario files write it: a decimal
-// number and an optional unit (B, KiB, MiB, GiB, TiB, kB, MB, GB, TB), such
-// as "20MiB" or "1.5 GiB". It is the one byte-size parser of the project,
-// for flags and environment variables too.
-func ParseBytes(s string) (int64, error) { return parseBytes(s) }
-
 // formatBytes writes n with the first unit of byteUnits that divides it
-// exactly, so that parseBytes gives n back: "20MiB", "300MB", "4190208B".
+// exactly, so that ParseBytes gives n back: "20MiB", "300MB", "4190208B".
 func formatBytes(n int64) string {
 	if n == 0 {
 		return "0"

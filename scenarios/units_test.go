@@ -41,12 +41,12 @@ func TestParseBytes(t *testing.T) {
 		{"1KB", 0, "not a size"},
 		{"1 2B", 0, "not a size"},
 	} {
-		got, err := parseBytes(tc.in)
+		got, err := ParseBytes(tc.in)
 		switch {
 		case tc.err == "" && (err != nil || got != tc.want):
-			t.Errorf("parseBytes(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
 		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
-			t.Errorf("parseBytes(%q) = %d, %v; want an error with %q", tc.in, got, err, tc.err)
+			t.Errorf("ParseBytes(%q) = %d, %v; want an error with %q", tc.in, got, err, tc.err)
 		}
 	}
 }
@@ -64,8 +64,8 @@ func TestFormatBytes(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("formatBytes(%d) = %q, want %q", tc.n, got, tc.want)
 		}
-		if back, err := parseBytes(got); err != nil || back != tc.n {
-			t.Errorf("parseBytes(formatBytes(%d)) = %d, %v", tc.n, back, err)
+		if back, err := ParseBytes(got); err != nil || back != tc.n {
+			t.Errorf("ParseBytes(formatBytes(%d)) = %d, %v", tc.n, back, err)
 		}
 	}
 }

@@ -17,10 +17,14 @@ const compareUsage = `usage: fanbench compare [flags] OLD NEW
 
 Compares two results: benchfmt files, or results directories (their
 results.bench), as benchstat would, and gives a verdict per metric. Exits 1
-when a gating metric regressed significantly beyond its tolerance, 2 on
-unusable input (a missing or corrupt file, no benchmark in common), 0
-otherwise. Unlike benchstat, a differing commit: key does not split the
-comparison, and parse errors are reported, not dropped.
+when a gating metric regressed significantly beyond its tolerance (or a
+benchmark of OLD has no finished run in NEW), 4 when nothing regressed but
+some gating metric could not be judged (too few samples a side for the U
+test: at least 4 a side at alpha 0.05), 2 on unusable input (a missing or
+corrupt file, a NaN or infinite value, no benchmark in common, a -metrics or
+-tolerance unit that neither file holds), 0 otherwise. Unlike benchstat, a
+differing commit: key does not split the comparison, and parse errors are
+reported, not dropped.
 
 With -base, it compares two commits of this git repository instead. It
 builds fanbench at -base in a temporary git worktree, and at -head the same
@@ -28,9 +32,12 @@ way or, without -head, from the working tree as it is (uncommitted changes
 included; the report says so). It runs the scenarios (default smoke) with
 both builds interleaved in one job: each run of the plan once with each
 build, back to back, the build that goes first alternating by round, so that
-the machine's drift touches both alike. Each side's results.json and
-results.bench go under -o (base/ and head/), and the two are compared as
-above. The plan is this fanbench's (its scenarios, flags and job format),
+the machine's drift touches both alike. Each side's results.json,
+results.bench and peak profiles (one profiling run per case and side,
+unless -profile=false) go under -o (base/ and head/), and the two are
+compared as above; summary.md names the largest change of a site's live
+bytes at the peak, and fanbench pprof DIR shows the head's peak profile
+against the base's. The plan is this fanbench's (its scenarios, flags and job format),
 which both builds must be able to read. -count is the runs per side and case
 (default 6: with fewer than 4 a side, the U test at alpha 0.05 cannot call
 any difference significant). Exits 2 also for an unknown revision, a failed
@@ -50,15 +57,13 @@ Flags:
 `
 
 // compareRevFlags are the flags that only the -base form takes.
-var compareRevFlags = []string{"head", "count", "o", "modes", "limiter", "cache", "timeout", "gogc", "order"}
+var compareRevFlags = []string{"head", "count", "o", "modes", "limiter", "cache", "timeout", "gogc", "order", "profile"}
 
 func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, compareUsage); fs.PrintDefaults() }
+	fs := newCommandFlags("compare", compareUsage, stdout, stderr)
 	opts := compare.DefaultOptions
 	alpha := fs.Float64("alpha", opts.Alpha, "significance level of the U test")
-	metrics := fs.String("metrics", strings.Join(opts.Metrics, ","), "comma-separated units whose regression fails the comparison")
+	metrics := fs.String("metrics", strings.Join(opts.Metrics, ","), "comma-separated units whose regression fails the comparison; each must be in a file (default: those of these the files hold)")
 	tol := fs.String("tolerance", "", "per-unit tolerances, e.g. peak-live-B=0.01,peak-RSS-B=0.1 (default 0.05 each)")
 	var rc revCompare
 	fs.StringVar(&rc.base, "base", "", "compare the commit REV (any git revision) against -head, running both here")
@@ -71,15 +76,18 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	fs.DurationVar(&rc.timeout, "timeout", 0, "with -base: time limit of each run (default: the scenario's)")
 	fs.IntVar(&rc.gogc, "gogc", 100, "with -base: GOGC of each run (-1 for off)")
 	fs.Uint64Var(&rc.order, "order", 1, "with -base: seed of the shuffled case order within each round")
-	if err := fs.Parse(args); err != nil {
+	fs.BoolVar(&rc.profile, "profile", true, "with -base: add one profiling run per case and side, whose peak profiles fanbench pprof DIR sets against each other")
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	rc.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { rc.set[f.Name] = true })
 	opts.Alpha = *alpha
-	opts.Metrics = splitList(*metrics)
-	if len(opts.Metrics) == 0 {
-		return usageError{errors.New("-metrics: name at least one unit, e.g. peak-live-B")}
+	opts.Metrics = nil // the default units that the files hold
+	if rc.set["metrics"] {
+		if opts.Metrics = splitList(*metrics); len(opts.Metrics) == 0 {
+			return usageError{errors.New("-metrics: name at least one unit, e.g. peak-live-B")}
+		}
 	}
 	if *tol != "" {
 		opts.Tolerance = map[string]float64{}
@@ -116,8 +124,17 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	if err := rep.WriteText(stdout); err != nil {
 		return err
 	}
-	if code := rep.ExitCode(); code != 0 {
-		return exitError{code, errors.New("a gating metric regressed")}
+	return outcomeError(rep)
+}
+
+// outcomeError is the error, and so the exit code, of a comparison's
+// outcome: nil for a pass.
+func outcomeError(rep *compare.Report) error {
+	switch rep.Outcome() {
+	case compare.Fail:
+		return exitError{exitFail, errors.New("a gating metric regressed, or a case of OLD has no finished run in NEW")}
+	case compare.NotJudged:
+		return exitError{exitNotJudged, fmt.Errorf("%d gating metric(s) could not be judged (too few samples); no verdict", len(rep.Unjudged()))}
 	}
 	return nil
 }

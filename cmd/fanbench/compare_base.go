@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +18,11 @@ import (
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/spill"
+	"github.com/fanbench/fanbench/reports/benchout"
 	"github.com/fanbench/fanbench/reports/compare"
 	"github.com/fanbench/fanbench/reports/summary"
 	"github.com/fanbench/fanbench/scenarios"
+	"golang.org/x/perf/benchunit"
 )
 
 // The -base form of fanbench compare, in steps:
@@ -42,6 +46,7 @@ type revCompare struct {
 	timeout         time.Duration
 	gogc            int
 	order           uint64
+	profile         bool
 	scenarios       []string
 	set             map[string]bool // the flags given
 }
@@ -107,12 +112,26 @@ func (b *build) describe() string {
 
 func shortHash(h string) string { return h[:min(len(h), 12)] }
 
+// commitName is the build's commit as records name the code under test:
+// the hash's first 12 digits, "-dirty" for a working tree with changes.
+func (b *build) commitName() string {
+	c := shortHash(b.commit)
+	if b.dirty {
+		c += "-dirty"
+	}
+	return c
+}
+
 // compareRevs runs the -base form. Errors before any run (flags, scenarios,
 // revisions, builds) exit 2; see compareUsage for the rest.
 func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, opts compare.Options) error {
 	// Options out of range would otherwise be found after every run.
 	var inputErr *compare.InputError
 	if _, err := compare.Compare(strings.NewReader(""), strings.NewReader(""), "", "", opts); !errors.As(err, &inputErr) {
+		return usageError{err}
+	}
+	// So would a unit that fanbench does not write.
+	if err := checkBenchUnits(opts); err != nil {
 		return usageError{err}
 	}
 	jobs, err := rc.plan()
@@ -139,6 +158,28 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 		b.dirty = st != ""
 	}
 
+	// Each side's results directory is this comparison's from here on, and
+	// an earlier one's files are moved aside, before anything is built.
+	dirs := [2]string{filepath.Join(rc.out, "base"), filepath.Join(rc.out, "head")}
+	var batches [2]result.Batch
+	id := result.NewBatchID(time.Now())
+	for s, dir := range dirs {
+		lock, err := result.LockDir(dir, id)
+		if err != nil {
+			return usageError{err}
+		}
+		defer lock.Unlock()
+		if moved, err := lock.Retire(); err != nil {
+			return usageError{err}
+		} else if len(moved) > 0 {
+			fmt.Fprintf(stderr, "fanbench: moved an earlier comparison's %s to %s\n", strings.Join(moved, ", "), filepath.Join(dir, result.PreviousDir))
+		}
+		batches[s] = result.Batch{ID: id, Commit: builds[s].commitName(), Started: time.Now()}
+	}
+	if err := os.Remove(filepath.Join(rc.out, "summary.md")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return usageError{fmt.Errorf("results directory %s: %w", rc.out, err)}
+	}
+
 	tmp, err := os.MkdirTemp("", "fanbench-compare-")
 	if err != nil {
 		return err
@@ -161,59 +202,78 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 		if b.rev != "" {
 			dir = filepath.Join(tmp, b.side.String())
 			if _, err := gitOutput(ctx, root, "worktree", "add", "--detach", dir, b.commit); err != nil {
-				return exitError{2, fmt.Errorf("compare: the %s %s: %w", b.side, b.label(), err)}
+				return exitError{exitUsage, fmt.Errorf("compare: the %s %s: %w", b.side, b.label(), err)}
 			}
 			worktrees = append(worktrees, dir)
 		}
 		b.bin = filepath.Join(tmp, b.side.String()+".bin")
 		fmt.Fprintf(stderr, "fanbench: building the %s: %s\n", b.side, b.label())
 		if err := goBuild(ctx, dir, b.bin, stderr); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+			if i := interruption(ctx); i != nil {
+				return fmt.Errorf("compare: interrupted while building the %s: %w", b.side, i)
 			}
-			return exitError{2, fmt.Errorf("compare: the build of the %s, %s, failed: %w", b.side, b.label(), err)}
+			return exitError{exitUsage, fmt.Errorf("compare: the build of the %s, %s, failed: %w", b.side, b.label(), err)}
 		}
 	}
 
-	dirs := [2]string{filepath.Join(rc.out, "base"), filepath.Join(rc.out, "head")}
 	steps := interleave(jobs)
-	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes, base and head interleaved; results in %s and %s\n",
-		strings.Join(rc.scenarioNames(), ", "), len(steps), dirs[sideBase], dirs[sideHead])
+	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes, base and head interleaved; results in %s and %s (batch %s)\n",
+		strings.Join(rc.scenarioNames(), ", "), len(steps), dirs[sideBase], dirs[sideHead], id)
 	var recs [2][]*result.Record
 	start := time.Now()
+	for s := range batches {
+		batches[s].Planned = len(steps) / 2
+		if err := result.WriteBatch(dirs[s], &batches[s]); err != nil {
+			return err
+		}
+	}
 	for i, st := range steps {
 		if ctx.Err() != nil {
 			break
 		}
 		b, job := builds[st.side], st.job
-		job.Dir = dirs[st.side]
+		job.Dir, job.Batch, job.Commit = dirs[st.side], id, batches[st.side].Commit
 		// A fanbench binary calls runner.MaybeChild before it looks at its
 		// arguments; no arguments also keeps a base too old to have
 		// MaybeChild from running anything (it prints its usage).
 		rec := runner.Spawn(ctx, job, runner.SpawnOptions{Path: b.bin, Args: []string{}})
-		if ctx.Err() != nil && rec.Status != result.OK {
-			break // killed by the cancellation: it measured nothing
+		recs[st.side] = append(recs[st.side], rec)
+		if rec.Status == result.Cancelled {
+			break // killed by the interruption: it measured nothing
 		}
+		batches[st.side].Finished++
 		fmt.Fprintf(stderr, "[%d/%d] %s %s %s: %s, peak live %s (%s elapsed)\n", i+1, len(steps), st.side, job.Name(), job.Case.Limiter,
 			rec.Status, mib(rec.Live.Peak), time.Since(start).Round(time.Second))
 		if why := jobUnreadable(rec, &job); why != "" {
-			return exitError{2, fmt.Errorf("the %s commit's fanbench, %s, cannot read this job; choose a newer %s (%s)", st.side, b.label(), st.side, why)}
+			return exitError{exitUsage, fmt.Errorf("the %s commit's fanbench, %s, cannot read this job; choose a newer %s (%s)", st.side, b.label(), st.side, why)}
 		}
 		if rec.Status == result.Crash {
 			fmt.Fprintf(stderr, "%s %s crashed: %s\n", st.side, job.Name(), firstLines(rec.Error, 6))
 		}
-		recs[st.side] = append(recs[st.side], rec)
+	}
+	var interrupted error
+	if ctx.Err() != nil {
+		interrupted = context.Cause(ctx)
+		if i := interruption(ctx); i != nil {
+			interrupted = i
+			batches[0].Interrupted, batches[1].Interrupted = signalName(i.sig), signalName(i.sig)
+		} else {
+			batches[0].Interrupted, batches[1].Interrupted = interrupted.Error(), interrupted.Error()
+		}
 	}
 	for s, dir := range dirs {
-		if err := writeResults(dir, recs[s]); err != nil {
+		res := &result.Results{Batch: batches[s], Records: recs[s]}
+		if err := result.WriteResults(dir, res); err != nil {
 			return err
 		}
-		if _, err := writeBench(dir, recs[s]); err != nil {
+		if _, err := writeBench(dir, res); err != nil {
 			return err
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("compare: stopped after %d of %d runs: %w", len(recs[0])+len(recs[1]), len(steps), err)
+	if interrupted != nil {
+		done := batches[0].Finished + batches[1].Finished
+		return fmt.Errorf("compare: interrupted after %d of %d runs (%s); the finished runs are in %s and %s: %w",
+			done, len(steps), batches[0].Interrupted, dirs[sideBase], dirs[sideHead], interrupted)
 	}
 
 	fmt.Fprintf(stdout, "base: %s\nhead: %s\n", builds[sideBase].describe(), builds[sideHead].describe())
@@ -233,7 +293,7 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 	// The head's summary, with what changed against the base, for the PR.
 	var md bytes.Buffer
 	comparison := fmt.Sprintf("base: %s\nhead: %s\n\n%s", builds[sideBase].describe(), builds[sideHead].describe(), text.String())
-	if err := summary.Write(&md, recs[sideHead], summary.Options{Comparison: comparison}); err != nil {
+	if err := summary.Write(&md, recs[sideHead], summary.Options{Comparison: comparison, Batch: batches[sideHead], Base: recs[sideBase]}); err != nil {
 		return err
 	}
 	mdPath := filepath.Join(filepath.Dir(dirs[sideHead]), "summary.md")
@@ -242,12 +302,41 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 	}
 	fmt.Fprintf(stdout, "\nresults: %s, %s\nsummary: %s\n", dirs[sideBase], dirs[sideHead], mdPath)
 	switch {
-	case rep.ExitCode() != 0:
-		return exitError{1, errors.New("a gating metric regressed")}
+	case rep.Outcome() == compare.Fail:
+		return outcomeError(rep)
 	case headWorse:
-		return exitError{1, errors.New("the head failed more runs than the base")}
+		return exitError{exitFail, errors.New("the head failed more runs than the base")}
 	case crashes > 0:
-		return exitError{2, fmt.Errorf("%d run(s) crashed; the comparison is incomplete", crashes)}
+		return exitError{exitUsage, fmt.Errorf("%d run(s) crashed; the comparison is incomplete", crashes)}
+	}
+	return outcomeError(rep)
+}
+
+// checkBenchUnits rejects a gating or tolerance unit of opts that
+// fanbench's results.bench does not hold.
+func checkBenchUnits(opts compare.Options) error {
+	units := benchout.Units()
+	var tidied []string
+	for _, u := range units {
+		_, t := benchunit.Tidy(1, u)
+		tidied = append(tidied, t)
+	}
+	check := func(flag, u string) error {
+		_, t := benchunit.Tidy(1, u)
+		if slices.Contains(tidied, t) {
+			return nil
+		}
+		return fmt.Errorf("-%s: fanbench writes no unit %q (its units: %s)", flag, u, strings.Join(units, ", "))
+	}
+	for _, u := range opts.Metrics {
+		if err := check("metrics", u); err != nil {
+			return err
+		}
+	}
+	for _, u := range slices.Sorted(maps.Keys(opts.Tolerance)) {
+		if err := check("tolerance", u); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -260,8 +349,9 @@ func (rc *revCompare) scenarioNames() []string {
 }
 
 // plan returns the jobs of the comparison, as `fanbench run` would plan
-// them with the same flags, -count runs of each case, no profiling runs
-// and no budgets.
+// them with the same flags: -count runs of each case, then (with -profile)
+// one profiling run of each, whose peak profiles fanbench pprof sets
+// against each other, and no budgets.
 func (rc *revCompare) plan() ([]runner.Job, error) {
 	if err := checkFlags(rc.set, rc.modes, rc.limiters, 0, 0, "", rc.count); err != nil {
 		return nil, err
@@ -298,7 +388,7 @@ func (rc *revCompare) plan() ([]runner.Job, error) {
 		}
 		tmpl := runner.DefaultJob(cases[0], 1, rc.out)
 		tmpl.Timeout, tmpl.GOGC, tmpl.MemoryLimit = spec.Timeout, rc.gogc, spec.MemoryLimit
-		js, err := runner.Plan(tmpl, cases, spec.Count, rc.order)
+		js, err := planJobs(spec, cases, tmpl, rc.order, rc.profile)
 		if err != nil {
 			return nil, err
 		}
@@ -374,6 +464,12 @@ func unfinished(recs [2][]*result.Record) (lines []string, headWorse bool, crash
 	tallies := map[key]*tally{}
 	for s := range recs {
 		for _, r := range recs[s] {
+			if r.Status == result.Crash {
+				crashes++
+			}
+			if r.Status == result.Cancelled || r.Profile {
+				continue // measured nothing, or apart from the measured runs
+			}
 			k := key{r.Scenario, r.Strategy, r.Limiter}
 			t := tallies[k]
 			if t == nil {
@@ -387,9 +483,6 @@ func unfinished(recs [2][]*result.Record) (lines []string, headWorse bool, crash
 				if !slices.Contains(t.how[s], string(r.Status)) {
 					t.how[s] = append(t.how[s], string(r.Status))
 				}
-			}
-			if r.Status == result.Crash {
-				crashes++
 			}
 		}
 	}

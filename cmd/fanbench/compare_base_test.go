@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -164,8 +163,8 @@ func TestUnfinished(t *testing.T) {
 }
 
 // TestCompareBase builds HEAD and the working tree of this repository and
-// compares one streamed run of smoke on each: about 20 s with a warm build
-// cache, twice that with a cold one.
+// compares one streamed run of smoke on each, plus a profiling run each:
+// about 20 s with a warm build cache, twice that with a cold one.
 func TestCompareBase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds fanbench twice")
@@ -180,30 +179,41 @@ func TestCompareBase(t *testing.T) {
 	if err != nil {
 		code = exitCode(err)
 	}
-	if code != 0 && code != 1 {
-		t.Fatalf("exit %d: %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout.String(), stderr.String())
+	// One run a side: the U test cannot judge anything, which is no pass.
+	if code != exitNotJudged {
+		t.Fatalf("exit %d, want %d: %v\nstdout:\n%s\nstderr:\n%s", code, exitNotJudged, err, stdout.String(), stderr.String())
 	}
-	for _, want := range []string{"base: HEAD = ", "head: the working tree", "Upload/scenario=smoke/mode=streamed/limiter=fixed8"} {
+	for _, want := range []string{"base: HEAD = ", "head: the working tree", "Upload/scenario=smoke/mode=streamed/limiter=fixed8", "NOT JUDGED"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	for _, want := range []string{"[1/2] base smoke/streamed-1 fixed:8: ok", "[2/2] head smoke/streamed-1 fixed:8: ok"} {
+	for _, want := range []string{"[1/4] base smoke/streamed-1 fixed:8: ok", "[2/4] head smoke/streamed-1 fixed:8: ok",
+		"[3/4] base smoke/streamed-profile fixed:8: ok", "[4/4] head smoke/streamed-profile fixed:8: ok"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
-	if md, err := os.ReadFile(filepath.Join(out, "summary.md")); err != nil || !strings.Contains(string(md), "base: ") || !strings.Contains(string(md), "streamed") {
+	// The summary names the largest site change (or that none changed).
+	if md, err := os.ReadFile(filepath.Join(out, "summary.md")); err != nil || !strings.Contains(string(md), "base: ") || !strings.Contains(string(md), "streamed") ||
+		!strings.Contains(string(md), "site") || !strings.Contains(string(md), "against the base") {
 		t.Errorf("summary.md with the comparison: %v\n%s", err, md)
+	}
+	// Each side kept its peak profile: fanbench pprof sets head's against
+	// base's (on main before the fix, compare -base kept no profiles).
+	var top, perr bytes.Buffer
+	if err := cmdPprof(context.Background(), &top, &perr, []string{out, "-top", "-mode", "streamed"}); err != nil ||
+		!strings.Contains(perr.String(), filepath.Join(out, "base", "profiles")) || !strings.Contains(top.String(), "flat%") {
+		t.Errorf("pprof of the comparison: %v\n%s\n%s", err, perr.String(), top.String())
 	}
 	for _, s := range []string{"base", "head"} {
 		b, err := os.ReadFile(filepath.Join(out, s, "results.bench"))
 		if err != nil || !strings.Contains(string(b), "BenchmarkUpload/scenario=smoke/mode=streamed") {
 			t.Errorf("%s/results.bench: %v\n%s", s, err, b)
 		}
-		var recs []*result.Record
-		if b, err := os.ReadFile(filepath.Join(out, s, "results.json")); err != nil || json.Unmarshal(b, &recs) != nil || len(recs) != 1 {
-			t.Errorf("%s/results.json: %v, %d records", s, err, len(recs))
+		res, err := result.LoadDir(filepath.Join(out, s))
+		if err != nil || len(res.Records) != 2 || res.Batch.FromRuns || res.Records[0].Batch != res.Batch.ID || res.Batch.Commit == "" {
+			t.Errorf("%s/results.json: %v, %+v", s, err, res)
 		}
 	}
 	// The worktree is gone.

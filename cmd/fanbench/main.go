@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -10,21 +11,123 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/fanbench/fanbench/harness/runner"
 )
 
 func main() {
 	runner.MaybeChild() // a child process runs its job here and exits
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible(context.Background())
 	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "fanbench:", err)
-		}
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "fanbench:", err)
 		os.Exit(exitCode(err))
 	}
+}
+
+// interrupted is the cause of a context cancelled by a signal.
+type interrupted struct{ sig syscall.Signal }
+
+func (i *interrupted) Error() string { return "interrupted by " + signalName(i.sig) }
+
+// signalName is "SIGINT", "SIGTERM", or the signal's number.
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return fmt.Sprintf("signal %d", int(s))
+}
+
+// interruptible returns a context that the first SIGINT or SIGTERM cancels
+// with an *interrupted cause, so that a command can stop its child, write
+// what it has and exit 128 + the signal. After the first, the signals have
+// their default effect again: a second one ends the process at once.
+func interruptible(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-ch:
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			sig, _ := s.(syscall.Signal)
+			cancel(&interrupted{sig})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// interruption returns the signal that cancelled ctx, or nil if ctx was not
+// cancelled by one.
+func interruption(ctx context.Context) *interrupted {
+	var i *interrupted
+	if errors.As(context.Cause(ctx), &i) {
+		return i
+	}
+	return nil
+}
+
+// The exit codes of fanbench, the same for every command (README, "Exit
+// codes"). A run or comparison that fails for several reasons exits with
+// the lowest of exitFail, exitBudget and exitNotJudged that applies.
+const (
+	exitFail      = 1 // a run ended unexpectedly, a gating metric regressed, or fanbench failed
+	exitUsage     = 2 // bad flags, unusable input, a results directory in use or not writable
+	exitBudget    = 3 // run: a scenario's budget was broken
+	exitNotJudged = 4 // compare: nothing regressed, but a gating metric could not be judged
+	// An interrupted command exits 128 + the signal: 130 for SIGINT, 143
+	// for SIGTERM.
+)
+
+// commandFlags is a command's flag set with its usage text: -h prints the
+// usage and the flags on stdout and is no error (exit 0), as Go's tools do;
+// a bad flag prints its error and them on stderr (exit 2).
+type commandFlags struct {
+	*flag.FlagSet
+	stdout, stderr io.Writer
+	text           bytes.Buffer // the usage, as the flag package last asked for it
+}
+
+func newCommandFlags(name, usage string, stdout, stderr io.Writer) *commandFlags {
+	c := &commandFlags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout, stderr: stderr}
+	c.SetOutput(stderr) // the flag package's error messages
+	c.Usage = func() {
+		c.text.Reset()
+		c.text.WriteString(usage)
+		out := c.Output()
+		c.SetOutput(&c.text)
+		c.PrintDefaults()
+		c.SetOutput(out)
+	}
+	return c
+}
+
+// parse parses args. After -h it prints the usage on stdout and returns
+// flag.ErrHelp, which main takes for success; after a bad flag it prints
+// the usage on stderr, after the flag package's message, and returns a
+// usageError.
+func (c *commandFlags) parse(args []string) error {
+	err := c.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		c.stdout.Write(c.text.Bytes())
+		return err
+	case err != nil:
+		c.stderr.Write(c.text.Bytes())
+		return usageError{err}
+	}
+	return nil
 }
 
 // usageError is bad command-line input.
@@ -39,13 +142,18 @@ type exitError struct {
 func exitCode(err error) int {
 	var u usageError
 	var e exitError
+	var i *interrupted
 	switch {
+	case errors.As(err, &i):
+		return 128 + int(i.sig)
 	case errors.As(err, &e):
 		return e.code
-	case errors.As(err, &u) || errors.Is(err, flag.ErrHelp):
-		return 2
+	case errors.Is(err, flag.ErrHelp):
+		return 0 // -h: the usage went to stdout
+	case errors.As(err, &u):
+		return exitUsage
 	}
-	return 1
+	return exitFail
 }
 
 const usage = `usage: fanbench <command> [flags]

@@ -11,12 +11,23 @@ import (
 
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
+	"github.com/fanbench/fanbench/scenarios"
 )
 
 func TestMain(m *testing.M) {
 	runner.MaybeChild() // the runs re-execute this test binary
+	if os.Getenv(asFanbench) != "" {
+		// The binary plays fanbench itself: tests that send it signals.
+		os.Unsetenv(asFanbench)
+		main()
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
+
+// asFanbench makes this test binary run fanbench's main with its
+// arguments.
+const asFanbench = "FANBENCH_TEST_AS_MAIN"
 
 func TestRunErrors(t *testing.T) {
 	cases := []struct {
@@ -33,9 +44,19 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "-count", "0"}, 2, `-count: must be ≥ 1`},
 		{[]string{"run", "-scale", "-1"}, 2, "-scale: must be > 0"},
 		{[]string{"run", "no-such-scenario"}, 2, `unknown scenario "no-such-scenario"`},
-		{[]string{"run", "-memlimit", "NaN"}, 2, `-memlimit: "NaN" is not a positive size`},
-		{[]string{"run", "-memlimit", "Inf"}, 2, `-memlimit: "Inf" is not a positive size`},
-		{[]string{"run", "-memlimit", "99999999999GiB"}, 2, `is not a positive size`},
+		{[]string{"run", "-memlimit", "NaN"}, 2, `-memlimit: "NaN" is not a size in bytes`},
+		{[]string{"run", "-memlimit", "Inf"}, 2, `-memlimit: "Inf" is not a size in bytes`},
+		{[]string{"run", "-memlimit", "99999999999GiB"}, 2, `-memlimit: "99999999999GiB" is too large`},
+		{[]string{"run", "-memlimit", "0"}, 2, `-memlimit: must be > 0`},
+		// -size takes the units of scenario files, through the same parser.
+		{[]string{"run", "-size", "20XB"}, 2, `-size: "20XB" is not a size in bytes (want a number and an optional unit: B, KiB, MiB`},
+		{[]string{"run", "-size", "2B"}, 2, "-size: must be ≥ 3 bytes"},
+		// Sizes whose arithmetic would overflow are refused before any run:
+		// on main before the fix, the child died of a fatal out-of-memory.
+		{[]string{"run", "-size", "9223372036854775000"}, 2, "source.size: must be at most 1TiB (got 9223372036854775000 bytes)"},
+		{[]string{"run", "-size", "2TiB"}, 2, "source.size: must be at most 1TiB"},
+		{[]string{"run", "-count", "99999999999"}, 2, "count: must be at most 10000"},
+		{[]string{"run", "-frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -62,13 +83,20 @@ func TestRunSmall(t *testing.T) {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"copy-per-peer", "streamed", "3/3", "[3]", "results.json", "results.bench", "report.html", "summary.md"} {
+	// The benchstat hint names the order, copy-per-peer (before PR #82) as
+	// the base: on main before the fix, -col /mode took whichever ran first.
+	for _, want := range []string{"copy-per-peer", "streamed", "3/3", "[3]", "results.json", "results.bench", "report.html", "summary.md",
+		"(benchstat -col '/mode@(copy-per-peer streamed)' " + filepath.Join(dir, "results.bench") + ")"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 	if !strings.Contains(stderr.String(), "[4/4]") {
 		t.Errorf("no progress on stderr:\n%s", stderr.String())
+	}
+	// seed-20mb's budget of 256 MiB for streamed was written for 20 MiB.
+	if md, err := os.ReadFile(filepath.Join(dir, "summary.md")); err != nil || !strings.Contains(string(md), "256.0 MiB dropped") || strings.Contains(string(md), "budget(s) broken") {
+		t.Errorf("summary.md does not note the dropped budget: %v\n%s", err, md)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "results.bench")); err != nil || !strings.Contains(string(b), "BenchmarkUpload/scenario=") {
 		t.Errorf("results.bench: %v\n%s", err, b)
@@ -129,22 +157,44 @@ func TestCompareExitCodes(t *testing.T) {
 	os.WriteFile(gone, []byte(g.String()), 0o644)
 	corrupt := filepath.Join(t.TempDir(), "corrupt.bench")
 	os.WriteFile(corrupt, []byte("BenchmarkUpload 1 5 peak-live-B 7\n"), 0o644)
+	write := func(name, content string) string {
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// The issue's case: on main before the fix compare grew without bound.
+	old6 := write("old.bench", strings.Repeat("BenchmarkUpload/x-2 1 100 peak-live-B\n", 6))
+	nan := write("nan.bench", "BenchmarkUpload/x-2 1 NaN peak-live-B\n")
+	inf := write("inf.bench", "BenchmarkUpload/x-2 1 100 peak-live-B\nBenchmarkUpload/x-2 1 +Inf peak-live-B\n")
+	one := write("one.bench", "BenchmarkUpload/x-2 1 500 peak-live-B\n")
+	old2 := write("old2.bench", strings.Repeat("BenchmarkUpload/x-2 1 100 peak-live-B\n", 2))
 	cases := []struct {
 		name     string
 		old, new string
 		code     int
 		want     string
+		flags    []string // before OLD and NEW
 	}{
-		{"same commit", same, also, 0, ""},
-		{"20% regression", same, worse, 1, "peak-live-B"},
-		{"case gone from new", both, gone, 1, "FAIL: no finished run in new"},
-		{"corrupt file", same, corrupt, 2, "corrupt.bench:1"},
-		{"missing file", same, "/nonexistent/results.bench", 2, "nonexistent"},
+		{"same commit", same, also, 0, "", nil},
+		{"20% regression", same, worse, 1, "peak-live-B", nil},
+		{"case gone from new", both, gone, 1, "FAIL: no finished run in new", nil},
+		{"corrupt file", same, corrupt, 2, "corrupt.bench:1", nil},
+		{"missing file", same, "/nonexistent/results.bench", 2, "nonexistent", nil},
+		{"NaN", old6, nan, 2, nan + ":1: Upload/x-2: peak-live-B is NaN, not a finite number", nil},
+		{"+Inf", old6, inf, 2, inf + ":2: Upload/x-2: peak-live-B is +Inf", nil},
+		{"6 against 1, five times worse: not judged", old6, one, 4, "NOT JUDGED", nil},
+		{"2 against 2: not judged", old2, old2, 4, "could not be judged", nil},
+		// A typo gates nothing: on main before the fix, "ok", exit 0.
+		{"-metrics bogus-B", same, also, 2, `gating unit "bogus-B" is in neither`, []string{"-metrics", "bogus-B"}},
+		{"-metrics peak-live", same, also, 2, "did you mean peak-live-B?", []string{"-metrics", "peak-live"}},
+		{"-tolerance bogus-B=0.1", same, also, 2, `tolerance unit "bogus-B" is in neither`, []string{"-tolerance", "bogus-B=0.1"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), &stdout, &stderr, []string{"compare", tc.old, tc.new})
+			err := run(context.Background(), &stdout, &stderr, append(append([]string{"compare"}, tc.flags...), tc.old, tc.new))
 			code := 0
 			if err != nil {
 				code = exitCode(err)
@@ -218,6 +268,90 @@ func TestScenariosList(t *testing.T) {
 	for _, want := range []string{"seed-20mb", "vm4g-1gb", "smoke", "merkle-4gb"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("list lacks %s", want)
+		}
+	}
+}
+
+// TestRunOutcomes checks that run fails when a run ends in a way its
+// scenario does not expect, even without budgets, and passes an expected
+// OOM. A memory limit of 1 MiB kills every child at its first RSS sample.
+func TestRunOutcomes(t *testing.T) {
+	const head = `name: outcomes
+description: "every run killed at once, or timed out"
+source: {size: 3MiB}
+limiters: ["fixed:8"]
+`
+	cases := []struct {
+		name string
+		spec string
+		args []string
+		code int
+		want string // on stderr or in the error
+	}{
+		// On main before the fix: 0 results, exit 0.
+		{"every run timed out", head + "strategies: [streamed]\n", []string{"-timeout", "1ms"}, 1,
+			"outcomes/streamed-1 (fixed:8): timeout, expected to finish"},
+		{"expected oom", head + "strategies: [copy-per-peer, streamed]\nmemory_limit: 1MiB\nexpect:\n  - {strategy: \"*\", outcome: oom}\n", nil, 0, ""},
+		{"unexpected oom", head + "strategies: [copy-per-peer, streamed]\nmemory_limit: 1MiB\nexpect:\n  - {strategy: copy-per-peer, outcome: oom}\n", nil, 1,
+			"1 run(s) ended in a way their scenario does not expect:\noutcomes/streamed-1 (fixed:8): oom, expected to finish"},
+		{"expected oom, limit from the flag", head + "strategies: [streamed]\nmemory_limit: 1GiB\nexpect:\n  - {strategy: streamed, outcome: oom}\n", []string{"-memlimit", "1MiB"}, 0, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "outcomes.yaml")
+			if err := os.WriteFile(path, []byte(tc.spec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"run", "-profile=false", "-cache=false", "-o", t.TempDir()}, tc.args...)
+			err := run(context.Background(), &stdout, &stderr, append(args, path))
+			code := 0
+			if err != nil {
+				code = exitCode(err)
+			}
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d (err %v)\n%s", code, tc.code, err, stderr.String())
+			}
+			if msg := fmt.Sprint(err) + stderr.String(); !strings.Contains(msg, tc.want) {
+				t.Errorf("output does not say %q:\n%s", tc.want, msg)
+			}
+		})
+	}
+}
+
+// TestAbsoluteBudgets checks that a built-in's absolute budgets are dropped,
+// with a note, when a flag changes the settings they were written for, and
+// that budgets relative to the model stay. On main before the fix, seed-20mb's
+// streamed budget of 256 MiB broke at -size 1073741824.
+func TestAbsoluteBudgets(t *testing.T) {
+	seed, err := scenarios.Builtin("seed-20mb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	smoke, err := scenarios.Builtin("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		spec  *scenarios.Spec
+		flags []string
+		kept  int
+		note  string
+	}{
+		{seed, nil, 1, ""},
+		{seed, []string{"count", "modes", "seed", "memlimit"}, 1, ""},
+		{seed, []string{"size"}, 0, "budget builtin:seed-20mb.yaml:13:5: streamed peak-live-B ≤ 256.0 MiB dropped: it was written for the scenario's own settings, and -size changed them"},
+		{seed, []string{"limiter", "payment", "transport"}, 0, "and -limiter, -payment, -transport changed them"},
+		{smoke, []string{"size", "limiter"}, 1, ""}, // max_model_ratio follows the model
+	}
+	for _, c := range cases {
+		set := map[string]bool{}
+		for _, f := range c.flags {
+			set[f] = true
+		}
+		kept, notes := absoluteBudgets(c.spec, set)
+		if len(kept) != c.kept || (c.note == "") != (len(notes) == 0) || c.note != "" && !strings.Contains(notes[0], c.note) {
+			t.Errorf("%s with %v: kept %d, notes %q; want %d, %q", c.spec.Name, c.flags, len(kept), notes, c.kept, c.note)
 		}
 	}
 }

@@ -1,13 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -29,18 +28,25 @@ fanbench run adds to each case unless -profile=false) in pprof's web UI,
 served on a loopback address only, until interrupted. With -base, it opens
 the difference against another strategy's peak profile of the same scenario
 and limiter (pprof's -diff_base): positive where -mode holds more than the
-base. With -top, it prints pprof's text top view on stdout instead and serves
-nothing.
+base. With -base-dir, it opens the difference against the same case's peak
+profile in another results directory: another commit's. With -top, it prints
+pprof's text top view on stdout instead and serves nothing; in a difference
+the site that grew most comes first.
 
 DIR is a results directory (fanbench run's -o, default results); the case is
-chosen from its records (results.json and runs/**/*.json): -scenario may be
-left out when DIR holds one scenario, -limiter when the scenario ran one
-limiter for that strategy.
+chosen from the records of its newest batch (results.json, or runs/ when the
+batch was killed before writing it): -scenario may be left out when DIR
+holds one scenario, -limiter when the scenario ran one limiter for that
+strategy. A directory of fanbench compare -base (its -o, holding base/ and
+head/) stands for its head with -base-dir its base: head's peak against
+base's.
 
 Examples:
   fanbench pprof results
   fanbench pprof results -top -mode copy-per-peer -base shared-buffer
   fanbench pprof /tmp/cap -scenario cap-sweep-1gb -limiter fixed:64 -base streamed
+  fanbench pprof results/compare -top -mode shared-buffer
+  fanbench pprof results-pr -base-dir results-main -top
   fanbench pprof results -http 127.0.0.1:8080 -browser=false
 
 Flags:
@@ -51,13 +57,12 @@ Flags:
 const pprofReportName = "fanbench-pprof-stdout"
 
 func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("pprof", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, pprofUsage); fs.PrintDefaults() }
+	fs := newCommandFlags("pprof", pprofUsage, stdout, stderr)
 	scenario := fs.String("scenario", "", "scenario (default: the only one in DIR)")
 	mode := fs.String("mode", upload.CopyPerPeer.String(), "buffer strategy whose peak profile to open")
 	limiter := fs.String("limiter", "", "store limiter of the case, e.g. aimd or fixed:64 (default: the only one run for the scenario and strategy)")
 	base := fs.String("base", "", "strategy whose peak profile (same scenario and limiter) is subtracted, as pprof -diff_base")
+	baseDir := fs.String("base-dir", "", "results directory (another commit's) whose peak profile of the same case is subtracted, as pprof -diff_base")
 	top := fs.Bool("top", false, "print pprof's text top view on stdout instead of serving the web UI")
 	httpAddr := fs.String("http", "127.0.0.1:0", "loopback host:port of the web UI (port 0: any free port)")
 	browser := fs.Bool("browser", true, "open a browser on the web UI (pprof's choice: $BROWSER, chrome, firefox, xdg-open…)")
@@ -81,6 +86,16 @@ func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	if _, err := upload.ParseStrategy(*mode); err != nil {
 		return usageError{fmt.Errorf("-mode: %w", err)}
 	}
+	if *base != "" && *baseDir != "" {
+		return usageError{errors.New("-base and -base-dir: subtract another strategy's profile, or another commit's, not both")}
+	}
+	if *baseDir == "" {
+		// A directory of fanbench compare -base: head against base.
+		if h, b := filepath.Join(dir, "head"), filepath.Join(dir, "base"); isDir(h) && isDir(b) && !isDir(filepath.Join(dir, result.RunsDir)) {
+			fmt.Fprintf(stderr, "fanbench: %s is a comparison: the head's peak profile against the base's\n", dir)
+			dir, *baseDir = h, b
+		}
+	}
 	if *base != "" {
 		if _, err := upload.ParseStrategy(*base); err != nil {
 			return usageError{fmt.Errorf("-base: %w", err)}
@@ -99,7 +114,7 @@ func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 		defer ln.Close()
 	}
 
-	recs, err := readRecords(dir)
+	recs, err := readRecords(dir, stderr)
 	if err != nil {
 		return usageError{err}
 	}
@@ -109,11 +124,21 @@ func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	}
 	pargs := []string{"-symbolize=none"}
 	fmt.Fprintf(stderr, "fanbench: peak profile of %s/%s (%s): %s\n", prof.Scenario, prof.Strategy, prof.Limiter, prof.path)
-	if *base != "" {
-		bp, err := chooseBaseProfile(dir, recs, prof, *base)
-		if err != nil {
-			return usageError{err}
+	var bp *peakProfile
+	switch {
+	case *base != "":
+		bp, err = chooseBaseProfile(dir, recs, prof, *base)
+	case *baseDir != "":
+		var baseRecs []*result.Record
+		if baseRecs, err = readRecords(*baseDir, stderr); err != nil {
+			return usageError{fmt.Errorf("-base-dir: %w", err)}
 		}
+		bp, err = sameCase(*baseDir, baseRecs, prof)
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	if bp != nil {
 		fmt.Fprintf(stderr, "fanbench: minus the peak profile of %s/%s (%s): %s\n", bp.Scenario, bp.Strategy, bp.Limiter, bp.path)
 		pargs = append(pargs, "-diff_base", bp.path)
 	}
@@ -140,10 +165,10 @@ func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 
 // parseInterspersed parses flags that may come after positional arguments
 // (fanbench pprof DIR -top) and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+func parseInterspersed(fs *commandFlags, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.parse(args); err != nil {
 			return nil, err
 		}
 		rest := fs.Args()
@@ -237,72 +262,18 @@ type peakProfile struct {
 	path string
 }
 
-// readRecords loads DIR's run records: every runs/**/*.json, and those of
-// results.json that no run file has (a run file is the newer when both
-// hold a case's run).
-func readRecords(dir string) ([]*result.Record, error) {
-	type key struct {
-		scenario, strategy, limiter string
-		rep                         int
-		profile                     bool
-	}
-	seen := map[key]bool{}
-	var recs []*result.Record
-	add := func(r *result.Record) {
-		k := key{r.Scenario, r.Strategy, r.Limiter, r.Rep, r.Profile}
-		if !seen[k] {
-			seen[k] = true
-			recs = append(recs, r)
-		}
-	}
-	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("results directory: %w", err)
-	}
-	// results.json holds the last batch written to dir; runs/ may also
-	// hold records of earlier batches, so it is read only when the batch
-	// was interrupted before results.json was written.
-	all := filepath.Join(dir, "results.json")
-	if b, err := os.ReadFile(all); err == nil {
-		var rs []*result.Record
-		if err := json.Unmarshal(b, &rs); err != nil {
-			return nil, fmt.Errorf("%s: %w", all, err)
-		}
-		for _, r := range rs {
-			if r.Version != result.Version {
-				return nil, fmt.Errorf("%s: record version %d, this fanbench reads %d", all, r.Version, result.Version)
-			}
-			add(r)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+// readRecords loads the records of the newest batch in DIR (see
+// result.LoadDir), saying on w when they come from runs/ alone.
+func readRecords(dir string, w io.Writer) ([]*result.Record, error) {
+	res, err := result.LoadDir(dir)
+	if err != nil {
 		return nil, err
-	} else {
-		// No results.json: an interrupted batch; its runs are on disk.
-		runs := filepath.Join(dir, "runs")
-		err := filepath.WalkDir(runs, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) && p == runs {
-					return nil
-				}
-				return err
-			}
-			if d.IsDir() || filepath.Ext(p) != ".json" {
-				return nil
-			}
-			r, err := result.Read(p)
-			if err != nil {
-				return err
-			}
-			add(r)
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
 	}
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("%s holds no run records (neither results.json nor runs/**/*.json): is it fanbench run's -o directory?", dir)
+	if res.Batch.FromRuns {
+		fmt.Fprintf(w, "fanbench: batch %s wrote no results.json (killed?): reading its %d records in %s\n",
+			cmp.Or(res.Batch.ID, "of unknown ID"), len(res.Records), filepath.Join(dir, result.RunsDir))
 	}
-	return recs, nil
+	return res.Records, nil
 }
 
 // choosePeakProfile picks the profiling run of (scenario, mode, limiter),
@@ -358,6 +329,29 @@ func chooseBaseProfile(dir string, recs []*result.Record, p *peakProfile, base s
 	}
 	return nil, fmt.Errorf("-base: no profiling run of %s in %s (%s); strategies there: %s", base, p.Scenario, p.Limiter,
 		strings.Join(distinct(same, func(r *result.Record) string { return r.Strategy }), ", "))
+}
+
+// sameCase picks the profiling run of p's case (scenario, strategy,
+// limiter) among the records of another results directory.
+func sameCase(dir string, recs []*result.Record, p *peakProfile) (*peakProfile, error) {
+	for _, r := range recs {
+		if r.Profile && r.Scenario == p.Scenario && r.Strategy == p.Strategy && r.Limiter == p.Limiter {
+			return profileOf(dir, r)
+		}
+	}
+	var cases []string
+	for _, r := range recs {
+		if c := fmt.Sprintf("%s/%s (%s)", r.Scenario, r.Strategy, r.Limiter); r.Profile && !slices.Contains(cases, c) {
+			cases = append(cases, c)
+		}
+	}
+	return nil, fmt.Errorf("-base-dir: no profiling run of %s/%s (%s) in %s; profiling runs there: %s",
+		p.Scenario, p.Strategy, p.Limiter, dir, cmp.Or(strings.Join(cases, ", "), "none"))
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
 
 func profileOf(dir string, r *result.Record) (*peakProfile, error) {

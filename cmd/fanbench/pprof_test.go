@@ -134,10 +134,43 @@ func TestPprof(t *testing.T) {
 		}
 	})
 
+	// Commit against commit: a comparison directory whose base holds, in
+	// copy-per-peer's place, the shared-buffer peak profile (as if the base
+	// commit had PR #82's fix and the head lost it). Head's peak against
+	// base's puts the per-peer copy, the site that grew, on top.
+	cmpDir := t.TempDir()
+	copyDir(t, dir, filepath.Join(cmpDir, "head"))
+	copyDir(t, dir, filepath.Join(cmpDir, "base"))
+	shared, _ := filepath.Glob(filepath.Join(cmpDir, "base", "profiles", "*", "shared-buffer-*-profile.peak.pb.gz"))
+	copies, _ := filepath.Glob(filepath.Join(cmpDir, "base", "profiles", "*", "copy-per-peer-*-profile.peak.pb.gz"))
+	if len(shared) != 1 || len(copies) != 1 {
+		t.Fatalf("profiles: %v, %v", shared, copies)
+	}
+	if b, err := os.ReadFile(shared[0]); err != nil || os.WriteFile(copies[0], b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{cmpDir, "-top", "-mode", "copy-per-peer"},
+		{filepath.Join(cmpDir, "head"), "-base-dir", filepath.Join(cmpDir, "base"), "-top"},
+	} {
+		t.Run("commit against commit "+filepath.Base(args[0]), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if err := cmdPprof(ctx, &stdout, &stderr, args); err != nil {
+				t.Fatalf("%v\n%s", err, stderr.String())
+			}
+			if first := firstFlat(t, stdout.String()); !strings.HasSuffix(first, "site.copy") {
+				t.Errorf("first flat line %q is not the per-peer copy:\n%s", first, stdout.String())
+			}
+			if !strings.Contains(stderr.String(), "minus the peak profile of") || !strings.Contains(stderr.String(), filepath.Join(cmpDir, "base")) {
+				t.Errorf("stderr does not name the base's profile:\n%s", stderr.String())
+			}
+		})
+	}
+
 	// A second scenario's profiling run of copy-per-peer, under another
 	// limiter, makes the scenario ambiguous; within it, the limiter too.
 	ambiguous := t.TempDir()
-	recs, err := readRecords(dir)
+	recs, err := readRecords(dir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,6 +217,9 @@ func TestPprof(t *testing.T) {
 		{"http not loopback", []string{dir, "-http", "0.0.0.0:0"}, `-http: "0.0.0.0" is not a loopback host`},
 		{"http public name", []string{dir, "-http", "example.com:8080"}, `-http: "example.com" is not a loopback host`},
 		{"http with top", []string{dir, "-top", "-http", "127.0.0.1:0"}, "-top prints the text view and serves nothing"},
+		{"base and base-dir", []string{dir, "-top", "-base", "shared-buffer", "-base-dir", dir}, "-base and -base-dir"},
+		{"base-dir without the case", []string{dir, "-top", "-mode", "shared-buffer", "-base-dir", noProfiles}, "-base-dir: no profiling run of " + scen + "/shared-buffer (fixed:4) in " + noProfiles + "; profiling runs there: none"},
+		{"base-dir missing", []string{dir, "-top", "-base-dir", filepath.Join(t.TempDir(), "nope")}, "-base-dir: results directory"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -215,7 +251,7 @@ func TestPprof(t *testing.T) {
 
 func writeJSONRecords(t *testing.T, dir string, recs []*result.Record) {
 	t.Helper()
-	if err := writeResults(dir, recs); err != nil {
+	if err := result.WriteResults(dir, &result.Results{Batch: result.Batch{ID: recs[0].Batch}, Records: recs}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/fanbench/fanbench/harness/result"
@@ -21,8 +19,10 @@ Writes DIR/report.html (one self-contained page: live bytes over time per
 strategy with the model's peak and the memory limit, live bytes by site,
 heap and RSS, peak against cap for sweeps, the results table and the peak
 profiles' top sites) and DIR/summary.md (a short Markdown summary for a pull
-request) from the records in DIR/results.json. fanbench run does this at its
-end; DIR defaults to results.
+request) from the newest batch in DIR: its results.json, or its records in
+runs/ when the batch ended without writing one (killed) or results.json is
+an earlier batch's. fanbench run does this at its end; DIR defaults to
+results.
 
 Examples:
   fanbench report
@@ -30,10 +30,8 @@ Examples:
 `
 
 func cmdReport(_ context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, reportUsage) }
-	if err := fs.Parse(args); err != nil {
+	fs := newCommandFlags("report", reportUsage, stdout, stderr)
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	dir := "results"
@@ -44,24 +42,15 @@ func cmdReport(_ context.Context, stdout, stderr io.Writer, args []string) error
 	default:
 		return usageError{fmt.Errorf("report: one results directory, got %d arguments", fs.NArg())}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	res, err := result.LoadDir(dir)
 	if err != nil {
 		return usageError{fmt.Errorf("report: %w", err)}
 	}
-	var recs []*result.Record
-	if err := json.Unmarshal(b, &recs); err != nil {
-		return usageError{fmt.Errorf("report: %s: %w", filepath.Join(dir, "results.json"), err)}
+	if res.Batch.FromRuns {
+		fmt.Fprintf(stderr, "fanbench: batch %s wrote no results.json (killed?): reporting its %d records in %s\n",
+			cmp.Or(res.Batch.ID, "of unknown ID"), len(res.Records), filepath.Join(dir, result.RunsDir))
 	}
-	// The budget verdicts fanbench run found, kept beside the records.
-	var sum summary.Options
-	if b, err := os.ReadFile(filepath.Join(dir, budgetsFile)); err == nil {
-		var v budgetVerdicts
-		if err := json.Unmarshal(b, &v); err != nil {
-			return usageError{fmt.Errorf("report: %s: %w", filepath.Join(dir, budgetsFile), err)}
-		}
-		sum.Budgets, sum.Breaches = v.Checked, v.Breaches
-	}
-	paths, err := writeReports(dir, recs, sum)
+	paths, err := writeReports(dir, res)
 	if err != nil {
 		return err
 	}
@@ -71,35 +60,19 @@ func cmdReport(_ context.Context, stdout, stderr io.Writer, args []string) error
 	return nil
 }
 
-// budgetsFile holds the budget verdicts of the last fanbench run into a
-// results directory, so fanbench report can write them again.
-const budgetsFile = "budgets.json"
-
-type budgetVerdicts struct {
-	Checked  bool     `json:"checked"`
-	Breaches []string `json:"breaches"`
-}
-
-// writeReports writes DIR/report.html and DIR/summary.md atomically and
-// returns their paths.
-func writeReports(dir string, recs []*result.Record, sum summary.Options) ([]string, error) {
+// writeReports writes DIR/report.html and DIR/summary.md of res atomically
+// and returns their paths.
+func writeReports(dir string, res *result.Results) ([]string, error) {
 	var page, md bytes.Buffer
 	opts := html.DefaultOptions
-	opts.Dir, opts.Budgets, opts.Breaches = dir, sum.Budgets, sum.Breaches
-	if err := html.Write(&page, recs, opts); err != nil {
+	opts.Dir, opts.Batch = dir, res.Batch
+	if err := html.Write(&page, res.Records, opts); err != nil {
 		return nil, fmt.Errorf("report.html: %w", err)
 	}
-	if err := summary.Write(&md, recs, sum); err != nil {
+	if err := summary.Write(&md, res.Records, summary.Options{Batch: res.Batch}); err != nil {
 		return nil, fmt.Errorf("summary.md: %w", err)
 	}
 	pagePath, mdPath := filepath.Join(dir, "report.html"), filepath.Join(dir, "summary.md")
-	v, err := json.Marshal(budgetVerdicts{Checked: sum.Budgets, Breaches: sum.Breaches})
-	if err != nil {
-		return nil, err
-	}
-	if err := result.WriteFileAtomic(filepath.Join(dir, budgetsFile), append(v, '\n')); err != nil {
-		return nil, err
-	}
 	if err := result.WriteFileAtomic(pagePath, page.Bytes()); err != nil {
 		return nil, err
 	}

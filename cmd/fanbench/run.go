@@ -2,12 +2,13 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -23,7 +24,6 @@ import (
 	"github.com/fanbench/fanbench/harness/upload"
 	"github.com/fanbench/fanbench/reports/benchout"
 	"github.com/fanbench/fanbench/reports/runs"
-	"github.com/fanbench/fanbench/reports/summary"
 	"github.com/fanbench/fanbench/scenarios"
 	"github.com/olekukonko/tablewriter"
 )
@@ -35,8 +35,12 @@ upload of ant-client PR #82's heaptrack capture) for each of their buffer
 strategies and store limiters, each run in a fresh child process, and prints
 the medians: the exact peak of live tracked bytes beside the analytic model's
 prediction, the Go heap's peak and the peak RSS. Records (JSON), benchfmt
-(results.bench) and heap profiles go under the results directory. Exits 3
-when a scenario's budget is broken, with one line per breach.
+(results.bench) and heap profiles go under the results directory.
+
+Exits 1 when a run ended in a way its scenario does not expect (a crash or
+a timeout always; an oom or an error unless the scenario's expect: says
+so), 3 when a scenario's budget is broken (one line per breach), 2 on bad
+flags or scenarios, 0 otherwise.
 
 Flags override the scenario's settings when given.
 
@@ -59,17 +63,15 @@ func (b budgetError) Error() string {
 }
 
 func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
+	fs := newCommandFlags("run", runUsage, stdout, stderr)
 	modes := fs.String("modes", "", "comma-separated buffer strategies (default: the scenario's)")
 	lims := fs.String("limiter", "", "comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget (default: the scenario's)")
 	count := fs.Int("count", 0, "repetitions of each case, interleaved (default: the scenario's)")
-	out := fs.String("o", "results", "results directory")
+	out := fs.String("o", "results", "results directory, taken by one batch at a time; an earlier batch's files are moved to its previous/")
 	timeout := fs.Duration("timeout", 0, "time limit of each run (default: the scenario's)")
 	gogc := fs.Int("gogc", 100, "GOGC of each run (-1 for off)")
 	memlimit := fs.String("memlimit", "", "emulated machine memory, e.g. 4GiB: a run whose RSS passes it is killed (oom) (default: the scenario's)")
-	size := fs.Int64("size", 0, "source size in bytes (default: the scenario's)")
+	size := fs.String("size", "", "source size: bytes, or a number and a unit as in scenario files (20MiB, 1.5GiB, 300MB) (default: the scenario's)")
 	seed := fs.Uint64("seed", 0, "source seed (default: the scenario's)")
 	transport := fs.Bool("transport", true, "model the transport's own copies (default: the scenario's)")
 	pay := fs.String("payment", "", "payment mode: auto, single or merkle (default: the scenario's)")
@@ -81,7 +83,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	// Flags may come before, between or after the scenario names.
 	var names []string
 	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
+		if err := fs.parse(rest); err != nil {
 			return err
 		}
 		if fs.NArg() == 0 {
@@ -95,7 +97,23 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if *format != "table" && *format != "bench" {
 		return usageError{fmt.Errorf("-format: %q is neither table nor bench", *format)}
 	}
-	if err := checkFlags(set, *modes, *lims, *size, *scale, *pay, *count); err != nil {
+	var sizeBytes, memBytes int64
+	if set["size"] {
+		var err error
+		if sizeBytes, err = scenarios.ParseBytes(*size); err != nil {
+			return usageError{fmt.Errorf("-size: %w", err)}
+		}
+	}
+	if set["memlimit"] {
+		var err error
+		if memBytes, err = scenarios.ParseBytes(*memlimit); err == nil && memBytes == 0 {
+			err = errors.New("must be > 0")
+		}
+		if err != nil {
+			return usageError{fmt.Errorf("-memlimit: %w", err)}
+		}
+	}
+	if err := checkFlags(set, *modes, *lims, sizeBytes, *scale, *pay, *count); err != nil {
 		return usageError{err}
 	}
 	if len(names) == 0 {
@@ -106,6 +124,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		cacheRoot = spill.DefaultBase()
 	}
 
+	batch := result.Batch{Started: time.Now(), Baselines: map[string]string{}}
 	type plan struct {
 		spec  *scenarios.Spec
 		cases []runner.Case
@@ -119,10 +138,10 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		}
 		// Flags override the spec; the spec then checks the result again.
 		if set["size"] || set["seed"] {
-			spec.Name = fmt.Sprintf("%s-size-%d-seed-%d", spec.Name, or(*size, spec.Source.Size), or(*seed, spec.Source.Seed))
+			spec.Name = fmt.Sprintf("%s-size-%d-seed-%d", spec.Name, or(sizeBytes, spec.Source.Size), or(*seed, spec.Source.Seed))
 		}
 		if set["size"] {
-			spec.Source.Size = *size
+			spec.Source.Size = sizeBytes
 		}
 		if set["seed"] {
 			spec.Source.Seed = *seed
@@ -149,13 +168,15 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 			spec.Network.Scale = *scale
 		}
 		if set["memlimit"] {
-			if spec.MemoryLimit, err = parseBytes(*memlimit); err != nil {
-				return usageError{fmt.Errorf("-memlimit: %w", err)}
-			}
+			spec.MemoryLimit = memBytes
 		}
 		if set["modes"] || set["limiter"] {
 			spec.Budgets = keepBudgets(spec.Budgets, spec.Strategies)
+			spec.Expect = keepExpectations(spec.Expect, spec.Strategies, spec.Limiters)
 		}
+		var dropped []string
+		spec.Budgets, dropped = absoluteBudgets(spec, set)
+		batch.Notes = append(batch.Notes, dropped...)
 		if err := spec.Validate(); err != nil {
 			return usageError{fmt.Errorf("%s with the flags given: %w", name, err)}
 		}
@@ -165,37 +186,89 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		}
 		tmpl := runner.DefaultJob(cases[0], 1, *out)
 		tmpl.Timeout, tmpl.GOGC, tmpl.MemoryLimit = spec.Timeout, *gogc, spec.MemoryLimit
-		js, err := runner.Plan(tmpl, cases, spec.Count, *order)
+		js, err := planJobs(spec, cases, tmpl, *order, *profile)
 		if err != nil {
 			return usageError{err}
 		}
 		jobs = append(jobs, js...)
-		if *profile {
-			for _, c := range cases {
-				j := tmpl
-				j.Case, j.Profile = c, true
-				jobs = append(jobs, j)
-			}
-		}
 		plans = append(plans, plan{spec, cases})
+		batch.Baselines[spec.Name] = baselineOf(spec)
 	}
 
-	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes, results in %s\n", strings.Join(names, ", "), len(jobs), *out)
+	// The results directory is this batch's from here on: a second batch
+	// is refused, and an earlier one's files are moved aside, before any
+	// run.
+	batch.ID, batch.Commit, batch.Planned = result.NewBatchID(batch.Started), codeCommit(ctx), len(jobs)
+	lock, err := result.LockDir(*out, batch.ID)
+	if err != nil {
+		return usageError{err}
+	}
+	defer lock.Unlock()
+	if moved, err := lock.Retire(); err != nil {
+		return usageError{err}
+	} else if len(moved) > 0 {
+		fmt.Fprintf(stderr, "fanbench: moved an earlier batch's %s to %s\n", strings.Join(moved, ", "), filepath.Join(*out, result.PreviousDir))
+	}
+	for i := range jobs {
+		jobs[i].Batch, jobs[i].Commit = batch.ID, batch.Commit
+	}
+	// Written now, so that a batch killed before its end still says what it
+	// planned; written again at the end.
+	if err := result.WriteBatch(*out, &batch); err != nil {
+		return usageError{err}
+	}
+	for _, n := range batch.Notes {
+		fmt.Fprintln(stderr, "note:", n)
+	}
+
+	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes, results in %s (batch %s, code %s)\n",
+		strings.Join(names, ", "), len(jobs), *out, batch.ID, cmp.Or(batch.Commit, "of unknown commit"))
 	start, done := time.Now(), 0
-	recs := runner.RunBatch(ctx, jobs, runner.SpawnOptions{OnRecord: func(r *result.Record) {
-		done++
-		rep := strconv.Itoa(r.Rep)
-		if r.Profile {
-			rep = "profile"
+	opts := runner.SpawnOptions{}
+	prog := newProgressLine(stderr) // nil unless stderr is a terminal
+	if prog != nil {
+		opts.Progress = prog.update
+	}
+	opts.OnRecord = func(r *result.Record) {
+		if prog != nil {
+			prog.clear()
 		}
-		fmt.Fprintf(stderr, "[%d/%d] %s/%s-%s %s: %s, peak live %s (%s elapsed)\n", done, len(jobs), r.Scenario, r.Strategy, rep, r.Limiter,
+		if r.Status == result.Cancelled {
+			fmt.Fprintf(stderr, "%s/%s-%s %s: cancelled, its child killed\n", r.Scenario, r.Strategy, repName(r), r.Limiter)
+			return
+		}
+		done++
+		fmt.Fprintf(stderr, "[%d/%d] %s/%s-%s %s: %s, peak live %s (%s elapsed)\n", done, len(jobs), r.Scenario, r.Strategy, repName(r), r.Limiter,
 			r.Status, mib(r.Live.Peak), time.Since(start).Round(time.Second))
 		printWarnings(stderr, r)
-	}})
-	if err := writeResults(*out, recs); err != nil {
+	}
+	recs := runner.RunBatch(ctx, jobs, opts)
+	for _, r := range recs {
+		if r.Status != result.Cancelled {
+			batch.Finished++
+		}
+	}
+	if sig := interruption(ctx); sig != nil {
+		batch.Interrupted = signalName(sig.sig)
+	} else if ctx.Err() != nil {
+		batch.Interrupted = context.Cause(ctx).Error()
+	}
+
+	// Budgets and expectations are judged over the runs that ended; an
+	// interrupted batch's cancelled run is neither a sample nor a failure.
+	for _, p := range plans {
+		batch.Budgets = batch.Budgets || len(p.spec.Budgets) > 0
+		batch.Breaches = append(batch.Breaches, checkBudgets(p.spec, recs, *out)...)
+	}
+	var finishedAnyway []string
+	batch.Unexpected, finishedAnyway = judgeOutcomes(recs)
+	batch.Notes = append(batch.Notes, finishedAnyway...)
+
+	res := &result.Results{Batch: batch, Records: recs}
+	if err := result.WriteResults(*out, res); err != nil {
 		return err
 	}
-	bench, err := writeBench(*out, recs)
+	bench, err := writeBench(*out, res)
 	if err != nil {
 		return err
 	}
@@ -208,18 +281,12 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	} else if err := renderTable(stdout, recs); err != nil {
 		return err
 	}
-	var breaches []string
-	budgets := false
-	for _, p := range plans {
-		budgets = budgets || len(p.spec.Budgets) > 0
-		breaches = append(breaches, checkBudgets(p.spec, recs, *out)...)
-	}
-	reports, err := writeReports(*out, recs, summary.Options{Breaches: breaches, Budgets: budgets})
+	reports, err := writeReports(*out, res)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(paths, "\nrecords: %s\nbenchstat input: %s (benchstat -col /mode %[2]s)\nreport: %s\nsummary: %s\n",
-		filepath.Join(*out, "results.json"), filepath.Join(*out, "results.bench"), reports[0], reports[1])
+	fmt.Fprintf(paths, "\nrecords: %s\nbenchstat input: %s (%s)\nreport: %s\nsummary: %s\n",
+		filepath.Join(*out, result.ResultsFile), filepath.Join(*out, "results.bench"), benchstatHint(recs, filepath.Join(*out, "results.bench")), reports[0], reports[1])
 	for _, r := range recs {
 		if r.PeakProfile != "" {
 			fmt.Fprintf(paths, "peak profiles: %s/*.peak.pb.gz, e.g. go tool pprof -top %s\n",
@@ -227,27 +294,117 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 			break
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	for _, n := range finishedAnyway {
+		fmt.Fprintln(stderr, "note:", n)
 	}
-	// Breaches are printed whatever else went wrong; a crash, a harness
-	// failure, outranks them in the exit code (1 before 3).
-	for _, b := range breaches {
+	// Breaches are printed whatever else went wrong; an interruption
+	// decides the exit code (128 + the signal), then a run that ended
+	// unexpectedly (1), then a breach (3).
+	for _, b := range batch.Breaches {
 		fmt.Fprintln(stderr, b)
 	}
-	var crashed []string
-	for _, r := range recs {
-		if r.Status == result.Crash {
-			crashed = append(crashed, fmt.Sprintf("%s/%s-%d: %s", r.Scenario, r.Strategy, r.Rep, r.Error))
+	if len(batch.Unexpected) > 0 {
+		fmt.Fprintf(stderr, "%d run(s) ended in a way their scenario does not expect:\n%s\n", len(batch.Unexpected), strings.Join(batch.Unexpected, "\n"))
+	}
+	switch {
+	case ctx.Err() != nil:
+		err := error(interruption(ctx))
+		if err == nil {
+			err = context.Cause(ctx)
 		}
-	}
-	if len(crashed) > 0 {
-		return fmt.Errorf("%d runs crashed:\n%s", len(crashed), strings.Join(crashed, "\n"))
-	}
-	if len(breaches) > 0 {
-		return exitError{3, budgetError{breaches}}
+		return fmt.Errorf("%s; the finished runs are in %s: %w", batch.InterruptedLine(), *out, err)
+	case len(batch.Unexpected) > 0:
+		return exitError{exitFail, fmt.Errorf("%d run(s) ended in a way their scenario does not expect", len(batch.Unexpected))}
+	case len(batch.Breaches) > 0:
+		return exitError{exitBudget, budgetError{batch.Breaches}}
 	}
 	return nil
+}
+
+// planJobs lays out spec's runs: spec.Count interleaved rounds of cases
+// (runner.Plan), then with profile one profiling run of each case, every
+// job with the outcome the scenario expects of it.
+func planJobs(spec *scenarios.Spec, cases []runner.Case, tmpl runner.Job, order uint64, profile bool) ([]runner.Job, error) {
+	js, err := runner.Plan(tmpl, cases, spec.Count, order)
+	if err != nil {
+		return nil, err
+	}
+	if profile {
+		for _, c := range cases {
+			j := tmpl
+			j.Case, j.Profile = c, true
+			js = append(js, j)
+		}
+	}
+	for i := range js {
+		js[i].Expect = result.Status(spec.Expected(js[i].Case.Strategy.String(), js[i].Case.Limiter))
+	}
+	return js, nil
+}
+
+// repName is a record's repetition as its file names it: the number, or
+// "profile".
+func repName(r *result.Record) string {
+	if r.Profile {
+		return "profile"
+	}
+	return strconv.Itoa(r.Rep)
+}
+
+// benchstatHint is the benchstat command that compares the strategies of
+// path in the README's order, copy-per-peer (before PR #82) first as the
+// base: with a bare -col /mode, benchstat would take whichever ran first.
+func benchstatHint(recs []*result.Record, path string) string {
+	var strategies []string
+	for _, g := range runs.Groups(recs) {
+		if !slices.Contains(strategies, g.Strategy) {
+			strategies = append(strategies, g.Strategy)
+		}
+	}
+	slices.SortStableFunc(strategies, runs.CompareStrategies)
+	if len(strategies) < 2 {
+		return "benchstat " + path
+	}
+	return fmt.Sprintf("benchstat -col '/mode@(%s)' %s", strings.Join(strategies, " "), path)
+}
+
+// judgeOutcomes returns one line per run that ended in a way its scenario
+// does not expect (Record.Expected): a crash or timeout always, an oom or
+// an error unless expected; and one note per case some of whose runs
+// finished where the scenario expected them not to, which is no failure.
+// Cancelled runs (an interrupted batch) are neither.
+func judgeOutcomes(recs []*result.Record) (unexpected, notes []string) {
+	finishedAnyway := map[string]int{}
+	var cases []string
+	for _, r := range recs {
+		name := runName(r)
+		switch {
+		case r.Status == result.Cancelled:
+		case r.Status == result.OK && r.Expected != "":
+			c := fmt.Sprintf("%s/%s (%s) finished where %s was expected", r.Scenario, r.Strategy, r.Limiter, r.Expected)
+			if finishedAnyway[c] == 0 {
+				cases = append(cases, c)
+			}
+			finishedAnyway[c]++
+		case r.Status == result.OK, r.Status == r.Expected:
+		default:
+			want := "to finish"
+			if r.Expected != "" {
+				want = "ok or " + string(r.Expected)
+			}
+			unexpected = append(unexpected, fmt.Sprintf("%s: %s, expected %s: %s", name, r.Status, want, firstLines(r.Error, 3)))
+		}
+	}
+	for _, c := range cases {
+		notes = append(notes, fmt.Sprintf("%s (%d run(s))", c, finishedAnyway[c]))
+	}
+	return unexpected, notes
+}
+
+// runName names a record as its runs/ file does: scenario/strategy-rep
+// (limiter).
+func runName(r *result.Record) string {
+	return fmt.Sprintf("%s/%s-%s (%s)", r.Scenario, r.Strategy, repName(r), r.Limiter)
 }
 
 // checkFlags rejects bad flag values with errors that name the flag, before
@@ -313,6 +470,18 @@ func keepBudgets(bs []scenarios.Budget, strategies []string) []scenarios.Budget 
 	return out
 }
 
+// keepExpectations drops the expectations of strategies and limiters no
+// longer run.
+func keepExpectations(es []scenarios.Expectation, strategies, limiters []string) []scenarios.Expectation {
+	var out []scenarios.Expectation
+	for _, e := range es {
+		if (e.Strategy == scenarios.AnyStrategy || slices.Contains(strategies, e.Strategy)) && (e.Limiter == "" || slices.Contains(limiters, e.Limiter)) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // metricOf reads a budget's metric from a record.
 func metricOf(r *result.Record, metric string) int64 {
 	switch metric {
@@ -370,22 +539,19 @@ func checkBudgets(spec *scenarios.Spec, recs []*result.Record, dir string) []str
 	return lines
 }
 
-// writeResults writes every record, in run order, to DIR/results.json.
-func writeResults(dir string, recs []*result.Record) error {
-	b, err := json.MarshalIndent(recs, "", "  ")
-	if err != nil {
-		return err
-	}
-	return result.WriteFileAtomic(filepath.Join(dir, "results.json"), append(b, '\n'))
-}
-
-// writeBench writes the finished measured runs as benchfmt to
-// DIR/results.bench and returns the bytes.
-func writeBench(dir string, recs []*result.Record) ([]byte, error) {
-	cfg := benchout.ConfigOf(recs)
+// writeBench writes the finished measured runs of res as benchfmt to
+// DIR/results.bench and returns the bytes. The batch, the code's commit and
+// an interruption are comments, which benchstat and compare skip: a
+// commit: key would split benchstat's tables between two commits.
+func writeBench(dir string, res *result.Results) ([]byte, error) {
+	cfg := benchout.ConfigOf(res.Records)
 	cfg.Version = releaseVersion()
+	cfg.Notes = append(cfg.Notes, fmt.Sprintf("batch %s, code %s", res.Batch.ID, cmp.Or(res.Batch.Commit, "of unknown commit")))
+	if l := res.Batch.InterruptedLine(); l != "" {
+		cfg.Notes = append(cfg.Notes, l+": the results below are the finished runs only")
+	}
 	var b bytes.Buffer
-	if err := benchout.Write(&b, recs, cfg); err != nil {
+	if err := benchout.Write(&b, res.Records, cfg); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), result.WriteFileAtomic(filepath.Join(dir, "results.bench"), b.Bytes())
@@ -464,27 +630,6 @@ func mib(b int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
 }
 
-// parseBytes reads a byte count with an optional unit: B, KiB, MiB, GiB,
-// TiB (powers of 2) or kB, MB, GB, TB (powers of 10).
-func parseBytes(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   float64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
-	num, mult := s, 1.0
-	for _, u := range units {
-		if v, ok := strings.CutSuffix(s, u.suffix); ok {
-			num, mult = v, u.mult
-			break
-		}
-	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-	if err != nil || !(f > 0) || f*mult >= math.MaxInt64 {
-		return 0, fmt.Errorf("%q is not a positive size below 8 EiB (e.g. 4GiB, 512MiB, 1000000)", s)
-	}
-	return int64(f * mult), nil
-}
-
 // releaseVersion is the module version alone, never the commit: a
 // fanbench-version key that differs between two commits would split
 // benchstat's tables.
@@ -505,4 +650,94 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "(unknown)"
+}
+
+// codeCommit names the code under test, this fanbench: the build's VCS
+// stamp when it has one (go build or go install in a git checkout: the
+// revision's first 12 hex digits, "-dirty" when the tree had changes), and
+// otherwise (go run and go test stamp none) `git describe --always --dirty`
+// of the checkout around the working directory, if that checkout is
+// fanbench's own module; "" when neither says.
+func codeCommit(ctx context.Context) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev string
+		dirty := false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			rev = rev[:min(len(rev), 12)]
+			if dirty {
+				rev += "-dirty"
+			}
+			return rev
+		}
+	}
+	root, err := gitOutput(ctx, "", "rev-parse", "--show-toplevel")
+	if err != nil {
+		return ""
+	}
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil || !bytes.HasPrefix(mod, []byte("module github.com/fanbench/fanbench\n")) {
+		return "" // some other checkout: it says nothing of this binary
+	}
+	d, err := gitOutput(ctx, root, "describe", "--always", "--dirty", "--abbrev=12")
+	if err != nil {
+		return ""
+	}
+	return d
+}
+
+// absoluteBudgets returns spec's budgets without the absolute ones (max)
+// when a flag overrides a setting they were written for (-size, -limiter,
+// -payment, -transport), with a note for each it dropped: a built-in's
+// 256 MiB for seed-20mb's streamed says nothing of a 1 GiB upload at cap 64.
+// Budgets relative to the model follow the settings and stay.
+func absoluteBudgets(spec *scenarios.Spec, set map[string]bool) ([]scenarios.Budget, []string) {
+	var flags []string
+	for _, f := range []string{"size", "limiter", "payment", "transport"} {
+		if set[f] {
+			flags = append(flags, "-"+f)
+		}
+	}
+	if len(flags) == 0 {
+		return spec.Budgets, nil
+	}
+	var kept []scenarios.Budget
+	var notes []string
+	for _, b := range spec.Budgets {
+		if b.Max == 0 {
+			kept = append(kept, b)
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("budget %s: %s %s ≤ %s dropped: it was written for the scenario's own settings, and %s changed them",
+			b.Pos, b.Strategy, b.Metric, budgetLimit(b), strings.Join(flags, ", ")))
+	}
+	return kept, notes
+}
+
+// budgetLimit formats an absolute budget's limit in its metric's unit.
+func budgetLimit(b scenarios.Budget) string {
+	if b.Metric == "ns/op" {
+		return time.Duration(b.Max).String()
+	}
+	return runs.FormatBytes(int64(b.Max))
+}
+
+// baselineOf is the strategy a scenario's other strategies are compared
+// against in the summary: the scenario's baseline, else copy-per-peer
+// (before PR #82) when it runs, else its first strategy.
+func baselineOf(spec *scenarios.Spec) string {
+	switch {
+	case spec.Baseline != "":
+		return spec.Baseline
+	case slices.Contains(spec.Strategies, "copy-per-peer"):
+		return "copy-per-peer"
+	}
+	return spec.Strategies[0]
 }

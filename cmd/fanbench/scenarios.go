@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -23,11 +22,9 @@ Flags:
 `
 
 func cmdScenarios(_ context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("scenarios", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, scenariosUsage); fs.PrintDefaults() }
+	fs := newCommandFlags("scenarios", scenariosUsage, stdout, stderr)
 	show := fs.String("show", "", "print this scenario in full")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if *show != "" {

@@ -28,6 +28,10 @@ const (
 	OOM     Status = "oom"     // the client's resident memory reached the memory limit: killed
 	Crash   Status = "crash"   // the child died (panic, signal) without a record
 	Timeout Status = "timeout" // the child ran past its time limit and was killed
+	// Cancelled: the batch was interrupted (SIGINT, SIGTERM) while the run
+	// was in flight, and the child was killed. It says nothing about the
+	// case: it is neither a failure nor a sample.
+	Cancelled Status = "cancelled"
 )
 
 // Record is one (scenario, strategy, limiter, repetition) run. Byte figures
@@ -47,6 +51,15 @@ type Record struct {
 	Profile bool   `json:"profile,omitempty"`
 	Seed    uint64 `json:"seed"`
 	Size    int64  `json:"size"`
+	// Batch is the ID of the batch that ran the record (Batch.ID), and
+	// Commit the code under test that produced it (Batch.Commit); both are
+	// set by the parent process.
+	Batch  string `json:"batch,omitempty"`
+	Commit string `json:"commit,omitempty"`
+	// Expected is the outcome other than OK that the scenario expected of
+	// the run (OOM on a 4 GiB VM, say), or "" when it was expected to
+	// finish.
+	Expected Status `json:"expected,omitempty"`
 
 	Env Env `json:"env"`
 
@@ -236,19 +249,25 @@ func WriteFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-// Read loads a record written by Write. A record of another version is an
-// error naming the file.
+// Read loads a record written by Write. A record of another version, or
+// one without a scenario or strategy, is an error naming the file.
 func Read(path string) (*Record, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("result: %w", err)
 	}
-	var r Record
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("result: %s: %w", path, err)
+	return Decode(b, path)
+}
+
+// Decode decodes a record as Write writes it; name is the file's name in
+// errors.
+func Decode(data []byte, name string) (*Record, error) {
+	var r *Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("result: %s: %w", name, err)
 	}
-	if r.Version != Version {
-		return nil, fmt.Errorf("result: %s: record version %d, this fanbench reads %d", path, r.Version, Version)
+	if err := check(r); err != nil {
+		return nil, fmt.Errorf("result: %s: %w", name, err)
 	}
-	return &r, nil
+	return r, nil
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/shirou/gopsutil/v4/process"
 	"io"
 	"io/fs"
 	"math"
@@ -21,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/result"
@@ -188,10 +189,10 @@ func RunBatch(ctx context.Context, jobs []Job, opts SpawnOptions) []*result.Reco
 //   - job.Timeout passes: SIGKILL, Status Timeout (the parent's verdict
 //     stands even if the child won the race and exited 0: it passed its
 //     limit);
-//   - ctx is cancelled: SIGKILL, Status Timeout with an Error saying
-//     "cancelled"; this record is returned but not written, since it
-//     measured nothing about the case and must not count as a timeout of it
-//     (if the child had already finished, its own record stands);
+//   - ctx is cancelled: SIGKILL, Status Cancelled with an Error saying
+//     why (context.Cause); it measured nothing about the case, and is
+//     neither a timeout nor a failure of it (if the child had already
+//     finished, its own record stands);
 //   - anything else (a panic, a signal, a non-zero exit, exit 0 without a
 //     record, a child that cannot start): Status Crash, with the exit
 //     status and the head and tail of the child's stderr in Error;
@@ -204,9 +205,10 @@ func RunBatch(ctx context.Context, jobs []Job, opts SpawnOptions) []*result.Reco
 //
 // Records the parent makes carry the job's identity, the settings it
 // pinned in Env, and Stored/Total from the last progress line. Every
-// record gets OS.RSS and OS.MaxRSS (wait4's whole-life peak, bytes), and
-// PeakRSS = MaxRSS with source "maxrss" unless the child set a source. If
-// the record cannot be written, Error says so.
+// record gets OS.RSS and OS.MaxRSS (wait4's whole-life peak, bytes),
+// PeakRSS = MaxRSS with source "maxrss" unless the child set a source, and
+// the job's Batch, Commit and Expect (as Expected). If the record cannot be
+// written, Error says so.
 //
 // Spawn blocks until the child is gone. It locks the calling goroutine to
 // its OS thread meanwhile, because the kernel's parent-death signal follows
@@ -277,8 +279,8 @@ func spawn(ctx context.Context, job *Job, opts *SpawnOptions, recPath string) (*
 	}
 	if err := ctx.Err(); err != nil {
 		rec := parentRecord(job, gomaxprocs, 0, 0)
-		rec.Status, rec.Error = result.Timeout, fmt.Sprintf("%s: cancelled before start: %v", job.Name(), context.Cause(ctx))
-		return rec, false
+		rec.Status, rec.Error = result.Cancelled, fmt.Sprintf("%s: cancelled before start: %v", job.Name(), context.Cause(ctx))
+		return rec, false // no child ran
 	}
 	exe := opts.Path
 	if exe == "" {
@@ -401,7 +403,6 @@ wait:
 	}
 
 	var rec *result.Record
-	keep := true
 	synth := func(st result.Status, msg string) {
 		rec = parentRecord(job, gomaxprocs, stored, total)
 		rec.Status, rec.Error = st, msg
@@ -416,10 +417,10 @@ wait:
 			synth(result.Crash, fmt.Sprintf("%s: child exited 0 without a readable record (does the program call runner.MaybeChild first?): %v%s", job.Name(), err, stderr.describe()))
 		} else {
 			rec = r
+			stamp(rec, job)
 		}
 	case reason == killedCancel:
-		synth(result.Timeout, msg)
-		keep = false
+		synth(result.Cancelled, msg)
 	case ps == nil:
 		synth(result.Crash, fmt.Sprintf("%s: wait for child: %v%s", job.Name(), waitErr, stderr.describe()))
 	default:
@@ -433,7 +434,12 @@ wait:
 	if rec.OS.PeakRSS == 0 {
 		rec.OS.PeakRSS, rec.OS.PeakRSSSource = maxRSS, "maxrss"
 	}
-	return rec, keep
+	return rec, true
+}
+
+// stamp copies what the parent knows of the job's batch into its record.
+func stamp(rec *result.Record, job *Job) {
+	rec.Batch, rec.Commit, rec.Expected = job.Batch, job.Commit, job.Expect
 }
 
 // writeJobFile writes job as JSON to a new temporary file and returns its
@@ -540,6 +546,7 @@ func parentRecord(job *Job, gomaxprocs, stored, total int) *result.Record {
 			MemoryLimit: job.MemoryLimit,
 		},
 		Stored: stored, Total: total,
+		Batch: job.Batch, Commit: job.Commit, Expected: job.Expect,
 	}
 }
 

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -108,7 +109,11 @@ func TestRunBatch(t *testing.T) {
 	oom := fakeJob("oom", 1, dir)
 	oom.MemoryLimit = limit
 	oom.Profile = true // a killed profiling run must stay marked as one
+	oom.Expect = result.OOM
 	jobs := []Job{fakeJob("ok", 1, dir), fakeJob("panic", 1, dir), hang, oom, fakeJob("ok", 2, dir)}
+	for i := range jobs {
+		jobs[i].Batch, jobs[i].Commit = "b1", "c1"
+	}
 
 	var progress progressLog
 	var finished []string
@@ -135,6 +140,10 @@ func TestRunBatch(t *testing.T) {
 		if r.Scenario != job.Case.Name || r.Rep != job.Rep || r.Limiter != "fixed:4" || r.Version != result.Version {
 			t.Errorf("%s: identity %q rep %d limiter %q version %d", job.Name(), r.Scenario, r.Rep, r.Limiter, r.Version)
 		}
+		// The parent stamps every record, the child's own and its own.
+		if r.Batch != "b1" || r.Commit != "c1" || r.Expected != job.Expect {
+			t.Errorf("%s: batch %q commit %q expected %q, want b1 c1 %q", job.Name(), r.Batch, r.Commit, r.Expected, job.Expect)
+		}
 		if r.OS.MaxRSS <= 0 {
 			t.Errorf("%s: MaxRSS %d, want > 0", job.Name(), r.OS.MaxRSS)
 		}
@@ -144,7 +153,7 @@ func TestRunBatch(t *testing.T) {
 		disk, err := result.Read(filepath.Join(dir, job.RecordPath()))
 		if err != nil {
 			t.Errorf("%s: %v", job.Name(), err)
-		} else if disk.Status != r.Status || disk.Error != r.Error || disk.OS.MaxRSS != r.OS.MaxRSS || len(disk.OS.RSS) != len(r.OS.RSS) {
+		} else if disk.Status != r.Status || disk.Error != r.Error || disk.OS.MaxRSS != r.OS.MaxRSS || len(disk.OS.RSS) != len(r.OS.RSS) || disk.Batch != "b1" {
 			t.Errorf("%s: on disk %q %q MaxRSS %d, returned %q %q MaxRSS %d", job.Name(), disk.Status, disk.Error, disk.OS.MaxRSS, r.Status, r.Error, r.OS.MaxRSS)
 		}
 	}
@@ -219,13 +228,16 @@ func TestSpawnPinsEnvironment(t *testing.T) {
 
 func TestRunBatchCancel(t *testing.T) {
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	jobs := []Job{fakeJob("hang", 1, dir), fakeJob("ok", 1, dir)}
+	for i := range jobs {
+		jobs[i].Batch, jobs[i].Commit = "20261201T000000.000000000Z-ab12", "c03aece-dirty"
+	}
 	// Cancel once the hanging child is surely running.
 	opts := SpawnOptions{Progress: func(job Job, _, _ int) {
 		if job.Case.Name == "hang" {
-			cancel()
+			cancel(errors.New("SIGTERM"))
 		}
 	}}
 	begin := time.Now()
@@ -236,14 +248,18 @@ func TestRunBatchCancel(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("%d records after cancelling during the first job, want 1", len(recs))
 	}
+	// The run in flight is cancelled, never a timeout, says why, and is
+	// kept on disk with the batch it belongs to.
 	r := recs[0]
-	if r.Status != result.Timeout || !strings.Contains(r.Error, "cancelled") || r.Total != 5 {
+	if r.Status != result.Cancelled || !strings.Contains(r.Error, "cancelled (SIGTERM)") || r.Total != 5 {
 		t.Errorf("status %q, error %q, total %d", r.Status, r.Error, r.Total)
 	}
-	for _, j := range jobs {
-		if _, err := os.Stat(filepath.Join(dir, j.RecordPath())); !os.IsNotExist(err) {
-			t.Errorf("%s: record on disk (%v); a cancelled batch must leave none", j.Name(), err)
-		}
+	onDisk, err := result.Read(filepath.Join(dir, jobs[0].RecordPath()))
+	if err != nil || onDisk.Status != result.Cancelled || onDisk.Batch != jobs[0].Batch || onDisk.Commit != "c03aece-dirty" {
+		t.Errorf("record on disk: %+v, %v", onDisk, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, jobs[1].RecordPath())); !os.IsNotExist(err) {
+		t.Errorf("%s: record on disk (%v) of a job never started", jobs[1].Name(), err)
 	}
 }
 

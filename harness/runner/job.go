@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/fanbench/fanbench/harness/result"
 )
 
 // Job is one isolated run: a Case, its repetition and the settings the
@@ -37,6 +39,12 @@ type Job struct {
 	// the upload's wall time and the bytes allocated during it. It exists
 	// to measure what measuring costs.
 	Bare bool `json:"bare,omitempty"`
+	// Batch, Commit and Expect are copied into the job's record by the
+	// parent (result.Record's Batch, Commit and Expected): the batch's ID,
+	// the code under test, the outcome other than OK the scenario expects.
+	Batch  string        `json:"batch,omitempty"`
+	Commit string        `json:"commit,omitempty"`
+	Expect result.Status `json:"expect,omitempty"`
 }
 
 // DefaultJob returns a job for c with the pinned defaults: GOGC 100, no

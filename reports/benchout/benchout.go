@@ -47,6 +47,16 @@ var units = []struct {
 	{UnitSim, "exact"},
 }
 
+// Units returns every unit Write may put on a result line, as written
+// ("ns/op", not the tidied "sec/op"), in the order of a line.
+func Units() []string {
+	out := make([]string, len(units))
+	for i, u := range units {
+		out[i] = u.unit
+	}
+	return out
+}
+
 // UnitMetadata returns the metadata records Write puts at the top of a file:
 // better=lower for every unit, and assume=exact or assume=nothing. Each
 // record's Unit is the tidied unit, as benchfmt.Reader indexes it, and its
@@ -100,6 +110,11 @@ type Config struct {
 	// (benchfmt ignores any other line silently), and must not repeat a key
 	// above.
 	Extra []Key
+	// Notes are written as `# ` comment lines before the results, each on
+	// one line: things a reader of the file should know that must not
+	// split benchstat's tables as a key would (the batch, the commit, an
+	// interruption). benchstat and fanbench compare skip them.
+	Notes []string
 }
 
 // Key is one file configuration line, `key: value`.
@@ -325,6 +340,9 @@ func Write(w io.Writer, recs []*result.Record, cfg Config) error {
 		return ew.err
 	}
 	io.WriteString(ew, "\n")
+	for _, n := range cfg.Notes {
+		fmt.Fprintf(ew, "# %s\n", oneLine(n))
+	}
 
 	res := &benchfmt.Result{Config: config, Iters: 1}
 	for _, r := range recs {

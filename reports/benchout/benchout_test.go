@@ -391,3 +391,37 @@ func TestCommit(t *testing.T) {
 		t.Errorf("commit not read back from:\n%s", out)
 	}
 }
+
+// TestWriteNotes checks that notes are comment lines, one each, that the
+// benchfmt reader skips: the results read back the same.
+func TestWriteNotes(t *testing.T) {
+	recs := []*result.Record{record("smoke", "streamed", "fixed:8", 1)}
+	var with, without bytes.Buffer
+	if err := Write(&with, recs, Config{Notes: []string{"batch b1, code c03aece-dirty", "interrupted after 1 of 4 runs (SIGINT):\nfinished runs only"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(&without, recs, Config{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\n# batch b1, code c03aece-dirty\n", "\n# interrupted after 1 of 4 runs (SIGINT): finished runs only\n"} {
+		if !strings.Contains(with.String(), want) {
+			t.Errorf("no line %q in\n%s", want, with.String())
+		}
+	}
+	read := func(b []byte) []string {
+		var out []string
+		r := benchfmt.NewReader(bytes.NewReader(b), "x")
+		for r.Scan() {
+			switch rec := r.Result().(type) {
+			case *benchfmt.Result:
+				out = append(out, fmt.Sprintf("%s %v", rec.Name, rec.Values))
+			case *benchfmt.SyntaxError:
+				t.Errorf("syntax error: %v", rec)
+			}
+		}
+		return out
+	}
+	if a, b := read(with.Bytes()), read(without.Bytes()); !slices.Equal(a, b) || len(a) != 1 {
+		t.Errorf("results with notes %v, without %v", a, b)
+	}
+}

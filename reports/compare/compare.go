@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
@@ -27,15 +29,17 @@ const (
 	// Regressed: the new centre is worse by more than the tolerance, and
 	// the difference is significant (p ≤ α) or the unit is exact.
 	Regressed
-	// Unusable: a side has no samples, or both sides have fewer than the U
-	// test needs to ever find a difference at α (4 at α = 0.05).
-	Unusable
+	// Unjudged: the metric could not be judged: a side has no samples, or
+	// the two sides have too few for the U test ever to reach p ≤ α (its
+	// smallest p with n and m samples is 2 / C(n+m, n): 3 and 3 give 0.1,
+	// 6 and 1 give 0.29). It is no pass: Report.Outcome is NotJudged.
+	Unjudged
 )
 
-var verdictNames = [...]string{"Same", "Improved", "Regressed", "Unusable"}
+var verdictNames = [...]string{"Same", "Improved", "Regressed", "Unjudged"}
 
 // String returns the verdict's name: "Same", "Improved", "Regressed" or
-// "Unusable".
+// "Unjudged".
 func (v Verdict) String() string {
 	if v >= 0 && int(v) < len(verdictNames) {
 		return verdictNames[v]
@@ -58,12 +62,14 @@ type Options struct {
 	Confidence float64
 	// Tolerance is the relative change, per unit, that a significant
 	// difference must exceed to be Regressed or Improved: 0.05 is 5 %. Units
-	// may be named as written ("ns/op") or as tidied ("sec/op"); a unit not
-	// named has DefaultTolerance.
+	// may be named as written ("ns/op") or as tidied ("sec/op"), and must be
+	// in one of the files; a unit not named has DefaultTolerance.
 	Tolerance map[string]float64
 	// Metrics are the units whose regression fails the comparison
-	// (Report.ExitCode 1). nil means DefaultOptions.Metrics; an empty
-	// non-nil slice gates nothing.
+	// (Report.Outcome Fail). Each must be in one of the files at least, or
+	// Compare returns an *InputError. nil means those of
+	// DefaultOptions.Metrics that the files hold; an empty non-nil slice
+	// gates nothing.
 	Metrics []string
 }
 
@@ -121,8 +127,9 @@ func tidy(unit string) string {
 }
 
 // An InputError is a problem with an input: a file that cannot be read, a
-// syntax error, a file without results, or two files with no benchmark in
-// common. The CLI exits 2 on it.
+// syntax error, a value that is NaN or infinite, a file without results, two
+// files with no benchmark in common, or a gating or tolerance unit that
+// neither file holds. The CLI exits 2 on it.
 type InputError struct {
 	File string // the file's name as given; "" when the error concerns both
 	Line int    // 1-based; 0 when the error is not on one line
@@ -176,7 +183,7 @@ type Metric struct {
 	// Gating is set when the unit is one of Options.Metrics.
 	Gating  bool
 	Verdict Verdict
-	// Reason says why the verdict, in a phrase: for Unusable, which samples
+	// Reason says why the verdict, in a phrase: for Unjudged, which samples
 	// are missing or how many are needed.
 	Reason string
 	// Warnings are benchmath's caveats about the samples (e.g. too few for
@@ -205,22 +212,73 @@ type Report struct {
 	ConfigDiffs      []ConfigDiff
 }
 
-// ExitCode returns 1 if a gating metric regressed or a benchmark of OLD has
-// no result in NEW (fanbench writes no result line for a run killed at the
-// memory limit or timed out, so a case that stopped finishing disappears),
-// and 0 otherwise. A gating metric that is Unusable (too few samples) does
-// not fail the comparison; WriteText's last line counts them, and a caller
-// that needs every gate judged can look for Unusable among Metrics.
-func (r *Report) ExitCode() int {
+// Outcome is what a comparison means for a gate.
+type Outcome int
+
+const (
+	// Pass: every gating metric was judged and none regressed.
+	Pass Outcome = iota
+	// Fail: a gating metric regressed, or a benchmark of OLD has no result
+	// in NEW (fanbench writes no result line for a run killed at the memory
+	// limit or timed out, so a case that stopped finishing disappears).
+	Fail
+	// NotJudged: nothing regressed, but some gating metric could not be
+	// judged (Unjudged, or a gating unit that no common benchmark has), so
+	// the comparison cannot vouch for it.
+	NotJudged
+)
+
+var outcomeNames = [...]string{"pass", "fail", "not judged"}
+
+// String returns "pass", "fail" or "not judged".
+func (o Outcome) String() string {
+	if o >= 0 && int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// Outcome returns Fail if a gating metric regressed or a benchmark of OLD
+// has no result in NEW, else NotJudged if any gating metric is Unjudged or a
+// gating unit was measured in no benchmark the files share, else Pass. A
+// failure outranks what could not be judged.
+func (r *Report) Outcome() Outcome {
 	if len(r.OnlyOld) > 0 {
-		return 1
+		return Fail
 	}
 	for _, m := range r.Metrics {
 		if m.Gating && m.Verdict == Regressed {
-			return 1
+			return Fail
 		}
 	}
-	return 0
+	if len(r.Unjudged()) > 0 {
+		return NotJudged
+	}
+	return Pass
+}
+
+// Unjudged lists the gating metrics that could not be judged, as
+// "benchmark unit: reason", and each gating unit that no benchmark of both
+// files has, as "unit: reason".
+func (r *Report) Unjudged() []string {
+	var out []string
+	judged := map[string]bool{}
+	for _, m := range r.Metrics {
+		if !m.Gating {
+			continue
+		}
+		if m.Verdict == Unjudged {
+			out = append(out, fmt.Sprintf("%s %s: %s", m.Benchmark, m.Unit, m.Reason))
+			continue
+		}
+		judged[m.Unit] = true
+	}
+	for _, u := range r.Options.Metrics {
+		if !judged[u] && !slices.ContainsFunc(r.Metrics, func(m *Metric) bool { return m.Unit == u }) {
+			out = append(out, fmt.Sprintf("%s: no benchmark of both files has it", u))
+		}
+	}
+	return out
 }
 
 // Files compares the benchmark files at oldPath and newPath. A directory
@@ -249,8 +307,10 @@ func Files(oldPath, newPath string, opts Options) (*Report, error) {
 // Compare compares the benchmark files old and new, named oldName and
 // newName in messages. It returns an *InputError (several joined by
 // errors.Join for several syntax errors) when an input is unusable: unread,
-// malformed on some line, without results, or without a benchmark in common
-// with the other; and a plain error for options out of range.
+// malformed on some line, holding a NaN or infinite value (refused before
+// any statistics run), without results, or without a benchmark in common
+// with the other, or when a unit of opts is in neither file; and a plain
+// error for options out of range.
 func Compare(old, new io.Reader, oldName, newName string, opts Options) (*Report, error) {
 	o, err := opts.resolved()
 	if err != nil {
@@ -259,6 +319,10 @@ func Compare(old, new io.Reader, oldName, newName string, opts Options) (*Report
 	a, errA := read(old, oldName)
 	b, errB := read(new, newName)
 	if err := errors.Join(errA, errB); err != nil {
+		return nil, err
+	}
+
+	if err := checkUnits(a, b, opts, &o); err != nil {
 		return nil, err
 	}
 
@@ -301,6 +365,53 @@ func Compare(old, new io.Reader, oldName, newName string, opts Options) (*Report
 	return rep, nil
 }
 
+// checkUnits rejects a gating or tolerance unit that neither file holds: a
+// typo (peak-live for peak-live-B) would otherwise gate nothing and pass.
+// given are the options as the caller wrote them, o as resolved, whose
+// Metrics it sets: the units given, or, when given.Metrics is nil, those of
+// DefaultOptions.Metrics that some file holds (at least one must).
+func checkUnits(a, b *file, given Options, o *Options) error {
+	have := slices.Clone(a.units)
+	for _, u := range b.units {
+		if !slices.Contains(have, u) {
+			have = append(have, u)
+		}
+	}
+	missing := func(what, written string) error {
+		return &InputError{Err: fmt.Errorf("%s unit %q is in neither %s nor %s (units there: %s)%s",
+			what, written, a.name, b.name, strings.Join(have, ", "), suggestUnit(written, have))}
+	}
+	if given.Metrics == nil {
+		o.Metrics = slices.DeleteFunc(o.Metrics, func(u string) bool { return !slices.Contains(have, u) })
+		if len(o.Metrics) == 0 {
+			return &InputError{Err: fmt.Errorf("none of the default gating units (%s) is in %s or %s (units there: %s); name the units to gate on",
+				strings.Join(DefaultOptions.Metrics, ", "), a.name, b.name, strings.Join(have, ", "))}
+		}
+	}
+	for _, u := range given.Metrics {
+		if !slices.Contains(have, tidy(u)) {
+			return missing("gating", u)
+		}
+	}
+	for _, u := range slices.Sorted(maps.Keys(given.Tolerance)) {
+		if !slices.Contains(have, tidy(u)) {
+			return missing("tolerance", u)
+		}
+	}
+	return nil
+}
+
+// suggestUnit returns "; did you mean X?" for a unit of have that starts
+// with u or differs from it only in case, and "" otherwise.
+func suggestUnit(u string, have []string) string {
+	for _, h := range have {
+		if strings.EqualFold(h, u) || (len(u) >= 3 && strings.HasPrefix(strings.ToLower(h), strings.ToLower(u))) {
+			return fmt.Sprintf("; did you mean %s?", h)
+		}
+	}
+	return ""
+}
+
 // metric compares one unit of one benchmark.
 func (o Options) metric(name, unit string, ov, nv []float64, a, b *file) *Metric {
 	m := &Metric{
@@ -325,7 +436,7 @@ func (o Options) metric(name, unit string, ov, nv []float64, a, b *file) *Metric
 		file   string
 	}{{so, &m.Old, a.name}, {sn, &m.New, b.name}} {
 		if len(s.sample.Values) == 0 {
-			m.Verdict, m.Reason = Unusable, fmt.Sprintf("no %s samples in %s", unit, s.file)
+			m.Verdict, m.Reason = Unjudged, fmt.Sprintf("no %s samples in %s", unit, s.file)
 			continue
 		}
 		s.side.Summary = assume.Summary(s.sample, o.Confidence)
@@ -333,17 +444,19 @@ func (o Options) metric(name, unit string, ov, nv []float64, a, b *file) *Metric
 			m.Warnings = append(m.Warnings, fmt.Sprintf("%s: %v", s.file, w))
 		}
 	}
-	if m.Verdict == Unusable {
+	if m.Verdict == Unjudged {
 		return m
 	}
 	m.Delta = delta(m.Old.Summary.Center, m.New.Summary.Center)
 
 	if !m.Exact {
-		// benchmath's rule (anone.go): with fewer samples than this on
-		// both sides, even fully separated samples are not significant.
-		if need := uTestNeed(o.Alpha); len(ov) < need && len(nv) < need {
-			m.Verdict = Unusable
-			m.Reason = fmt.Sprintf("need >= %d samples to detect a difference at alpha level %v, have %d and %d", need, o.Alpha, len(ov), len(nv))
+		// Even fully separated samples are not significant when the U
+		// test's smallest p with these sizes is above alpha: 6 samples
+		// against 1 can never fail, so they cannot pass either.
+		if p := uTestMinP(len(ov), len(nv)); p > o.Alpha {
+			m.Verdict = Unjudged
+			m.Reason = fmt.Sprintf("need >= %d samples a side to detect a difference at alpha level %v, have %d and %d (the U test's smallest p with these is %.3g)",
+				uTestNeed(o.Alpha), o.Alpha, len(ov), len(nv), p)
 			return m
 		}
 		if so.Values[0] == so.Values[len(ov)-1] && sn.Values[0] == sn.Values[len(nv)-1] && so.Values[0] == sn.Values[0] {
@@ -407,6 +520,20 @@ func uTestNeed(alpha float64) int {
 	return n
 }
 
+// uTestMinP returns the smallest p value the two-sided Mann-Whitney U test
+// can give with n1 and n2 samples: 2 / C(n1+n2, n1), reached when the two
+// samples do not overlap (ties only raise it). It is 1 when a side is empty.
+func uTestMinP(n1, n2 int) float64 {
+	if n1 < 1 || n2 < 1 {
+		return 1
+	}
+	c := 1.0 // C(n1+n2, k) for k = 1…n1, which stays exact in a float64 for the sizes that matter
+	for k := 1; k <= n1; k++ {
+		c = c * float64(n2+k) / float64(k)
+	}
+	return min(1, 2/c)
+}
+
 // key identifies a metric: a benchmark's full name and a tidied unit.
 type key struct{ name, unit string }
 
@@ -444,6 +571,16 @@ func read(r io.Reader, name string) (*file, error) {
 				f.names = append(f.names, n)
 			}
 			for _, v := range rec.Values {
+				if math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
+					// The U test loops forever on NaN (go-moremath's tie
+					// counting never advances past it): refuse the file.
+					if nerr++; nerr <= maxSyntaxErrors {
+						_, line := rec.Pos()
+						errs = append(errs, &InputError{File: name, Line: line,
+							Err: fmt.Errorf("%s: %s is %v, not a finite number", rec.Name, unitAsWritten(v), v.Value)})
+					}
+					continue
+				}
 				k := key{n, v.Unit}
 				if _, ok := f.samples[k]; !ok && !slices.Contains(f.units, v.Unit) {
 					f.units = append(f.units, v.Unit)
@@ -481,6 +618,14 @@ func read(r io.Reader, name string) (*file, error) {
 	}
 	f.meta = br.Units()
 	return f, nil
+}
+
+// unitAsWritten is the unit of v as the file wrote it.
+func unitAsWritten(v benchfmt.Value) string {
+	if v.OrigUnit != "" {
+		return v.OrigUnit
+	}
+	return v.Unit
 }
 
 // assumption returns whether unit is exact, which requires both files to say

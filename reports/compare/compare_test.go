@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,7 +94,7 @@ func TestCompare(t *testing.T) {
 		verdict Verdict // of copy-per-peer's unit
 		unit    string
 		reason  string // a part of the Reason
-		exit    int
+		outcome Outcome
 		line    []string // parts of the one verdict line naming the metric
 	}
 	for _, c := range []struct {
@@ -105,64 +106,77 @@ func TestCompare(t *testing.T) {
 		{
 			name: "identical 6+6",
 			old:  gen{n: 6}, new: gen{n: 6},
-			want: want{verdict: Same, unit: "peak-live-B", reason: "no significant difference (p=1.000", exit: 0},
+			want: want{verdict: Same, unit: "peak-live-B", reason: "no significant difference (p=1.000", outcome: Pass},
 		},
 		{
 			name: "peak-live-B +20% in 6+6",
 			old:  gen{n: 6}, new: gen{n: 6, live: 1.2},
-			want: want{verdict: Regressed, unit: "peak-live-B", reason: "worse by more than the 5% tolerance", exit: 1,
+			want: want{verdict: Regressed, unit: "peak-live-B", reason: "worse by more than the 5% tolerance", outcome: Fail,
 				line: []string{"REGRESSED " + copyPerPeer + " peak-live-B: old 460.4Mi, new 552.5Mi, +20.00% (", "p=0.002 n=6+6"}},
 		},
 		{
 			name: "peak-live-B -20% in 6+6",
 			old:  gen{n: 6}, new: gen{n: 6, live: 0.8},
-			want: want{verdict: Improved, unit: "peak-live-B", reason: "better by more than the 5% tolerance", exit: 0,
+			want: want{verdict: Improved, unit: "peak-live-B", reason: "better by more than the 5% tolerance", outcome: Pass,
 				line: []string{"IMPROVED " + copyPerPeer + " peak-live-B: old 460.4Mi, new 368.4Mi, -20.00%"}},
 		},
 		{
 			name: "peak-live-B +3% within the 5% tolerance",
 			old:  gen{n: 6}, new: gen{n: 6, live: 1.03},
-			want: want{verdict: Same, unit: "peak-live-B", reason: "within the 5% tolerance", exit: 0},
+			want: want{verdict: Same, unit: "peak-live-B", reason: "within the 5% tolerance", outcome: Pass},
 		},
 		{
 			name: "peak-live-B +3% beyond a 2% tolerance",
 			old:  gen{n: 6}, new: gen{n: 6, live: 1.03},
 			opts: Options{Tolerance: map[string]float64{"peak-live-B": 0.02}},
-			want: want{verdict: Regressed, unit: "peak-live-B", reason: "worse by more than the 2% tolerance", exit: 1},
+			want: want{verdict: Regressed, unit: "peak-live-B", reason: "worse by more than the 2% tolerance", outcome: Fail},
 		},
 		{
 			name: "2+2 samples",
 			old:  gen{n: 2}, new: gen{n: 2, live: 1.2},
-			want: want{verdict: Unusable, unit: "peak-live-B", reason: "need >= 4 samples to detect a difference at alpha level 0.05, have 2 and 2", exit: 0,
-				line: []string{"UNUSABLE " + copyPerPeer + " peak-live-B: need >= 4 samples"}},
+			want: want{verdict: Unjudged, unit: "peak-live-B", reason: "need >= 4 samples a side to detect a difference at alpha level 0.05, have 2 and 2 (the U test's smallest p with these is 0.333)", outcome: NotJudged,
+				line: []string{"UNJUDGED " + copyPerPeer + " peak-live-B: need >= 4 samples"}},
+		},
+		{
+			// benchmath tests 6 against 1, and p can never be below 2/7:
+			// a regression of any size would pass as "no significant
+			// difference".
+			name: "6+1 samples, +20%",
+			old:  gen{n: 6}, new: gen{n: 1, live: 1.2},
+			want: want{verdict: Unjudged, unit: "peak-live-B", reason: "have 6 and 1 (the U test's smallest p with these is 0.286)", outcome: NotJudged},
+		},
+		{
+			name: "6+3 samples suffice for the U test",
+			old:  gen{n: 6}, new: gen{n: 3, live: 1.2},
+			want: want{verdict: Regressed, unit: "peak-live-B", reason: "worse", outcome: Fail},
 		},
 		{
 			name: "4+4 samples suffice for the U test",
 			old:  gen{n: 4}, new: gen{n: 4, live: 1.2},
-			want: want{verdict: Regressed, unit: "peak-live-B", reason: "worse", exit: 1},
+			want: want{verdict: Regressed, unit: "peak-live-B", reason: "worse", outcome: Fail},
 		},
 		{
 			name: "commit differs",
 			old:  gen{n: 6, commit: "49d9673"}, new: gen{n: 6, commit: "d0a3f70", live: 1.2},
-			want: want{verdict: Regressed, unit: "peak-live-B", reason: "worse", exit: 1},
+			want: want{verdict: Regressed, unit: "peak-live-B", reason: "worse", outcome: Fail},
 		},
 		{
-			name: "exact unit: one sample a side, not gating",
+			name: "exact unit: one sample a side, not gating; the gating ones cannot be judged",
 			old:  gen{n: 1}, new: gen{n: 1, model: 1.1},
-			want: want{verdict: Regressed, unit: "model-peak-B", reason: "worse by more than the 5% tolerance", exit: 0,
+			want: want{verdict: Regressed, unit: "model-peak-B", reason: "worse by more than the 5% tolerance", outcome: NotJudged,
 				line: []string{"REGRESSED (not gating) " + copyPerPeer + " model-peak-B: old 464.5Mi, new 510.9Mi, +10.00%", "exact n=1+1"}},
 		},
 		{
 			name: "exact unit gating",
 			old:  gen{n: 1}, new: gen{n: 1, model: 1.1},
 			opts: Options{Metrics: []string{"model-peak-B"}},
-			want: want{verdict: Regressed, unit: "model-peak-B", reason: "worse", exit: 1},
+			want: want{verdict: Regressed, unit: "model-peak-B", reason: "worse", outcome: Fail},
 		},
 		{
 			name: "nothing gating",
 			old:  gen{n: 6}, new: gen{n: 6, live: 1.2},
 			opts: Options{Metrics: []string{}},
-			want: want{verdict: Regressed, unit: "peak-live-B", reason: "worse", exit: 0},
+			want: want{verdict: Regressed, unit: "peak-live-B", reason: "worse", outcome: Pass},
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -174,11 +188,11 @@ func TestCompare(t *testing.T) {
 			if m.Verdict != c.want.verdict || !strings.Contains(m.Reason, c.want.reason) {
 				t.Errorf("%s: %v (%s), want %v (…%s…)", c.want.unit, m.Verdict, m.Reason, c.want.verdict, c.want.reason)
 			}
-			if got := r.ExitCode(); got != c.want.exit {
-				t.Errorf("ExitCode = %d, want %d", got, c.want.exit)
+			if got := r.Outcome(); got != c.want.outcome {
+				t.Errorf("Outcome = %v, want %v", got, c.want.outcome)
 			}
 			// The streamed benchmark did not change.
-			if s := metric(t, r, streamed, c.want.unit); s.Verdict != Same && s.Verdict != Unusable {
+			if s := metric(t, r, streamed, c.want.unit); s.Verdict != Same && s.Verdict != Unjudged {
 				t.Errorf("streamed %s: %v (%s), want Same", c.want.unit, s.Verdict, s.Reason)
 			}
 			var out bytes.Buffer
@@ -196,8 +210,9 @@ func TestCompare(t *testing.T) {
 					}
 				}
 			}
-			if c.want.exit == 1 && !strings.Contains(out.String(), "FAIL:") || c.want.exit == 0 && !strings.Contains(out.String(), "ok: no gating metric regressed") {
-				t.Errorf("WriteText's last line does not match exit %d:\n%s", c.want.exit, out.String())
+			last := map[Outcome]string{Pass: "ok: no gating metric regressed", Fail: "FAIL:", NotJudged: "NOT JUDGED:"}[c.want.outcome]
+			if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); !strings.HasPrefix(lines[len(lines)-1], last) {
+				t.Errorf("WriteText's last line does not match %v:\n%s", c.want.outcome, out.String())
 			}
 		})
 	}
@@ -231,8 +246,8 @@ func TestConfigIgnored(t *testing.T) {
 	if len(r.ConfigDiffs) != 1 || r.ConfigDiffs[0].Key != "commit" || r.ConfigDiffs[0].Old[0] != "49d9673" || r.ConfigDiffs[0].New[0] != "d0a3f70" {
 		t.Errorf("ConfigDiffs = %+v, want commit 49d9673 → d0a3f70", r.ConfigDiffs)
 	}
-	if r.ExitCode() != 0 {
-		t.Errorf("ExitCode = %d, want 0", r.ExitCode())
+	if r.Outcome() != Pass {
+		t.Errorf("Outcome = %v, want pass", r.Outcome())
 	}
 }
 
@@ -252,6 +267,15 @@ func TestInputErrors(t *testing.T) {
 	lines[first+1] = strings.TrimSuffix(lines[first+1], " model-peak-B")
 	twoOdd := strings.Join(lines, "\n")
 	notNumber := strings.Replace(good, " 1 ", " 1 abc ", 1)
+	// Replace the first result's value at field i (2: ns/op, 4:
+	// peak-live-B) with v.
+	nonFinite := func(i int, v string) string {
+		ls := strings.Split(good, "\n")
+		f := strings.Fields(ls[first])
+		f[i] = v
+		ls[first] = strings.Join(f, " ")
+		return strings.Join(ls, "\n")
+	}
 
 	for _, c := range []struct {
 		name     string
@@ -265,6 +289,11 @@ func TestInputErrors(t *testing.T) {
 		{"no results", "goos: linux\nPASS\n", good, []string{"old.bench: no benchmark results"}, "old.bench", 0},
 		{"conflicting metadata", good, "Unit peak-live-B better=lower\nUnit peak-live-B better=higher\n" + good,
 			[]string{"new.bench:2: metadata better of unit peak-live-B already set to lower"}, "new.bench", 2},
+		// On main before the fix, NaN hung the U test (go-moremath's tie
+		// loop) while memory grew without bound.
+		{"NaN", good, nonFinite(4, "NaN"), []string{"new.bench:16: " + copyPerPeer + ": peak-live-B is NaN, not a finite number"}, "new.bench", 16},
+		{"+Inf", nonFinite(4, "+Inf"), good, []string{"old.bench:16: " + copyPerPeer + ": peak-live-B is +Inf, not a finite number"}, "old.bench", 16},
+		{"-Inf in ns/op", good, nonFinite(2, "-Inf"), []string{"new.bench:16: " + copyPerPeer + ": ns/op is -Inf"}, "new.bench", 16},
 		{"no common benchmark", good, strings.ReplaceAll(good, "-2 1 ", "-4 1 "),
 			[]string{"old.bench and new.bench have no benchmark in common", "GOMAXPROCS"}, "", 0},
 	} {
@@ -296,7 +325,41 @@ func TestInputErrors(t *testing.T) {
 	}
 }
 
-// TestMissingUnit checks a unit that one file lacks: Unusable, naming the
+// TestUnknownUnits checks that a gating or tolerance unit that neither file
+// holds is an input error, not a comparison that gates nothing and passes.
+func TestUnknownUnits(t *testing.T) {
+	good := gen{n: 6}.String()
+	for _, c := range []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"typo of a gating unit", Options{Metrics: []string{"peak-live"}}, `gating unit "peak-live" is in neither old.bench nor new.bench (units there: sec/op, peak-live-B, peak-heap-B, peak-RSS-B, model-peak-B); did you mean peak-live-B?`},
+		{"unknown gating unit", Options{Metrics: []string{"peak-live-B", "bogus-B"}}, `gating unit "bogus-B" is in neither`},
+		{"unknown tolerance unit", Options{Tolerance: map[string]float64{"bogus-B": 0.1}}, `tolerance unit "bogus-B" is in neither`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := compare(t, good, good, c.opts)
+			var ie *InputError
+			if !errors.As(err, &ie) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v (report %v), want an InputError saying %q", err, r, c.want)
+			}
+		})
+	}
+	// The defaults gate on those of their units that the files hold; none
+	// at all is an error.
+	only := "BenchmarkUpload/x-2 1 5 alloc-B\n"
+	if _, err := compare(t, only, only, Options{}); err == nil || !strings.Contains(err.Error(), "none of the default gating units") {
+		t.Errorf("files without a default unit: %v", err)
+	}
+	live := strings.Repeat("BenchmarkUpload/x-2 1 5 peak-live-B\n", 4)
+	r, err := compare(t, live, live, Options{})
+	if err != nil || !slices.Equal(r.Options.Metrics, []string{"peak-live-B"}) || r.Outcome() != Pass {
+		t.Errorf("peak-live-B only: %v, gating %v", err, r.Options.Metrics)
+	}
+}
+
+// TestMissingUnit checks a unit that one file lacks: Unjudged, naming the
 // file.
 func TestMissingUnit(t *testing.T) {
 	old := gen{n: 6}.String()
@@ -306,8 +369,8 @@ func TestMissingUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := metric(t, r, streamed, "model-peak-B")
-	if m.Verdict != Unusable || m.Reason != "no model-peak-B samples in new.bench" {
-		t.Errorf("%v (%s), want Unusable: no model-peak-B samples in new.bench", m.Verdict, m.Reason)
+	if m.Verdict != Unjudged || m.Reason != "no model-peak-B samples in new.bench" {
+		t.Errorf("%v (%s), want Unjudged: no model-peak-B samples in new.bench", m.Verdict, m.Reason)
 	}
 }
 
@@ -340,8 +403,8 @@ func TestFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.ExitCode() != 1 || r.OldName != filepath.Join(dir, "old", "results.bench") {
-		t.Errorf("exit %d, old %s", r.ExitCode(), r.OldName)
+	if r.Outcome() != Fail || r.OldName != filepath.Join(dir, "old", "results.bench") {
+		t.Errorf("outcome %v, old %s", r.Outcome(), r.OldName)
 	}
 	_, err = Files(filepath.Join(dir, "missing"), filepath.Join(dir, "new"), DefaultOptions)
 	var ie *InputError
@@ -403,7 +466,8 @@ func TestReadsBenchout(t *testing.T) {
 			t.Errorf("no %s metric", u)
 		}
 	}
-	if r.ExitCode() != 0 {
-		t.Errorf("ExitCode = %d", r.ExitCode())
+	// One or two runs a case: nothing can be judged, which is no pass.
+	if r.Outcome() != NotJudged {
+		t.Errorf("Outcome = %v, want not judged (1 or 2 samples a side)", r.Outcome())
 	}
 }

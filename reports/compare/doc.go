@@ -25,14 +25,17 @@
 //     direction (better=lower or higher; lower when a file does not say), its
 //     tolerance and the test's p value (see Verdict).
 //
-// Report.ExitCode is 1 when a gating metric (Options.Metrics) regressed;
-// input errors are returned by Compare, and the CLI exits 2 on them.
+// Report.Outcome is Fail when a gating metric (Options.Metrics) regressed,
+// NotJudged when one could not be judged, and Pass otherwise; input errors,
+// a NaN or infinite value among them, are returned by Compare before any
+// statistics run, and the CLI exits 2 on them.
 //
 // # Samples
 //
 // The U test can call a difference significant at α = 0.05 only with at
 // least 4 samples on a side (its smallest p with 3 and 3 is 0.1), and the
-// median's 95 % interval is finite only from 6 samples. A metric with fewer
-// than benchmath needs on both sides is Unusable, whatever its values; six
-// runs a side is the least that gives both.
+// median's 95 % interval is finite only from 6 samples. A metric whose
+// sample sizes keep the U test's smallest p above α (2 / C(n+m, n): 3 and 3,
+// or 6 and 1) is Unjudged, whatever its values, and makes the outcome
+// NotJudged, never a pass; six runs a side is the least that gives both.
 package compare

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -43,7 +44,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 
 	fmt.Fprintln(ew)
-	regressed, unusable := 0, 0
+	regressed := 0
 	for _, gating := range []bool{true, false} {
 		for _, m := range r.Metrics {
 			if m.Gating != gating || m.Verdict == Same {
@@ -52,17 +53,27 @@ func (r *Report) WriteText(w io.Writer) error {
 			if m.Gating && m.Verdict == Regressed {
 				regressed++
 			}
-			if m.Gating && m.Verdict == Unusable {
-				unusable++
-			}
 			fmt.Fprintln(ew, verdictLine(m))
 		}
 	}
-	switch {
-	case regressed > 0:
-		fmt.Fprintf(ew, "FAIL: %s regressed\n", plural(regressed, "gating metric"))
-	case unusable > 0:
-		fmt.Fprintf(ew, "ok: no gating metric regressed, but %s could not be judged\n", plural(unusable, "gating metric"))
+	for _, u := range r.Options.Metrics {
+		if !slices.ContainsFunc(r.Metrics, func(m *Metric) bool { return m.Unit == u }) {
+			fmt.Fprintf(ew, "UNJUDGED %s: no benchmark of both files has it\n", u)
+		}
+	}
+	unjudged := len(r.Unjudged())
+	switch r.Outcome() {
+	case Fail:
+		switch {
+		case regressed > 0 && len(r.OnlyOld) > 0:
+			fmt.Fprintf(ew, "FAIL: %s regressed, and no finished run in new for %s of old\n", plural(regressed, "gating metric"), plural(len(r.OnlyOld), "benchmark"))
+		case regressed > 0:
+			fmt.Fprintf(ew, "FAIL: %s regressed\n", plural(regressed, "gating metric"))
+		default:
+			fmt.Fprintf(ew, "FAIL: no finished run in new for %s of old\n", plural(len(r.OnlyOld), "benchmark"))
+		}
+	case NotJudged:
+		fmt.Fprintf(ew, "NOT JUDGED: no gating metric regressed, but %s could not be judged (too few samples, or none); this is no pass\n", plural(unjudged, "gating metric"))
 	default:
 		fmt.Fprintln(ew, "ok: no gating metric regressed")
 	}
@@ -104,7 +115,7 @@ func (r *Report) writeTable(w io.Writer, unit string, ms []*Metric) {
 		for _, wn := range m.Warnings {
 			marks = append(marks, note(wn))
 		}
-		if m.Verdict == Unusable {
+		if m.Verdict == Unjudged {
 			marks = append(marks, note(m.Reason))
 		}
 		if len(marks) > 0 {
@@ -128,7 +139,7 @@ func verdictLine(m *Metric) string {
 	if !m.Gating {
 		v += " (not gating)"
 	}
-	if m.Verdict == Unusable {
+	if m.Verdict == Unjudged {
 		return fmt.Sprintf("%s %s %s: %s", v, m.Benchmark, m.Unit, m.Reason)
 	}
 	sc := scaler(m.Unit, []*Metric{m})
@@ -172,7 +183,7 @@ func pString(m *Metric) string {
 	switch {
 	case m.Exact && len(m.Old.Values) > 0 && len(m.New.Values) > 0:
 		return "exact"
-	case m.Verdict == Unusable:
+	case m.Verdict == Unjudged:
 		return "-" // not tested
 	}
 	return fmt.Sprintf("p=%.3f", m.Comparison.P)

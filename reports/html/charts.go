@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
@@ -254,7 +255,8 @@ func liveChart(s *scenario, limiter string, pal *palette) (template.HTML, error)
 	return render(wideW, wideH, p)
 }
 
-// addMarks draws an OOM cross and its label at each point.
+// addMarks draws an OOM cross and its label at each point, the labels
+// kept apart (markLabels).
 func addMarks(p *plot.Plot, xy plotter.XYs, labels []string, cols []color.Color) error {
 	sc, err := plotter.NewScatter(xy)
 	if err != nil {
@@ -267,12 +269,70 @@ func addMarks(p *plot.Plot, xy plotter.XYs, labels []string, cols []color.Color)
 	if err != nil {
 		return err
 	}
-	lb.Offset = vg.Point{X: vg.Points(7), Y: vg.Points(-3)}
-	for i := range lb.TextStyle {
-		lb.TextStyle[i].Color = limitColor
-	}
-	p.Add(sc, lb)
+	style := lb.TextStyle[0]
+	style.Color = limitColor
+	p.Add(sc, &markLabels{XYs: lb.XYs, Labels: labels, Style: style, Offset: vg.Point{X: vg.Points(7), Y: vg.Points(-3)}})
 	return nil
+}
+
+// markLabels draws a label beside each mark, as plotter.Labels does, but
+// moves a label that would overlap one drawn before it down below that one:
+// strategies OOM-killed at the same moment (vm4g's first wave) have their
+// marks at one point, and their labels were drawn on top of each other.
+type markLabels struct {
+	XYs    plotter.XYs
+	Labels []string
+	Style  text.Style
+	Offset vg.Point
+}
+
+// Plot implements plot.Plotter.
+func (l *markLabels) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	for i, pt := range l.place(trX, trY) {
+		if c.Contains(vg.Point{X: trX(l.XYs[i].X), Y: trY(l.XYs[i].Y)}) {
+			c.FillText(l.Style, pt, l.Labels[i])
+		}
+	}
+}
+
+// place returns where each label is drawn, in canvas coordinates: beside
+// its mark by Offset, then, in order, moved down by its own height until
+// its box overlaps no box placed before it.
+func (l *markLabels) place(trX, trY func(float64) vg.Length) []vg.Point {
+	pts := make([]vg.Point, len(l.Labels))
+	var placed []vg.Rectangle
+	for i, label := range l.Labels {
+		pt := vg.Point{X: trX(l.XYs[i].X), Y: trY(l.XYs[i].Y)}.Add(l.Offset)
+		box := l.Style.Rectangle(label)
+		h := box.Size().Y
+		for slices.ContainsFunc(placed, func(r vg.Rectangle) bool { return overlap(r, box.Add(pt)) }) {
+			pt.Y -= h
+		}
+		placed = append(placed, box.Add(pt))
+		pts[i] = pt
+	}
+	return pts
+}
+
+// overlap reports whether two rectangles share more than an edge.
+func overlap(a, b vg.Rectangle) bool {
+	return a.Min.X < b.Max.X && b.Min.X < a.Max.X && a.Min.Y < b.Max.Y && b.Min.Y < a.Max.Y
+}
+
+// DataRange implements plot.DataRanger: the marks' range.
+func (l *markLabels) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return plotter.XYRange(l.XYs)
+}
+
+// GlyphBoxes implements plot.GlyphBoxer, so the plot leaves room for each
+// label beside its mark.
+func (l *markLabels) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
+	bs := make([]plot.GlyphBox, len(l.Labels))
+	for i, label := range l.Labels {
+		bs[i] = plot.GlyphBox{X: p.X.Norm(l.XYs[i].X), Y: p.Y.Norm(l.XYs[i].Y), Rectangle: l.Style.Rectangle(label).Add(l.Offset)}
+	}
+	return bs
 }
 
 // stackChart is chart (b): the drawn run's live bytes stacked by site over

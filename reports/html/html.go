@@ -19,10 +19,11 @@ type Options struct {
 	// Now gives the "generated at" time; time.Now when nil. Tests pass a
 	// fixed clock.
 	Now func() time.Time
-	// Budgets says the scenarios had budgets to check, and Breaches are the
-	// broken ones, one line each as fanbench run prints them.
-	Budgets  bool
-	Breaches []string
+	// Batch is the batch the records belong to: its ID and the code's
+	// commit are shown, an interruption or a batch read from runs/ only is
+	// said first, then the broken budgets (or that every one was met), the
+	// runs that ended unexpectedly and the notes.
+	Batch result.Batch
 }
 
 // DefaultOptions is the report of the results directory "results".
@@ -50,8 +51,8 @@ type section struct {
 type page struct {
 	Title, Generated string
 	Records          int
-	Budgets          bool
-	Breaches         []string
+	Batch            result.Batch
+	Interrupted      string
 	Sections         []section
 	Profiles         []peakProfile
 }
@@ -69,7 +70,7 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 		now = opts.Now
 	}
 	pal := newPalette(recs)
-	pg := page{Title: opts.Title, Generated: now().UTC().Format(time.RFC3339), Budgets: opts.Budgets, Breaches: opts.Breaches}
+	pg := page{Title: opts.Title, Generated: now().UTC().Format(time.RFC3339), Batch: opts.Batch, Interrupted: opts.Batch.InterruptedLine()}
 	for _, r := range recs {
 		if r != nil {
 			pg.Records++
@@ -186,14 +187,24 @@ code{background:#f4f4f4;padding:.1em .3em}
 </head>
 <body>
 <h1>{{.Title}}</h1>
-<p class="small">Generated at {{.Generated}} from {{.Records}} records. Bytes in MiB (2<sup>20</sup> bytes).
+<p class="small">Generated at {{.Generated}} from {{.Records}} records{{with .Batch.ID}} of batch <code>{{.}}</code>{{end}}{{with .Batch.Commit}}, code <code>{{.}}</code>{{end}}. Bytes in MiB (2<sup>20</sup> bytes).
 Live is the exact total of tracked client buffers over <em>simulated</em> time; Go heap and RSS are sampled over <em>real</em> time, so they have their own axes.</p>
-{{if .Breaches}}<section>
+{{with .Interrupted}}<p><strong>The batch was {{.}}</strong>: the figures cover the finished runs only.</p>
+{{end}}{{if .Batch.FromRuns}}<p><strong>The batch did not finish</strong> (it wrote no results.json; killed?): the figures cover the {{.Batch.Finished}} runs it recorded in runs/.</p>
+{{end}}{{if .Batch.Breaches}}<section>
 <h2>Budgets broken</h2>
-<ul>{{range .Breaches}}<li><code>{{.}}</code></li>
+<ul>{{range .Batch.Breaches}}<li><code>{{.}}</code></li>
 {{end}}</ul>
 </section>
-{{else if .Budgets}}<p><strong>Every budget met.</strong></p>
+{{else if .Batch.Budgets}}<p><strong>Every budget met{{if .Interrupted}} by the finished runs{{end}}.</strong></p>
+{{end}}{{if .Batch.Unexpected}}<section>
+<h2>Runs that ended unexpectedly</h2>
+<ul>{{range .Batch.Unexpected}}<li><code>{{.}}</code></li>
+{{end}}</ul>
+</section>
+{{end}}{{if .Batch.Notes}}<p>Notes:</p>
+<ul>{{range .Batch.Notes}}<li>{{.}}</li>
+{{end}}</ul>
 {{end}}{{range .Sections}}
 <section>
 <h2>{{.Name}}</h2>

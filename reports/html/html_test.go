@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/fanbench/fanbench/harness/result"
 
@@ -104,8 +106,8 @@ const expectedCharts = 13
 // leaf functions, one of them reached twice and one inlined.
 func fixtureProfile() *profile.Profile {
 	fn := func(id uint64, name string) *profile.Function { return &profile.Function{ID: id, Name: name} }
-	fns := []*profile.Function{fn(1, "buffer.allocPeerCopy"), fn(2, "buffer.allocEncode"), fn(3, "buffer.allocChunk"),
-		fn(4, "buffer.allocProof"), fn(5, "buffer.allocWire"), fn(6, "netsim.newPeer"), fn(7, "upload.send")}
+	fns := []*profile.Function{fn(1, "site.copy"), fn(2, "site.encode"), fn(3, "site.chunk"),
+		fn(4, "site.proof"), fn(5, "site.wire"), fn(6, "netsim.newPeer"), fn(7, "upload.send")}
 	loc := func(id uint64, f ...*profile.Function) *profile.Location {
 		l := &profile.Location{ID: id, Address: 0x1000 * id}
 		for _, f := range f {
@@ -190,7 +192,7 @@ func TestMarkers(t *testing.T) {
 	check("limit legend", ">memory limit 128.0 MiB</text>", true)
 	check("limit line colour", "stroke:#D62728", true)
 	check("profiling run excluded from the table", "3 of 3", false)
-	check("profile top site", "<td>buffer.allocPeerCopy</td><td>40.0 MiB</td>", true)
+	check("profile top site", "<td>site.copy</td><td>40.0 MiB</td>", true)
 	check("profile command", "go tool pprof -http=127.0.0.1:0 testdata/results/profiles/seed/copy-per-peer-aimd-profile.peak.pb.gz", true)
 	check("missing profile note", "profile file not found", true)
 
@@ -225,9 +227,63 @@ func TestTopSitesLeafAndOrder(t *testing.T) {
 	for _, s := range top {
 		got = append(got, s.Func)
 	}
-	// allocPeerCopy (30+10 MiB; inlined into upload.send, the leaf is the
-	// innermost) tops allocEncode (32 MiB).
-	if want := "buffer.allocPeerCopy buffer.allocEncode buffer.allocChunk"; strings.Join(got, " ") != want {
+	// site.copy (30+10 MiB; inlined into upload.send, the leaf is the
+	// innermost) tops site.encode (32 MiB).
+	if want := "site.copy site.encode site.chunk"; strings.Join(got, " ") != want {
 		t.Errorf("top = %v, want %s", got, want)
+	}
+}
+
+// TestBatch checks that the page names the batch and the code under test,
+// and says first that an interrupted batch's figures are partial.
+func TestBatch(t *testing.T) {
+	var b bytes.Buffer
+	batch := result.Batch{ID: "20261201T100000.000000000Z-1a2b3c4d", Commit: "c03aece59925-dirty", Planned: 20, Finished: 3,
+		Interrupted: "SIGTERM", Budgets: true, Unexpected: []string{"seed/streamed-2 (aimd): timeout, expected to finish"}}
+	if err := Write(&b, fixture(), Options{Now: fixedNow, Batch: batch}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{
+		"of batch <code>20261201T100000.000000000Z-1a2b3c4d</code>, code <code>c03aece59925-dirty</code>",
+		"<strong>The batch was interrupted after 3 of 20 runs (SIGTERM)</strong>: the figures cover the finished runs only.",
+		"Every budget met by the finished runs.",
+		"<li><code>seed/streamed-2 (aimd): timeout, expected to finish</code></li>",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+// TestMarkLabelsApart checks that labels of marks at one point (two
+// strategies OOM-killed at the same moment, as in vm4g's first wave) are
+// placed one below the other, not on top of each other, and that a label
+// far from the others stays beside its mark.
+func TestMarkLabelsApart(t *testing.T) {
+	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: 1, Y: 4096}, {X: 1, Y: 4096}, {X: 1, Y: 4090}, {X: 9, Y: 100}},
+		Labels: []string{"copy-per-peer: oom at 0/75", "shared-buffer: oom at 0/75", "encode-once: oom at 64/75", "far: oom at 1/2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &markLabels{XYs: lb.XYs, Labels: lb.Labels, Style: lb.TextStyle[0], Offset: vg.Point{X: 7, Y: -3}}
+	// One data unit is one point on the canvas.
+	id := func(v float64) vg.Length { return vg.Length(v) }
+	pts := l.place(id, id)
+	var boxes []vg.Rectangle
+	for i, pt := range pts {
+		b := l.Style.Rectangle(l.Labels[i]).Add(pt)
+		for j, o := range boxes {
+			if overlap(b, o) {
+				t.Errorf("label %q at %v overlaps %q at %v", l.Labels[i], pt, l.Labels[j], pts[j])
+			}
+		}
+		boxes = append(boxes, b)
+	}
+	if pts[0] != (vg.Point{X: 8, Y: 4093}) || pts[1].X != 8 || pts[1].Y >= pts[0].Y {
+		t.Errorf("the first label moved, or the second is not below it: %v", pts)
+	}
+	if pts[3] != (vg.Point{X: 16, Y: 97}) {
+		t.Errorf("a label far from the others moved: %v", pts[3])
 	}
 }

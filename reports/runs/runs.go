@@ -25,13 +25,14 @@ type Group struct {
 }
 
 // Groups groups the measured records by case, sorted by scenario, then
-// limiter (CompareLimiters), then strategy (CompareStrategies). Profile runs
-// and nil records are left out.
+// limiter (CompareLimiters), then strategy (CompareStrategies). Profile runs,
+// cancelled runs (an interrupted batch's run in flight, which measured
+// nothing) and nil records are left out.
 func Groups(recs []*result.Record) []*Group {
 	byKey := map[[3]string]*Group{}
 	var out []*Group
 	for _, r := range recs {
-		if r == nil || r.Profile {
+		if r == nil || r.Profile || r.Status == result.Cancelled {
 			continue
 		}
 		k := [3]string{r.Scenario, r.Strategy, r.Limiter}
@@ -146,7 +147,7 @@ func Statuses(runs []*result.Record) string {
 
 // StatusesFunc is Statuses with each status written as name(status).
 func StatusesFunc(runs []*result.Record, name func(result.Status) string) string {
-	order := []result.Status{result.OK, result.OOM, result.Failed, result.Timeout, result.Crash}
+	order := []result.Status{result.OK, result.OOM, result.Failed, result.Timeout, result.Crash, result.Cancelled}
 	n := map[result.Status]int{}
 	for _, r := range runs {
 		if !slices.Contains(order, r.Status) {

@@ -26,6 +26,8 @@ func TestGroups(t *testing.T) {
 		rec("a", "copy-per-peer", "fixed:16", 0, result.OK, 1),
 		rec("a", "alpha", "fixed:8", 0, result.OK, 1),
 		rec("a", "streamed", "none", 0, result.OK, 1),
+		rec("a", "streamed", "none", 2, result.Cancelled, 0), // measured nothing
+		rec("c", "streamed", "none", 1, result.Cancelled, 0),
 		prof,
 		nil,
 	}
