@@ -252,7 +252,7 @@ func (r *Reader) readHeader() error {
 		return field(err)
 	}
 	if v != Version {
-		return hsyntax(int64(len(Magic)), "format version %d; this fanbench reads version %d", v, Version)
+		return hsyntax(int64(len(Magic)), "format version %d; this reader knows version %d", v, Version)
 	}
 	h := &r.hdr
 	if h.Scenario, err = r.str("scenario"); err != nil {
@@ -290,7 +290,7 @@ func (r *Reader) readHeader() error {
 		if err != nil {
 			return field(err)
 		}
-		if h.Labels[k] != "" {
+		if _, dup := h.Labels[k]; dup {
 			return hsyntax(r.off, "label %q twice", k)
 		}
 		if h.Labels[k], err = r.str("label " + k); err != nil {
@@ -357,7 +357,7 @@ func (r *Reader) next() error {
 	switch k {
 	case Alloc:
 		e.Task = uint64(u("task"))
-		e.Site = int(min(u("site"), math.MaxInt32))
+		site := u("site")
 		e.Cap = u("cap")
 		e.Touched = u("touched")
 		if err != nil {
@@ -366,13 +366,14 @@ func (r *Reader) next() error {
 		switch {
 		case isLive:
 			return r.syntax("alloc of buffer %d, which is live", e.ID)
-		case e.Site >= len(r.hdr.Sites):
-			return r.syntax("alloc: site %d outside the table of %d", e.Site, len(r.hdr.Sites))
+		case site >= int64(len(r.hdr.Sites)):
+			return r.syntax("alloc: site %d outside the table of %d", site, len(r.hdr.Sites))
 		case e.Cap > MaxCap:
 			return r.syntax("alloc: capacity %d above the format's limit %d", e.Cap, int64(MaxCap))
 		case e.Touched > e.Cap:
 			return r.syntax("alloc: touched %d above capacity %d", e.Touched, e.Cap)
 		}
+		e.Site = int(site)
 		b = live{cap: e.Cap, touched: e.Touched, site: e.Site}
 		r.stats.LiveBuffers++
 		r.stats.Allocated += e.Cap

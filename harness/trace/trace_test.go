@@ -292,7 +292,7 @@ func TestReaderErrors(t *testing.T) {
 		{"empty", nil, "trace x.trace: header at byte 0: empty file, not a fanbench trace"},
 		{"foreign", file("BenchmarkX 1 2 ns/op\n"), `trace x.trace: header at byte 0: not a fanbench trace (starts with "Benchmar", want "FBTRACE\n")`},
 		{"short magic", file("FBT"), `header at byte 0: not a fanbench trace (starts with "FBT"`},
-		{"version", file(Magic).u(2), "trace x.trace: header at byte 8: format version 2; this fanbench reads version 1"},
+		{"version", file(Magic).u(2), "trace x.trace: header at byte 8: format version 2; this reader knows version 1"},
 		{"no version", file(Magic), "header at byte 8: truncated before version"},
 		{"header cut", h[:hl-3], "header at byte " + fmt.Sprint(hl-3) + ": truncated in site 1 name"},
 		{"huge string", file(Magic).u(Version).u(1 << 40), "scenario is 1099511627776 bytes, more than the format's 4096"},
