@@ -70,7 +70,6 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::hint::black_box;
 use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::thread;
@@ -100,14 +99,13 @@ macro_rules! sites {
             fn $alloc(cap: usize, touched: usize) -> Vec<u8> {
                 let mut v = if cap == 0 { Vec::new() } else { Vec::with_capacity(cap) };
                 v.resize(touched, $fill);
-                black_box(v)
+                v
             }
 
             #[inline(never)]
             fn $grow(v: &mut Vec<u8>, cap: usize, touched: usize) {
                 v.reserve_exact(cap - v.len());
                 v.resize(touched, $fill);
-                black_box(v);
             }
         )*
 
@@ -208,12 +206,15 @@ impl Parser<'_> {
         let mut x: u64 = 0;
         let mut s = 0;
         for i in 0..10 {
-            let Some(&c) = self.b.get(self.off) else {
-                return Err(if i == 0 {
-                    format!("truncated before {field}")
-                } else {
-                    format!("truncated in {field}")
-                });
+            let c = match self.b.get(self.off) {
+                Some(&c) => c,
+                None => {
+                    return Err(if i == 0 {
+                        format!("truncated before {field}")
+                    } else {
+                        format!("truncated in {field}")
+                    });
+                }
             };
             self.off += 1;
             if c < 0x80 {
@@ -234,9 +235,12 @@ impl Parser<'_> {
             return Err(format!("{field} is {n} bytes, more than the format's {MAX_STRING}"));
         }
         let end = self.off + n as usize;
-        let Some(bytes) = self.b.get(self.off..end) else {
-            self.off = self.b.len();
-            return Err(format!("truncated in {field}"));
+        let bytes = match self.b.get(self.off..end) {
+            Some(bytes) => bytes,
+            None => {
+                self.off = self.b.len();
+                return Err(format!("truncated in {field}"));
+            }
         };
         self.off = end;
         String::from_utf8(bytes.to_vec()).map_err(|_| format!("{field} is not UTF-8"))
@@ -311,8 +315,11 @@ fn parse(file: &str, b: &[u8]) -> Result<(Header, Vec<Event>), TraceError> {
         let start = p.off;
         let n = events.len();
         let err = |msg: String| TraceError { file: file.to_string(), event: n + 1, end: false, offset: start, msg };
-        let Some(&kind) = b.get(p.off) else {
-            return Err(err(format!("truncated: the file ends after {n} events without its end record")));
+        let kind = match b.get(p.off) {
+            Some(&kind) => kind,
+            None => {
+                return Err(err(format!("truncated: the file ends after {n} events without its end record")));
+            }
         };
         p.off += 1;
         if kind == KIND_END {
@@ -370,8 +377,11 @@ fn parse(file: &str, b: &[u8]) -> Result<(Header, Vec<Event>), TraceError> {
             }
             KIND_TOUCH => {
                 e.touched = field("touched")?;
-                let Some(l) = live.get_mut(&id) else {
-                    return Err(err(format!("touch of buffer {id}, which is not live")));
+                let l = match live.get_mut(&id) {
+                    Some(l) => l,
+                    None => {
+                        return Err(err(format!("touch of buffer {id}, which is not live")));
+                    }
                 };
                 if e.touched > l.cap {
                     return Err(err(format!("touch: touched {} above buffer {id}'s capacity {}", e.touched, l.cap)));
@@ -385,8 +395,11 @@ fn parse(file: &str, b: &[u8]) -> Result<(Header, Vec<Event>), TraceError> {
             KIND_GROW => {
                 e.cap = field("cap")?;
                 e.touched = field("touched")?;
-                let Some(l) = live.get_mut(&id) else {
-                    return Err(err(format!("grow of buffer {id}, which is not live")));
+                let l = match live.get_mut(&id) {
+                    Some(l) => l,
+                    None => {
+                        return Err(err(format!("grow of buffer {id}, which is not live")));
+                    }
                 };
                 if e.cap <= l.cap {
                     return Err(err(format!("grow: capacity {} not above buffer {id}'s {}", e.cap, l.cap)));
@@ -405,8 +418,11 @@ fn parse(file: &str, b: &[u8]) -> Result<(Header, Vec<Event>), TraceError> {
                 e.site = l.site;
             }
             _ => {
-                let Some(l) = live.remove(&id) else {
-                    return Err(err(format!("free of buffer {id}, which is not live")));
+                let l = match live.remove(&id) {
+                    Some(l) => l,
+                    None => {
+                        return Err(err(format!("free of buffer {id}, which is not live")));
+                    }
                 };
                 e.site = l.site;
             }
@@ -464,7 +480,7 @@ fn run(op: Op) -> Option<Vec<u8>> {
         Op::Alloc(f, cap, touched) => Some(f(cap, touched)),
         Op::Touch(mut v, fill, touched) => {
             v.resize(touched, fill);
-            Some(black_box(v))
+            Some(v)
         }
         Op::Grow(f, mut v, cap, touched) => {
             f(&mut v, cap, touched);
@@ -573,9 +589,12 @@ fn main() {
             }
         }
     }
-    let Some(path) = path else {
-        eprintln!("{USAGE}");
-        std::process::exit(2);
+    let path = match path {
+        Some(v) => v,
+        None => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
     };
     let data = match std::fs::read(&path) {
         Ok(d) => d,
