@@ -3,6 +3,7 @@ package trace
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 )
 
 // Version is the format version this package writes and reads.
@@ -34,10 +35,11 @@ const (
 
 // PathFor returns the trace path, relative to a results directory, of the
 // run whose record is at recordPath (relative to the same directory:
-// runs/<scenario>/<name>.json gives traces/<scenario>/<name>.trace).
+// runs/<scenario>/<name>.json gives traces/<scenario>/<name>.trace; a path
+// outside runs/ keeps only its file name).
 func PathFor(recordPath string) string {
 	rel, err := filepath.Rel("runs", recordPath)
-	if err != nil {
+	if err != nil || strings.HasPrefix(rel, "..") {
 		rel = filepath.Base(recordPath)
 	}
 	return filepath.Join(Dir, rel[:len(rel)-len(filepath.Ext(rel))]+Ext)
@@ -47,7 +49,7 @@ func PathFor(recordPath string) string {
 // results directory, of the trace at tracePath (relative to it too).
 func RecordFor(tracePath string) string {
 	rel, err := filepath.Rel(Dir, tracePath)
-	if err != nil {
+	if err != nil || strings.HasPrefix(rel, "..") {
 		rel = filepath.Base(tracePath)
 	}
 	return filepath.Join("runs", rel[:len(rel)-len(filepath.Ext(rel))]+".json")

@@ -381,4 +381,7 @@ func TestPaths(t *testing.T) {
 	if back := RecordFor(tr); back != rec {
 		t.Errorf("RecordFor(%q) = %q, want %q", tr, back, rec)
 	}
+	if got := PathFor("elsewhere/x.json"); got != "traces/x.trace" {
+		t.Errorf("PathFor outside runs/ = %q", got)
+	}
 }
