@@ -163,6 +163,8 @@ Commands:
   compare   compare two results with a verdict and an exit code
   report    write report.html and summary.md for a results directory
   pprof     open a run's peak heap profile in pprof (web UI on loopback, or -top)
+  calibrate replay a results directory's traced runs in a real Rust process
+  import-heaptrack  map a heaptrack capture's peak onto fanbench's buffer sites
   scenarios list the built-in scenarios
   cache     list the spill cache, check it, prune it
   version   print the version
@@ -188,6 +190,10 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return cmdCompare(ctx, stdout, stderr, args[1:])
 	case "cache":
 		return cmdCache(ctx, stdout, stderr, args[1:])
+	case "calibrate":
+		return cmdCalibrate(ctx, stdout, stderr, args[1:])
+	case "import-heaptrack":
+		return cmdImportHeaptrack(ctx, stdout, stderr, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "fanbench", version())
 		return nil

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fanbench/fanbench/harness/replay"
+	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/harness/trace"
+)
+
+var (
+	calBuild    sync.Once
+	calBuildErr error
+)
+
+// needRustc skips the test, saying so, when the replay cannot be built.
+func needRustc(t *testing.T) {
+	t.Helper()
+	calBuild.Do(func() { _, calBuildErr = replay.Build(context.Background(), "", replay.DefaultCacheDir()) })
+	if errors.Is(calBuildErr, replay.ErrNoRustc) {
+		t.Skipf("skipping: rustc is missing (%v)", calBuildErr)
+	}
+	if calBuildErr != nil {
+		t.Fatal(calBuildErr)
+	}
+}
+
+// traced writes a traced run into dir as fanbench run -trace will: the
+// trace of s and, unless peak is negative, a record with that peak live,
+// the trace's sites at the peak and, when resident > 0, a client_resident.
+func traced(t *testing.T, dir, scenario, strategy, limiter string, s replay.Sends, peak, resident int64) string {
+	t.Helper()
+	rec := filepath.Join("runs", scenario, strategy+"-"+limiter+"-1.json")
+	tp := filepath.Join(dir, trace.PathFor(rec))
+	if err := os.MkdirAll(filepath.Dir(tp), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := s.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tp, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if peak < 0 {
+		return tp
+	}
+	r := trace.NewReader(bytes.NewReader(b.Bytes()), tp)
+	for r.Scan() {
+	}
+	h, _ := r.Header()
+	at := map[string]int64{}
+	for i, site := range h.Sites {
+		at[site] = r.Stats().AtPeak[i]
+	}
+	record := &result.Record{Version: result.Version, Scenario: scenario, Strategy: strategy, Limiter: limiter, Rep: 1,
+		Status: result.OK, Live: result.Live{Peak: peak, AtPeak: at}}
+	path := filepath.Join(dir, rec)
+	if err := result.Write(path, record); err != nil {
+		t.Fatal(err)
+	}
+	if resident > 0 { // the field the allocator model's wiring adds
+		var m map[string]any
+		raw, _ := os.ReadFile(path)
+		json.Unmarshal(raw, &m)
+		m["client_resident"] = resident
+		raw, _ = json.Marshal(m)
+		if err := os.WriteFile(path, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tp
+}
+
+func readCalibration(t *testing.T, dir string) []calibration {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, calibrationFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []calibration
+	if err := json.Unmarshal(b, &rows); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func TestCalibrate(t *testing.T) {
+	needRustc(t)
+	dir := t.TempDir()
+	small := replay.Sends{Chunks: 2, Peers: 2, ChunkSize: 1 << 20, Header: 41}
+	traced(t, dir, "synthetic", "copy-per-peer", "fixed_5", replay.DefaultSends, replay.DefaultSends.PeakLive(), 200_000_000)
+	traced(t, dir, "small", "shared-buffer", "fixed_2", small, -1, 0)
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), &stdout, &stderr, []string{"calibrate", dir}); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	rows := readCalibration(t, dir)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(rows))
+	}
+	// Sorted by trace path: small/ before synthetic/.
+	sm, syn := rows[0], rows[1]
+	if syn.Scenario != "synthetic-5x4" || syn.PeakLiveFrom != "record" || syn.PeakLive != replay.DefaultSends.PeakLive() || syn.ReplayPeakLive != syn.PeakLive {
+		t.Errorf("synthetic row: %+v", syn)
+	}
+	if syn.ClientResident != 200_000_000 || syn.ClientResidentNote != "" || syn.ResidentRatio != float64(syn.ClientResident)/float64(syn.ReplayVmHWM) {
+		t.Errorf("client resident %d (%q), ratio %v", syn.ClientResident, syn.ClientResidentNote, syn.ResidentRatio)
+	}
+	// Each send touches its 4 MB copy and its message; the 8 MiB encode
+	// buffers' other half is never touched, so it is not resident.
+	touched := int64(5*4_190_208 + 20*(4_190_208+41+4_190_208+55_000))
+	if syn.ReplayVmHWM < touched || syn.ReplayVmHWM > syn.PeakLive {
+		t.Errorf("replay VmHWM less baseline %d, want between %d touched and %d live", syn.ReplayVmHWM, touched, syn.PeakLive)
+	}
+	if syn.ReplayVmHWM != syn.ReplayVmHWMRaw-syn.ReplayBaselineVmHWM || syn.GrownAtPeak != 20*8<<20 || len(syn.GrownSites) != 1 || syn.GrownSites[0] != "encode" {
+		t.Errorf("vmhwm %d raw %d base %d, grown %v %d", syn.ReplayVmHWM, syn.ReplayVmHWMRaw, syn.ReplayBaselineVmHWM, syn.GrownSites, syn.GrownAtPeak)
+	}
+	// The record is looked for by the trace's path, not its header.
+	if sm.PeakLiveFrom != "trace" || sm.PeakLive != small.PeakLive() || sm.ReplayPeakLive != sm.PeakLive || sm.ClientResident != 0 ||
+		sm.ClientResidentNote != "no record at runs/small/shared-buffer-fixed_2-1.json" {
+		t.Errorf("small row: %+v", sm)
+	}
+	out := stdout.String()
+	for _, want := range []string{"synthetic-5x4", "259.9 MiB =", "190.7 MiB", calibrationFile} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCalibrateMismatch(t *testing.T) {
+	needRustc(t)
+	dir := t.TempDir()
+	s := replay.Sends{Chunks: 1, Peers: 2, ChunkSize: 100_000, Copy: true}
+	traced(t, dir, "one", "copy-per-peer", "aimd", s, s.PeakLive()+1, 0)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), &stdout, &stderr, []string{"calibrate", dir})
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "the replay's peak live differs from fanbench's for 1 run(s)") {
+		t.Fatalf("exit %d, %v", exitCode(err), err)
+	}
+	if !strings.Contains(stdout.String(), " ≠") {
+		t.Errorf("table does not mark the difference:\n%s", stdout.String())
+	}
+}
+
+func TestCalibrateErrors(t *testing.T) {
+	empty := t.TempDir()
+	broken := t.TempDir()
+	tp := traced(t, broken, "b", "streamed", "aimd", replay.Sends{Chunks: 1, Peers: 1, ChunkSize: 10}, -1, 0)
+	data, _ := os.ReadFile(tp)
+	os.WriteFile(tp, data[:len(data)-3], 0o644)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+		rust bool
+	}{
+		{"no traces", []string{"calibrate", empty}, 2, "holds no traces (traces/<scenario>/<run>.trace): run fanbench run -trace -o " + empty, false},
+		{"no dir", []string{"calibrate", filepath.Join(empty, "nope")}, 2, "results directory", false},
+		{"threads", []string{"calibrate", "-threads", "-2", empty}, 2, "-threads: -2 is not a thread count", false},
+		{"two dirs", []string{"calibrate", empty, empty}, 2, "one results directory expected", false},
+		{"broken", []string{"calibrate", broken}, 2, "trace " + tp + ": event ", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.rust {
+				needRustc(t)
+			}
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), &stdout, &stderr, tc.args)
+			if exitCode(err) != tc.code || err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("exit %d, %v; want %d and %q", exitCode(err), err, tc.code, tc.want)
+			}
+		})
+	}
+}
+
+// The issue's check that heaptrack works here: the replay of 20
+// concurrent sends (to_vec copies, Vecs grown by pushes) under heaptrack,
+// its peak heap and finish_grow total beside the trace's figures, and the
+// capture imported onto fanbench's sites.
+func TestCalibrateHeaptrack(t *testing.T) {
+	needRustc(t)
+	if _, err := exec.LookPath("heaptrack"); err != nil {
+		t.Skip("skipping: heaptrack is missing (Debian's heaptrack package)")
+	}
+	if _, err := exec.LookPath("heaptrack_print"); err != nil {
+		t.Skip("skipping: heaptrack_print is missing (Debian's heaptrack package)")
+	}
+	dir := t.TempDir()
+	s := replay.DefaultSends
+	traced(t, dir, "synthetic", "copy-per-peer", "fixed_5", s, s.PeakLive(), 0)
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), &stdout, &stderr, []string{"calibrate", "-heaptrack", dir}); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	row := readCalibration(t, dir)[0]
+	// heaptrack sees the replay's own small allocations too (its event
+	// list, maps, stdio): a fraction of a percent above the buffers.
+	if row.HeaptrackPeakHeap < row.PeakLive || float64(row.HeaptrackPeakHeap) > 1.002*float64(row.PeakLive) {
+		t.Errorf("heaptrack peak %d, peak live %d", row.HeaptrackPeakHeap, row.PeakLive)
+	}
+	if d := row.HeaptrackFinishGrow - row.GrownAtPeak; d < -5000 || d > 100_000 {
+		t.Errorf("heaptrack finish_grow %d, the grown sites at the peak %d", row.HeaptrackFinishGrow, row.GrownAtPeak)
+	}
+	if row.HeaptrackMappedShare < 0.99 {
+		t.Errorf("mapped %.4f of heaptrack's peak", row.HeaptrackMappedShare)
+	}
+	for _, f := range []string{row.HeaptrackCapture, row.HeaptrackText} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+
+	stdout.Reset()
+	if err := run(context.Background(), &stdout, &stderr, []string{"import-heaptrack", filepath.Join(dir, row.HeaptrackCapture), "-dir", dir}); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"encode", "copy", "chunk", "160.0 MiB", "1.000", "fanbench synthetic/copy-per-peer/fixed_5 rep 1 peak live 259.9 MiB"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("import output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "heaptrack-import.json")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestImportHeaptrack(t *testing.T) {
+	excerpt := filepath.Join("..", "..", "reports", "heaptrack", "testdata", "seed-excerpt.txt")
+	out := filepath.Join(t.TempDir(), "import.json")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), &stdout, &stderr, []string{"import-heaptrack", excerpt, "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"peak heap 570.98 MB", "under RawVecInner::finish_grow: 271.8 MiB", "(29.4% of the peak)", "warning: merged layout", "│ encode │ 160.2 MiB │ 29.4%", `"other places"`} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if b, err := os.ReadFile(out); err != nil || !strings.Contains(string(b), `"finish_grow": 285000000`) {
+		t.Errorf("%s: %v\n%s", out, err, b)
+	}
+}
+
+func TestImportHeaptrackErrors(t *testing.T) {
+	dir := t.TempDir()
+	notHeaptrack := filepath.Join(dir, "bench.txt")
+	os.WriteFile(notHeaptrack, []byte("goos: linux\nBenchmarkUpload 1 5 ns/op\n"), 0o644)
+	two := t.TempDir()
+	for _, m := range []string{"copy-per-peer", "streamed"} {
+		result.Write(filepath.Join(two, "runs", "s", m+"-aimd-1.json"), &result.Record{Version: result.Version, Scenario: "s", Strategy: m, Limiter: "aimd", Rep: 1, Status: result.OK})
+	}
+	excerpt := filepath.Join("..", "..", "reports", "heaptrack", "testdata", "seed-excerpt.txt")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"import-heaptrack", notHeaptrack}, 2, notHeaptrack + `:1: not heaptrack_print's text`},
+		{[]string{"import-heaptrack"}, 2, "one capture or heaptrack_print text expected, got 0"},
+		{[]string{"import-heaptrack", excerpt, "-mode", "streamed"}, 2, "-scenario, -mode and -limiter choose a run in -dir; give -dir"},
+		{[]string{"import-heaptrack", excerpt, "-dir", two}, 2, "holds 2 cases; choose one with -scenario s -mode copy-per-peer -limiter aimd, or -scenario s -mode streamed -limiter aimd"},
+		{[]string{"import-heaptrack", excerpt, "-dir", two, "-mode", "encode-once"}, 2, `holds no finished run of scenario "", mode "encode-once"`},
+	}
+	for _, tc := range cases {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), &stdout, &stderr, tc.args)
+		if exitCode(err) != tc.code || err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: exit %d, %v; want %d and %q", tc.args, exitCode(err), err, tc.code, tc.want)
+		}
+	}
+}
