@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -109,9 +108,7 @@ type calibration struct {
 const calibrationFile = "calibration.json"
 
 func cmdCalibrate(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, calibrateUsage); fs.PrintDefaults() }
+	fs := newCommandFlags("calibrate", calibrateUsage, stdout, stderr)
 	withHeaptrack := fs.Bool("heaptrack", false, "also run each replay under heaptrack and add its peak heap and finish_grow total")
 	threads := fs.Int("threads", replay.DefaultOptions.Threads, "replay worker threads, each with its own glibc arena (0: all on the main thread)")
 	rustc := fs.String("rustc", "", "rustc to build the replay with (default: rustc on PATH, then ~/.cargo/bin/rustc)")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -47,9 +46,7 @@ Flags:
 `
 
 func cmdImportHeaptrack(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("import-heaptrack", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, importHeaptrackUsage); fs.PrintDefaults() }
+	fs := newCommandFlags("import-heaptrack", importHeaptrackUsage, stdout, stderr)
 	dir := fs.String("dir", "", "results directory of a fanbench run of the same case, to put beside the capture")
 	scenario := fs.String("scenario", "", "scenario of the run in -dir (default: the only one)")
 	mode := fs.String("mode", "", "buffer strategy of the run in -dir (default: the only one)")
@@ -100,7 +97,7 @@ func cmdImportHeaptrack(ctx context.Context, stdout, stderr io.Writer, args []st
 // chooseRun picks the measured run of DIR the flags name: the lowest
 // repetition that finished, of the one (scenario, strategy, limiter) left.
 func chooseRun(dir, scenario, mode, limiter string) (*result.Record, error) {
-	recs, err := readRecords(dir)
+	recs, err := readRecords(dir, io.Discard)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("-dir: %w", err)
