@@ -171,7 +171,13 @@ func (d *decoder) errorf(f field, format string, args ...any) error {
 // key is a field a mapping may hold and how to decode it.
 type key struct {
 	name string
-	set  func(field) error
+	set  func(field) error // nil for a key in goneKeys
+}
+
+// goneKeys are keys that were removed, by dotted path, with why: such a
+// key is refused with that reason and left out of the known keys.
+var goneKeys = map[string]string{
+	"network.scale": "removed: time is virtual now (a discrete-event clock), so there is nothing to scale; delete the key",
 }
 
 func (d *decoder) spec(body ast.Node) (*Spec, error) {
@@ -206,6 +212,7 @@ func (d *decoder) spec(body ast.Node) (*Spec, error) {
 		{"transport", func(f field) (err error) { s.Transport, err = d.boolean(f); return }},
 		{"network", func(f field) error { return d.network(f, &s.Network) }},
 		{"memory_limit", func(f field) (err error) { s.MemoryLimit, err = d.positiveSize(f); return }},
+		{"allocator", func(f field) (err error) { s.Allocator, err = d.str(f); return }},
 		{"count", func(f field) (err error) { s.Count, err = d.integer(f); return }},
 		{"timeout", func(f field) (err error) { s.Timeout, err = d.duration(f); return }},
 		{"budgets", func(f field) (err error) { s.Budgets, err = d.budgets(f); return }},
@@ -246,7 +253,7 @@ func (d *decoder) network(f field, n *Network) error {
 		{"uplink", func(f field) (err error) { n.UplinkBitsPerSec, err = d.bandwidth(f); return }},
 		{"latency", func(f field) (err error) { n.Latency, err = d.duration(f); return }},
 		{"jitter", func(f field) (err error) { n.Jitter, err = d.duration(f); return }},
-		{"scale", func(f field) (err error) { n.Scale, err = d.number(f); return }},
+		{"scale", nil},
 		{"faults", func(f field) error {
 			_, err := d.mapping(f, []key{
 				{"dead", func(f field) (err error) { n.Faults.Dead, err = d.number(f); return }},
@@ -381,10 +388,15 @@ func (d *decoder) mapping(f field, keys []key) (map[string]bool, error) {
 			return nil, d.errorf(kf, "duplicate key (first set at line %d)", d.pos[kf.path].Line)
 		}
 		i := slices.IndexFunc(keys, func(k key) bool { return k.name == name })
+		if i >= 0 && keys[i].set == nil {
+			return nil, d.errorf(kf, "%s", goneKeys[kf.path])
+		}
 		if i < 0 {
-			names := make([]string, len(keys))
-			for j, k := range keys {
-				names[j] = k.name
+			var names []string
+			for _, k := range keys {
+				if k.set != nil {
+					names = append(names, k.name)
+				}
 			}
 			return nil, d.errorf(kf, "unknown field (known: %s)%s", keyNames(keys), suggest(name, names))
 		}
@@ -419,9 +431,11 @@ func join(path, name string) string {
 }
 
 func keyNames(keys []key) string {
-	names := make([]string, len(keys))
-	for i, k := range keys {
-		names[i] = k.name
+	var names []string
+	for _, k := range keys {
+		if k.set != nil {
+			names = append(names, k.name)
+		}
 	}
 	return strings.Join(names, ", ")
 }

@@ -26,7 +26,7 @@
 // Every error is an *Error whose text is "file:line:col: field: message":
 //
 //	scenarios/x.yaml:7:3: network.uplink: "-5Mbit" is not a positive bandwidth (…)
-//	scenarios/x.yaml:5:3: network.bandwidth: unknown field (known: peers, uplink, latency, jitter, scale, faults)
+//	scenarios/x.yaml:5:3: network.bandwidth: unknown field (known: peers, uplink, latency, jitter, faults)
 //
 // # The format
 //
@@ -62,8 +62,6 @@
 //	  latency: 20ms          #   default 20ms. Go duration ≥ 0 (a bare 0 is 0).
 //	  jitter: 10ms           #   default 10ms. Go duration ≥ 0; latencies spread
 //	                         #   over [latency, latency+jitter).
-//	  scale: 100             #   default 100. Simulated seconds per real second,
-//	                         #   > 0.
 //	  faults:                #   shares in [0, 1], each default 0:
 //	    dead: 0              #     of peers that cannot be reached;
 //	    fail: 0              #     of requests answered with an error;
@@ -71,7 +69,11 @@
 //	    already_exists: 0    #     of (peer, chunk) pairs already stored.
 //	memory_limit: 4GiB       # optional, no limit by default. The emulated
 //	                         # machine's memory in bytes (units as for size),
-//	                         # > 0: a run whose RSS passes it is killed.
+//	                         # > 0: a run whose client's resident memory
+//	                         # reaches it is killed, as by the OOM killer.
+//	allocator: glibc         # optional: the allocator that places the
+//	                         # client's buffers: glibc, mimalloc or go
+//	                         # (default: the client's own, glibc).
 //	count: 1                 # default 1. Repetitions of each case, ≥ 1.
 //	timeout: 10m             # default 10m. Wall-clock limit per run, > 0.
 //	budgets:                 # optional. Limits checked after the runs, each:

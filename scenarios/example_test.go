@@ -37,5 +37,5 @@ network:
 `))
 	fmt.Println(err)
 	// Output:
-	// scenarios/x.yaml:5:3: network.bandwidth: unknown field (known: peers, uplink, latency, jitter, scale, faults)
+	// scenarios/x.yaml:5:3: network.bandwidth: unknown field (known: peers, uplink, latency, jitter, faults)
 }

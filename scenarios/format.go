@@ -32,9 +32,11 @@ func (s *Spec) Format() []byte {
 	fmt.Fprintf(&b, "  uplink: %s\n", formatBandwidth(n.UplinkBitsPerSec))
 	fmt.Fprintf(&b, "  latency: %s\n", formatDuration(n.Latency))
 	fmt.Fprintf(&b, "  jitter: %s\n", formatDuration(n.Jitter))
-	fmt.Fprintf(&b, "  scale: %s\n", formatNumber(n.Scale))
 	fmt.Fprintf(&b, "  faults: {dead: %s, fail: %s, timeout: %s, already_exists: %s}\n",
 		formatNumber(n.Faults.Dead), formatNumber(n.Faults.Fail), formatNumber(n.Faults.Timeout), formatNumber(n.Faults.AlreadyExists))
+	if s.Allocator != "" {
+		fmt.Fprintf(&b, "allocator: %s\n", str(s.Allocator))
+	}
 	if s.MemoryLimit != 0 {
 		fmt.Fprintf(&b, "memory_limit: %s\n", formatBytes(s.MemoryLimit))
 	}

@@ -47,7 +47,6 @@ network:
   uplink: 1500kbit
   latency: 1.5ms
   jitter: 0
-  scale: 0.001
   faults: {dead: 0.5, fail: 1, timeout: 0.000001, already_exists: 0.25}
 memory_limit: 1000B
 count: 10

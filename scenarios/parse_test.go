@@ -32,7 +32,6 @@ func TestParseDefaults(t *testing.T) {
 			UplinkBitsPerSec: 100e6,
 			Latency:          20 * time.Millisecond,
 			Jitter:           10 * time.Millisecond,
-			Scale:            100,
 		},
 		Count:   1,
 		Timeout: 10 * time.Minute,
@@ -64,9 +63,9 @@ network:
   uplink: 2.5Gbit
   latency: 0
   jitter: 1m30s
-  scale: 0.5
   faults: {dead: 0.1, fail: 1, timeout: 1e-3, already_exists: 0}
 memory_limit: 4GiB
+allocator: mimalloc
 count: 3
 timeout: 1h
 budgets:
@@ -104,10 +103,10 @@ expect:
 			UplinkBitsPerSec: 2.5e9,
 			Latency:          0,
 			Jitter:           90 * time.Second,
-			Scale:            0.5,
 			Faults:           Faults{Dead: 0.1, Fail: 1, Timeout: 0.001},
 		},
 		MemoryLimit: 4 << 30,
+		Allocator:   "mimalloc",
 		Count:       3,
 		Timeout:     time.Hour,
 		Budgets: []Budget{
@@ -215,8 +214,8 @@ func TestParseErrors(t *testing.T) {
 		{"too many items", head + "limiters: [" + strings.Repeat("aimd, ", 2100) + "aimd]\n", "x.yaml:4:12262: more than 2048 keys, items and collections"},
 
 		// Keys.
-		{"unknown key", head + "network:\n  bandwidth: 5Mbit\n", "x.yaml:5:3: network.bandwidth: unknown field (known: peers, uplink, latency, jitter, scale, faults)"},
-		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, baseline, limiters, transport, network, memory_limit, count, timeout, budgets, expect); did you mean strategies?"},
+		{"unknown key", head + "network:\n  bandwidth: 5Mbit\n", "x.yaml:5:3: network.bandwidth: unknown field (known: peers, uplink, latency, jitter, faults)"},
+		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, baseline, limiters, transport, network, memory_limit, allocator, count, timeout, budgets, expect); did you mean strategies?"},
 		{"unknown nested key", head + "network:\n  faults: {dead: 0, lost: 0.1}\n", "x.yaml:5:21: network.faults.lost: unknown field (known: dead, fail, timeout, already_exists)"},
 		{"unknown budget key", head + "budgets:\n  - strategy: '*'\n    metric: peak-live-B\n    min: 1\n", "x.yaml:7:5: budgets[0].min: unknown field (known: strategy, metric, max, max_model_ratio)"},
 		{"number as key", head + "5: x\n", "x.yaml:4:1: 5: unknown field"},
@@ -244,13 +243,15 @@ func TestParseErrors(t *testing.T) {
 		{"float count", head + "count: 1.5\n", "x.yaml:4:1: count: want a whole number, got the number 1.5"},
 		{"huge count", head + "count: 99999999999999999999\n", "x.yaml:4:1: count: 99999999999999999999 is out of range"},
 		{"yes for bool", head + "transport: yes\n", `x.yaml:4:1: transport: want true or false, got "yes"`},
-		{"list for mapping", head + "network: [1]\n", "x.yaml:4:1: network: want a mapping of peers, uplink, latency, jitter, scale, faults, got a list"},
+		{"list for mapping", head + "network: [1]\n", "x.yaml:4:1: network: want a mapping of peers, uplink, latency, jitter, faults, got a list"},
 		{"string for list", head + "strategies: streamed\n", `x.yaml:4:1: strategies: want a list, got "streamed"`},
 		{"number in string list", head + "strategies: [streamed, 5]\n", "x.yaml:4:24: strategies[1]: want a string, got the integer 5"},
 		{"mapping for string", head + "payment: {mode: auto}\n", "x.yaml:4:1: payment: want a string, got a mapping"},
-		{"string for number", head + "network: {scale: fast}\n", `x.yaml:4:11: network.scale: want a number, got "fast"`},
-		{"quoted number", head + "network: {scale: '100'}\n", `x.yaml:4:11: network.scale: want a number, got "100"`},
-		{"infinite scale", head + "network: {scale: .inf}\n", "x.yaml:4:11: network.scale: must be a finite number (got .inf)"},
+		{"string for number", head + "network: {faults: {fail: many}}\n", `x.yaml:4:20: network.faults.fail: want a number, got "many"`},
+		{"quoted number", head + "network: {faults: {fail: '1'}}\n", `x.yaml:4:20: network.faults.fail: want a number, got "1"`},
+		{"infinite share", head + "network: {faults: {fail: .inf}}\n", "x.yaml:4:20: network.faults.fail: must be a finite number (got .inf)"},
+		{"removed key", head + "network: {scale: 100}\n", "x.yaml:4:11: network.scale: removed: time is virtual now (a discrete-event clock), so there is nothing to scale; delete the key"},
+		{"unknown allocator", head + "allocator: jemalloc\n", `x.yaml:4:1: allocator: unknown allocator "jemalloc" (want glibc, mimalloc or go)`},
 		{"nan share", head + "network:\n  faults: {fail: .nan}\n", "x.yaml:5:12: network.faults.fail: must be a finite number (got .nan)"},
 		{"negative seed", "name: x\ndescription: d\nsource: {size: 3, seed: -1}\n", "x.yaml:3:19: source.seed: must be ≥ 0 (got -1)"},
 		{"huge seed", "name: x\ndescription: d\nsource: {size: 3, seed: 99999999999999999999}\n", "x.yaml:3:19: source.seed: 99999999999999999999 is out of range (at most 18446744073709551615)"},
@@ -282,7 +283,6 @@ func TestParseErrors(t *testing.T) {
 		{"zero uplink", head + "network:\n  uplink: 0Mbit\n", "x.yaml:5:3: network.uplink: must be a finite bandwidth > 0 (got 0bit)"},
 		{"negative latency", head + "network:\n  latency: -5ms\n", "x.yaml:5:3: network.latency: must be ≥ 0 (got -5ms)"},
 		{"negative jitter", head + "network:\n  jitter: -1s\n", "x.yaml:5:3: network.jitter: must be ≥ 0 (got -1s)"},
-		{"zero scale", head + "network:\n  scale: 0\n", "x.yaml:5:3: network.scale: must be a finite number > 0 (got 0)"},
 		{"share above 1", head + "network:\n  faults:\n    fail: 1.5\n", "x.yaml:6:5: network.faults.fail: must be a share in [0, 1] (got 1.5)"},
 		{"negative share", head + "network:\n  faults:\n    already_exists: -0.5\n", "x.yaml:6:5: network.faults.already_exists: must be a share in [0, 1] (got -0.5)"},
 		{"zero memory limit", head + "memory_limit: 0\n", "x.yaml:4:1: memory_limit: must be > 0 (remove the key for no limit)"},
@@ -312,7 +312,7 @@ func TestParseErrors(t *testing.T) {
 		{"model ratio on RSS", head + "budgets:\n  - {strategy: '*', metric: peak-RSS-B, max_model_ratio: 1.5}\n",
 			"x.yaml:5:41: budgets[0].max_model_ratio: applies only to peak-live-B, the figure the model predicts (metric is peak-RSS-B)"},
 		{"unknown metric", head + "budgets:\n  - strategy: '*'\n    metric: peak-live\n    max_model_ratio: 1.5\n",
-			`x.yaml:6:5: budgets[0].metric: unknown metric "peak-live" (want peak-live-B, peak-heap-B, peak-RSS-B, alloc-B or ns/op); did you mean peak-live-B?`},
+			`x.yaml:6:5: budgets[0].metric: unknown metric "peak-live" (want peak-live-B, client-resident-B, peak-heap-B, peak-RSS-B, alloc-B or ns/op); did you mean peak-live-B?`},
 		{"unknown metric with max", head + "budgets:\n  - strategy: '*'\n    max: 1GiB\n    metric: peak-mem-B\n",
 			`x.yaml:7:5: budgets[0].metric: unknown metric "peak-mem-B"`},
 		{"no metric", head + "budgets:\n  - strategy: '*'\n    max: 1GiB\n",

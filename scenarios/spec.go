@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/fanbench/fanbench/harness/alloc"
 )
 
 // The names a scenario may use. The harness owns what they mean and can
@@ -34,7 +36,7 @@ var (
 
 	// Metrics are the figures a budget may limit, named by their benchfmt
 	// units: bytes for the -B metrics, nanoseconds for ns/op.
-	Metrics = []string{"peak-live-B", "peak-heap-B", "peak-RSS-B", "alloc-B", "ns/op"}
+	Metrics = []string{"peak-live-B", "client-resident-B", "peak-heap-B", "peak-RSS-B", "alloc-B", "ns/op"}
 
 	// Outcomes are the ways a run may end other than finishing that a
 	// scenario can expect: oom, killed at the memory limit; error, the
@@ -89,13 +91,12 @@ var (
 
 	// DefaultNetwork is the network of a scenario that describes none, the
 	// same as the harness's default: 200 peers on a 100 Mbit/s uplink,
-	// 20–30 ms away, at 100 times real speed, no faults.
+	// 20–30 ms away, no faults.
 	DefaultNetwork = Network{
 		Peers:            200,
 		UplinkBitsPerSec: 100e6,
 		Latency:          20 * time.Millisecond,
 		Jitter:           10 * time.Millisecond,
-		Scale:            100,
 	}
 )
 
@@ -131,8 +132,13 @@ type Spec struct {
 	// Network is the simulated network.
 	Network Network
 	// MemoryLimit is the emulated machine's memory in bytes: a run whose
-	// RSS passes it is killed as by the OOM killer. 0 means no limit.
+	// client's resident memory reaches it is killed as by the OOM killer.
+	// 0 means no limit.
 	MemoryLimit int64
+	// Allocator is the client allocator policy that places the client's
+	// buffers, one of alloc.Policies; "" means the modelled client's own
+	// (glibc malloc for ant-client).
+	Allocator string
 	// Count is the number of repetitions of each case, at least 1.
 	Count int
 	// Timeout bounds each run, in wall-clock time.
@@ -175,8 +181,6 @@ type Network struct {
 	// Jitter spreads the peers' latencies over [Latency, Latency+Jitter);
 	// ≥ 0.
 	Jitter time.Duration
-	// Scale is how many simulated seconds pass per real second; > 0.
-	Scale float64
 	// Faults are the shares of requests that go wrong.
 	Faults Faults
 }
@@ -294,6 +298,9 @@ func (s *Spec) Validate() error {
 	if c := s.Source.Compressibility; !(c >= 0 && c < 1) {
 		return s.errorf("source.compressibility", "must be in [0, 1) (got %v)", c)
 	}
+	if s.Allocator != "" && !slices.Contains(alloc.Policies(), s.Allocator) {
+		return s.errorf("allocator", "unknown allocator %q (want %s)", s.Allocator, orList(alloc.Policies()))
+	}
 	if !slices.Contains(Payments, s.Payment) {
 		return s.errorf("payment", "unknown payment mode %q (want %s)", s.Payment, orList(Payments))
 	}
@@ -393,8 +400,6 @@ func (s *Spec) validateNetwork() error {
 		return s.errorf("network.latency", "must be ≥ 0 (got %v)", n.Latency)
 	case n.Jitter < 0:
 		return s.errorf("network.jitter", "must be ≥ 0 (got %v)", n.Jitter)
-	case !(n.Scale > 0) || math.IsInf(n.Scale, 1):
-		return s.errorf("network.scale", "must be a finite number > 0 (got %v)", n.Scale)
 	}
 	for _, f := range []struct {
 		key   string

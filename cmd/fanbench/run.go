@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
@@ -70,12 +71,12 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	out := fs.String("o", "results", "results directory, taken by one batch at a time; an earlier batch's files are moved to its previous/")
 	timeout := fs.Duration("timeout", 0, "time limit of each run (default: the scenario's)")
 	gogc := fs.Int("gogc", 100, "GOGC of each run (-1 for off)")
-	memlimit := fs.String("memlimit", "", "emulated machine memory, e.g. 4GiB: a run whose RSS passes it is killed (oom) (default: the scenario's)")
+	memlimit := fs.String("memlimit", "", "emulated machine memory, e.g. 4GiB: a run whose client's resident memory reaches it is killed (oom) (default: the scenario's)")
+	allocator := fs.String("allocator", "", "allocator of the client's buffers: "+strings.Join(alloc.Policies(), ", ")+" (default: the scenario's, else the client's own: glibc)")
 	size := fs.String("size", "", "source size: bytes, or a number and a unit as in scenario files (20MiB, 1.5GiB, 300MB) (default: the scenario's)")
 	seed := fs.Uint64("seed", 0, "source seed (default: the scenario's)")
 	transport := fs.Bool("transport", true, "model the transport's own copies (default: the scenario's)")
 	pay := fs.String("payment", "", "payment mode: auto, single or merkle (default: the scenario's)")
-	scale := fs.Float64("scale", 0, "simulated seconds per real second (default: the scenario's)")
 	cache := fs.Bool("cache", true, "reuse encrypted spills across runs (in the user cache directory)")
 	order := fs.Uint64("order", 1, "seed of the shuffled run order within each round")
 	format := fs.String("format", "table", "what to print on stdout: table (medians), or bench (benchfmt, for benchstat; progress and paths go to stderr)")
@@ -113,7 +114,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 			return usageError{fmt.Errorf("-memlimit: %w", err)}
 		}
 	}
-	if err := checkFlags(set, *modes, *lims, sizeBytes, *scale, *pay, *count); err != nil {
+	if err := checkFlags(set, *modes, *lims, sizeBytes, *pay, *count, *allocator); err != nil {
 		return usageError{err}
 	}
 	if len(names) == 0 {
@@ -164,8 +165,8 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		if set["transport"] {
 			spec.Transport = *transport
 		}
-		if set["scale"] {
-			spec.Network.Scale = *scale
+		if set["allocator"] {
+			spec.Allocator = *allocator
 		}
 		if set["memlimit"] {
 			spec.MemoryLimit = memBytes
@@ -409,7 +410,7 @@ func runName(r *result.Record) string {
 
 // checkFlags rejects bad flag values with errors that name the flag, before
 // they reach a scenario (whose errors name the scenario file).
-func checkFlags(set map[string]bool, modes, lims string, size int64, scale float64, pay string, count int) error {
+func checkFlags(set map[string]bool, modes, lims string, size int64, pay string, count int, allocator string) error {
 	if set["modes"] {
 		for _, m := range splitList(modes) {
 			if _, err := upload.ParseStrategy(m); err != nil {
@@ -427,9 +428,6 @@ func checkFlags(set map[string]bool, modes, lims string, size int64, scale float
 	if set["size"] && size < source.MinSize {
 		return fmt.Errorf("-size: must be ≥ %d bytes (got %d)", source.MinSize, size)
 	}
-	if set["scale"] && !(scale > 0) {
-		return fmt.Errorf("-scale: must be > 0 (got %v)", scale)
-	}
 	if set["payment"] {
 		if _, err := payment.ParseMode(pay); err != nil {
 			return fmt.Errorf("-payment: %w", err)
@@ -437,6 +435,9 @@ func checkFlags(set map[string]bool, modes, lims string, size int64, scale float
 	}
 	if set["count"] && count < 1 {
 		return fmt.Errorf("-count: must be ≥ 1 (got %d)", count)
+	}
+	if a := set["allocator"]; a && !slices.Contains(alloc.Policies(), allocator) {
+		return fmt.Errorf("-allocator: unknown allocator %q (want one of %s)", allocator, strings.Join(alloc.Policies(), ", "))
 	}
 	return nil
 }
@@ -564,7 +565,7 @@ func writeBench(dir string, res *result.Results) ([]byte, error) {
 // they reached before the end, marked "≥".
 func renderTable(w io.Writer, recs []*result.Record) error {
 	table := tablewriter.NewWriter(w)
-	table.Header("strategy", "limiter", "runs", "peak live", "model", "live/model", "peak heap", "peak RSS", "stored", "caps", "sim time", "wall")
+	table.Header("strategy", "limiter", "runs", "peak live", "model", "live/model", "client resident", "harness heap", "harness RSS", "stored", "caps", "sim time", "wall")
 	for _, g := range runs.Groups(recs) {
 		from, atLeast := g.OK, ""
 		if len(g.OK) == 0 {
@@ -612,6 +613,7 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 			status = runs.Statuses(g.Runs)
 		}
 		table.Append(g.Strategy, g.Limiter, status, withCV(func(r *result.Record) int64 { return r.Live.Peak }), mib(model), ratio,
+			withCV(func(r *result.Record) int64 { return r.Client.PeakResident }),
 			mib(med(func(r *result.Record) int64 { return r.Runtime.PeakHeap })),
 			withCV(func(r *result.Record) int64 { return r.OS.PeakRSS }), fmt.Sprintf("%d/%d", last.Stored, last.Total), caps, sim, wall)
 	}
@@ -619,7 +621,8 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 		return err
 	}
 	fmt.Fprintln(w, "medians over runs (± coefficient of variation); peak live: exact peak of live tracked client buffers in the upload phase; model: the analytic model's prediction;")
-	fmt.Fprintln(w, "peak heap: Go heap objects (runtime/metrics, sampled); peak RSS: VmHWM after a reset at the end of setup")
+	fmt.Fprintln(w, "client resident: the client's peak resident memory, its buffers' pages as its allocator holds them (the figure -memlimit judges);")
+	fmt.Fprintln(w, "harness heap and RSS: this harness process's own Go heap (runtime/metrics, sampled) and VmHWM after a reset at the end of setup")
 	return nil
 }
 

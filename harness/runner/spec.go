@@ -51,6 +51,7 @@ func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
 				Limiter:   l,
 				Net:       net,
 				CacheRoot: cacheRoot,
+				Allocator: s.Allocator,
 			})
 		}
 	}
