@@ -296,21 +296,14 @@ func readTrace(path string) (*trace.Header, trace.Stats, []bool, error) {
 }
 
 // clientResident reads fanbench's predicted client resident peak from the
-// record at path: its top-level "client_resident" (bytes), which the
-// allocator model's wiring adds to the record. It reports false when the
+// record at path (Client.PeakResident, bytes). It reports false when the
 // record has none.
 func clientResident(path string) (int64, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil {
+	r, err := result.Read(path)
+	if err != nil || r.Client.PeakResident <= 0 {
 		return 0, false
 	}
-	var v struct {
-		ClientResident *int64 `json:"client_resident"`
-	}
-	if json.Unmarshal(b, &v) != nil || v.ClientResident == nil || *v.ClientResident <= 0 {
-		return 0, false
-	}
-	return *v.ClientResident, true
+	return r.Client.PeakResident, true
 }
 
 func renderCalibration(w io.Writer, rows []calibration, withHeaptrack bool) error {

@@ -80,7 +80,8 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	cache := fs.Bool("cache", true, "reuse encrypted spills across runs (in the user cache directory)")
 	order := fs.Uint64("order", 1, "seed of the shuffled run order within each round")
 	format := fs.String("format", "table", "what to print on stdout: table (medians), or bench (benchfmt, for benchstat; progress and paths go to stderr)")
-	profile := fs.Bool("profile", true, "add one run per case that takes heap profiles at the peak (kept apart from the medians: its forced GCs lower heap and RSS)")
+	traced := fs.Bool("trace", false, "write each run's client buffer events to traces/ for fanbench calibrate (a replay by a real Rust process)")
+	profile := fs.Bool("profile", true, "add one run per case that writes the exact profile of the client's buffers at the peak (kept apart from the medians)")
 	// Flags may come before, between or after the scenario names.
 	var names []string
 	for rest := args; ; {
@@ -186,7 +187,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 			return usageError{err}
 		}
 		tmpl := runner.DefaultJob(cases[0], 1, *out)
-		tmpl.Timeout, tmpl.GOGC, tmpl.MemoryLimit = spec.Timeout, *gogc, spec.MemoryLimit
+		tmpl.Timeout, tmpl.GOGC, tmpl.MemoryLimit, tmpl.Trace = spec.Timeout, *gogc, spec.MemoryLimit, *traced
 		js, err := planJobs(spec, cases, tmpl, *order, *profile)
 		if err != nil {
 			return usageError{err}

@@ -41,8 +41,11 @@ type Buf struct {
 	blk  alloc.Block
 	id   uint64
 	cap  int64 // the capacity acquired, returned on the last Release
-	base *byte // the backing array, to catch an append that moved it
-	refs atomic.Int32
+	// touched is how many of the first bytes have been written, as the
+	// allocator was told.
+	touched int
+	base    *byte // the backing array, to catch an append that moved it
+	refs    atomic.Int32
 }
 
 // goHeap is the Heap a nil *Heap stands for: Go slices, counted by nobody.

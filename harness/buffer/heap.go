@@ -2,11 +2,13 @@ package buffer
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/fanbench/fanbench/harness/alloc"
+	"github.com/fanbench/fanbench/harness/trace"
 )
 
 // Heap is the memory tracked buffers live in: an allocator that places
@@ -21,6 +23,10 @@ type Heap struct {
 	limit, base int64 // see SetLimit
 	killed      atomic.Bool
 	kill        func(resident int64)
+
+	traceMu sync.Mutex
+	trace   *trace.Writer // nil: no trace; see Trace
+	task    func() uint64
 }
 
 // ids numbers every Buf of the process, so buffers of different Heaps
@@ -61,6 +67,45 @@ func (h *Heap) SetLimit(limit, base int64, kill func(resident int64)) {
 	h.limit, h.base, h.kill = limit, base, kill
 }
 
+// Trace makes the Heap write every client buffer's allocation, growth,
+// touches and free to w, in order, each with the simulated time (now, as
+// given to NewHeap, which must not be nil) and the task that allocated it
+// (task, e.g. simtime.Clock.Task). w's header must list every Site's name,
+// in Site order (TraceSites). The peers' buffers (PeerStore) are not the
+// client's and are left out. The caller flushes and closes w; its first
+// error is w's.
+func (h *Heap) Trace(w *trace.Writer, task func() uint64) {
+	h.traceMu.Lock()
+	h.trace, h.task = w, task
+	h.traceMu.Unlock()
+}
+
+// TraceSites returns the site table of a trace the Heap writes: every
+// Site's name, in Site order.
+func TraceSites() []string {
+	names := make([]string, NumSites)
+	for s := range NumSites {
+		names[s] = s.String()
+	}
+	return names
+}
+
+func (h *Heap) record(b *Buf, k trace.Kind, touched int) {
+	if h.trace == nil || !b.site.Client() {
+		return
+	}
+	h.traceMu.Lock()
+	defer h.traceMu.Unlock()
+	e := trace.Event{Kind: k, T: int64(h.now()), ID: b.id, Touched: int64(touched)}
+	switch k {
+	case trace.Alloc:
+		e.Task, e.Site, e.Cap = h.task(), int(b.site), b.cap
+	case trace.Grow:
+		e.Cap = b.cap
+	}
+	h.trace.Write(e) // its first error sticks, for the caller to see
+}
+
 // Killed is the panic value of an allocation that took the client's
 // resident memory to the Heap's limit.
 type Killed struct {
@@ -88,6 +133,7 @@ func (h *Heap) alloc(s Site, c int) *Buf {
 		}
 		b.blk = blk
 		b.B = blk.Bytes()[:0:c]
+		h.record(b, trace.Alloc, 0)
 		h.check()
 	}
 	b.base = unsafe.SliceData(b.B[:cap(b.B)])
@@ -107,6 +153,8 @@ func (h *Heap) realloc(b *Buf, c int) {
 		}
 		b.blk = blk
 		b.B = blk.Bytes()[:0:c]
+		b.cap = int64(c)
+		h.record(b, trace.Grow, b.touched)
 		h.check()
 	}
 	b.cap = int64(c)
@@ -114,10 +162,12 @@ func (h *Heap) realloc(b *Buf, c int) {
 }
 
 func (h *Heap) touch(b *Buf, n int) {
-	if h.mem == nil || n == 0 {
+	if h.mem == nil || n <= b.touched {
 		return
 	}
 	h.mem.Touch(b.blk, n)
+	b.touched = n
+	h.record(b, trace.Touch, n)
 	h.check()
 }
 
@@ -128,6 +178,7 @@ func (h *Heap) free(b *Buf) {
 	if h.mem != nil {
 		h.tick()
 		h.mem.Free(b.blk)
+		h.record(b, trace.Free, 0)
 	}
 }
 

@@ -89,6 +89,9 @@ type Record struct {
 	// the results directory.
 	PeakProfile string `json:"peak_profile,omitempty"`
 	EndProfile  string `json:"end_profile,omitempty"`
+	// Trace is the path of the run's allocation trace, relative to the
+	// results directory, when one was written.
+	Trace string `json:"trace,omitempty"`
 	// ProfileLive is the live tracked bytes when the peak profile was taken.
 	ProfileLive int64 `json:"profile_live,omitempty"`
 }

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"fmt"
+
+	"github.com/fanbench/fanbench/harness/trace"
 	"path/filepath"
 	"time"
 
@@ -35,6 +37,10 @@ type Job struct {
 	// and RSS peaks; so a profiling run is apart from the measured
 	// repetitions, and its heap and RSS figures are not theirs.
 	Profile bool `json:"profile,omitempty"`
+	// Trace writes the client's buffer events (package trace) to
+	// TracePath() under Dir, for a replay by a real process (fanbench
+	// calibrate).
+	Trace bool `json:"trace,omitempty"`
 	// Bare turns measurement off: no live meter, sampler or profiles, only
 	// the upload's wall time and the bytes allocated during it. It exists
 	// to measure what measuring costs.
@@ -76,6 +82,10 @@ func (j *Job) base() string {
 // runs/<scenario>/<strategy>-<limiter>-<rep>.json (rep "profile" for a
 // profiling run).
 func (j *Job) RecordPath() string { return filepath.Join("runs", j.base()+".json") }
+
+// TracePath is where the job's allocation trace goes, relative to Dir:
+// traces/<scenario>/<strategy>-<limiter>-<rep>.trace, beside its record.
+func (j *Job) TracePath() string { return trace.PathFor(j.RecordPath()) }
 
 // ProfilePaths are where the heap profiles go, relative to Dir:
 // profiles/<scenario>/<strategy>-<limiter>-<rep>.peak.pb.gz and .end.pb.gz.

@@ -27,6 +27,7 @@ import (
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/testnet"
+	"github.com/fanbench/fanbench/harness/trace"
 	"github.com/fanbench/fanbench/harness/upload"
 )
 
@@ -123,6 +124,25 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	live := meter.NewLive(func() time.Duration { return clock.Now() - t0 }, 10*time.Millisecond)
 	cfg.Heap = buffer.NewHeap(mem, live, clock.Now)
 	cfg.Heap.SetLimit(job.MemoryLimit, c.Baseline, nil)
+	var tw *trace.Writer
+	if job.Trace && job.Dir != "" {
+		path := filepath.Join(job.Dir, job.TracePath())
+		err := os.MkdirAll(filepath.Dir(path), 0o755)
+		var f *os.File
+		if err == nil {
+			f, err = os.Create(path)
+		}
+		if err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
+		defer f.Close()
+		tw = trace.NewWriter(f, trace.Header{
+			Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter, Seed: c.Source.Seed, Rep: job.Rep,
+			Labels: map[string]string{"payment": c.Payment.String(), "allocator": c.allocator(), "transport": fmt.Sprint(c.Transport)},
+			Sites:  buffer.TraceSites(),
+		})
+		cfg.Heap.Trace(tw, clock.Task)
+	}
 	prog := newProgressWriter(progress)
 	var stored atomic.Int64
 	cfg.Progress = func(n, total int) {
@@ -162,6 +182,12 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	res, uerr, killed := upload1(ctx, u, enc, net)
 	close(ticking)
 	ticker.Wait()
+	if tw != nil {
+		if err := tw.Close(); err != nil {
+			return errors.Join(uerr, fmt.Errorf("trace %s: %w", job.TracePath(), err))
+		}
+		rec.Trace = job.TracePath()
+	}
 
 	rec.Runtime = sampler.Stop()
 	rec.Live = live.Figures()

@@ -490,6 +490,17 @@ func (h *timerHeap) Pop() any {
 	return tm
 }
 
+// Task returns the identity of the running task (1 for a Run's first,
+// then in the order tasks start), or 0 when no task runs.
+func (c *Clock) Task() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current == nil {
+		return 0
+	}
+	return c.current.id
+}
+
 // Tasks returns the names of the live tasks, in start order: a debugging
 // aid.
 func (c *Clock) Tasks() []string {
