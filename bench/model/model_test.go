@@ -3,6 +3,8 @@ package model_test
 import (
 	"context"
 	"flag"
+	"github.com/fanbench/fanbench/harness/alloc"
+	"github.com/fanbench/fanbench/harness/buffer"
 	"runtime"
 	"testing"
 
@@ -14,9 +16,10 @@ import (
 )
 
 var (
-	size    = flag.Int64("size", 64<<20, "source size in bytes for the model benchmarks")
-	limit   = flag.String("limiter", "warm:64", "store policy for UploadPhase: aimd, warm:N, fixed:N or budget")
-	workers = flag.Int("workers", 0, "encryption workers (0: GOMAXPROCS)")
+	size      = flag.Int64("size", 64<<20, "source size in bytes for the model benchmarks")
+	limit     = flag.String("limiter", "warm:64", "store policy for UploadPhase: aimd, warm:N, fixed:N or budget")
+	workers   = flag.Int("workers", 0, "encryption workers (0: GOMAXPROCS)")
+	allocator = flag.String("allocator", "glibc", "allocator of the client's buffers for UploadPhase: glibc, mimalloc or go")
 )
 
 // spec is the seeded source of every model benchmark, -size bytes long.
@@ -98,12 +101,33 @@ func BenchmarkUploadPhase(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				mem, err := alloc.New(*allocator, alloc.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				cfg.Heap = buffer.NewHeap(mem, nil, net.Clock().Now)
+				if u, err = upload.New(cfg); err != nil {
+					b.Fatal(err)
+				}
 				b.StartTimer()
+				cpu0 := cpuTime()
 				res, err := u.Upload(context.Background(), enc, net)
 				if err != nil {
 					b.Fatal(err)
 				}
+				cpu := cpuTime() - cpu0
+				b.StopTimer()
+				st := mem.Stats()
+				fl, err := floor(floorWork{faulted: st.Resident + st.Returned, written: cfg.Heap.Written(), hashed: net.Hashed()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				mem.Close()
+				b.StartTimer()
 				b.ReportMetric(res.SimElapsed.Seconds(), "sim-sec/op")
+				b.ReportMetric(cpu.Seconds(), "cpu-sec/op")
+				b.ReportMetric(fl.Seconds(), "floor-sec/op")
+				b.ReportMetric(float64(cpu)/float64(fl), "cpu/floor")
 			}
 		})
 	}

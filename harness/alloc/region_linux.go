@@ -34,8 +34,9 @@ type region struct {
 
 	returned int64 // pages given back to the OS since New (madvise, munmap, brk)
 
-	noRemap bool // move pages by copying instead of mremap (tests)
-	tables  [2]struct {
+	noRemap    bool // move pages by copying instead of mremap (tests)
+	noPopulate bool // the kernel lacks MADV_POPULATE_WRITE: fault page by page
+	tables     [2]struct {
 		p unsafe.Pointer
 		n uintptr
 	}
@@ -112,9 +113,12 @@ func (r *region) touch(off, n int64) {
 		return
 	}
 	end := off + n
+	run := int64(-1) // first page of the run of newly resident pages, or -1
 	for p := off / PageSize; p <= (end-1)/PageSize; p++ {
 		w, b := p>>6, uint64(1)<<(p&63)
 		if r.res[w]&b != 0 {
+			r.fault(run, p, off)
+			run = -1
 			// Skip whole words of resident pages quickly.
 			if b == 1 && r.res[w] == ^uint64(0) && (p+64)*PageSize <= end {
 				p += 63
@@ -126,6 +130,37 @@ func (r *region) touch(off, n int64) {
 		if r.refs[p] > 0 {
 			r.nlive++
 		}
+		if run < 0 {
+			run = p
+		}
+	}
+	r.fault(run, (end-1)/PageSize+1, off)
+}
+
+// populateMin is the shortest run of pages fault faults in with one
+// madvise(MADV_POPULATE_WRITE) (Linux 5.14) rather than a write to each:
+// the kernel then allocates and zeroes the pages in one call, without a
+// trap per page, about a quarter less time per page on the development
+// machine.
+const populateMin = 16
+
+// fault makes the pages [from, to) resident for real, as the program's
+// first write to each would; from < 0 means none. off is where the
+// caller's range starts: the first page is written at or after it, below
+// which another block's bytes may lie.
+func (r *region) fault(from, to, off int64) {
+	if from < 0 || to <= from {
+		return
+	}
+	if to-from >= populateMin && !r.noPopulate {
+		lo, hi := from*PageSize, to*PageSize
+		err := unix.Madvise(r.mem[lo:hi], unix.MADV_POPULATE_WRITE)
+		if err == nil {
+			return
+		}
+		r.noPopulate = true // an older kernel: write each page instead
+	}
+	for p := from; p < to; p++ {
 		a := max(p*PageSize, off) &^ 7
 		atomic.AddUint64((*uint64)(unsafe.Pointer(&r.mem[a])), 0)
 	}

@@ -94,6 +94,7 @@ func NewVec(h *Heap, s Site, g Growth) *Buf {
 	h = orGo(h)
 	if len(g.Steps) == 0 || h.mem == nil { // Go slices: the last capacity at once
 		b := h.alloc(s, g.Cap())
+		h.touch(b, g.Len)
 		h.acquire(b, g.Alloc())
 		return b
 	}

@@ -20,6 +20,8 @@ type Heap struct {
 	meter Meter
 	now   func() time.Duration // the simulated clock, for mimalloc's purge delay
 
+	written atomic.Int64 // bytes written into buffers, in all
+
 	limit, base int64 // see SetLimit
 	killed      atomic.Bool
 	kill        func(resident int64)
@@ -162,7 +164,12 @@ func (h *Heap) realloc(b *Buf, c int) {
 }
 
 func (h *Heap) touch(b *Buf, n int) {
-	if h.mem == nil || n <= b.touched {
+	if n <= b.touched {
+		return
+	}
+	h.written.Add(int64(n - b.touched))
+	if h.mem == nil {
+		b.touched = n
 		return
 	}
 	h.mem.Touch(b.blk, n)
@@ -202,6 +209,11 @@ func (h *Heap) check() {
 	}
 	panic(Killed{Resident: r, Limit: h.limit})
 }
+
+// Written returns the bytes the buffers' holders have written into them
+// since the Heap was made, in all: the bytes the strategy copies and
+// encodes, growth copies aside.
+func (h *Heap) Written() int64 { return h.written.Load() }
 
 // Resident returns the client's resident memory now, in bytes: its
 // allocator's Resident plus the declared base. It is 0 for Go slices.

@@ -80,6 +80,7 @@ type Testnet struct {
 	epoch  int64 // Unix seconds at simulated time zero
 
 	puts, rejected atomic.Int64
+	hashed         atomic.Int64 // content bytes peers hashed
 }
 
 // node is one simulated ant-node.
@@ -351,6 +352,7 @@ func (t *Testnet) receive(n *node, parts [][]byte, enveloped bool) verdict {
 		keep.Release()
 		return verdict{err: fmt.Errorf("%w: %v", ErrMalformed, err)}
 	}
+	t.hashed.Add(int64(hdr.ContentLen))
 	addr := hdr.Address
 	switch {
 	case t.chance(t.cfg.Faults.Timeout, saltTimeout, n.id.ID, addr, hdr.RequestID):
@@ -436,6 +438,10 @@ func (t *Testnet) Holders(addr xorname.Name) int {
 	}
 	return c
 }
+
+// Hashed returns the content bytes the peers have hashed (BLAKE3, to check
+// each PUT's address), in all.
+func (t *Testnet) Hashed() int64 { return t.hashed.Load() }
 
 // Stats returns the PUTs received and how many a peer refused.
 func (t *Testnet) Stats() (puts, rejected int64) { return t.puts.Load(), t.rejected.Load() }
