@@ -207,7 +207,10 @@ type OS struct {
 	PeakRSS       int64  `json:"peak_rss"`
 	PeakRSSSource string `json:"peak_rss_source"`
 	VmHWM         int64  `json:"vmhwm"`
-	MaxRSS        int64  `json:"maxrss"`
+	// BaseRSS is the child's resident set when the upload phase began,
+	// just after the reset: what PeakRSS rose from.
+	BaseRSS int64 `json:"base_rss,omitempty"`
+	MaxRSS  int64 `json:"maxrss"`
 	// RSS is the child's resident set over real time, sampled by the
 	// parent.
 	RSS []Point `json:"rss,omitempty"`

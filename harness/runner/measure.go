@@ -108,7 +108,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	rec.Warnings = append(rec.Warnings, enc.Warnings...)
 
 	// The client's memory, outside the Go heap.
-	mem, err := alloc.New(c.allocator(), alloc.Options{})
+	mem, err := alloc.New(c.allocator(), alloc.Options{Reserve: c.Reserve})
 	if err != nil {
 		return fmt.Errorf("the client's allocator: %w", err)
 	}
@@ -159,6 +159,9 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	// starts from the upload's own baseline.
 	debug.FreeOSMemory()
 	hwmReset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+	if hwmReset {
+		rec.OS.BaseRSS, _ = procStatus("VmRSS:")
+	}
 	t0 = clock.Now()
 	sampler.Start()
 	// Progress with the live peak so far, also on a timer, so a child
@@ -357,7 +360,10 @@ func (p *progressWriter) write(stored, total int, peak int64) {
 }
 
 // vmHWM reads this process's peak resident set from /proc/self/status.
-func vmHWM() (int64, error) {
+func vmHWM() (int64, error) { return procStatus("VmHWM:") }
+
+// procStatus reads a size field of /proc/self/status, in bytes.
+func procStatus(field string) (int64, error) {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0, err
@@ -365,12 +371,12 @@ func vmHWM() (int64, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10, err
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc/self/status")
+	return 0, fmt.Errorf("no %s in /proc/self/status", field)
 }
 
 // env reads the settings this process runs with.

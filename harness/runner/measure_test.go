@@ -166,3 +166,14 @@ func TestMemoryLimitJudgesTheClient(t *testing.T) {
 		}
 	}
 }
+
+// TestAllocatorFailureIsRecorded checks that an allocator whose address
+// space cannot be mapped is an error recorded for the run, not a crash.
+func TestAllocatorFailureIsRecorded(t *testing.T) {
+	c := smallCase(t, upload.Streamed, true)
+	c.Reserve = 1 << 62 // far beyond any machine's address space
+	rec := RunChild(context.Background(), DefaultJob(c, 1, t.TempDir()), nil)
+	if rec.Status != result.Failed || !strings.Contains(rec.Error, "the client's allocator") || !strings.Contains(rec.Error, "mapping") {
+		t.Fatalf("%s: %q, want an error naming the allocator and the mapping", rec.Status, rec.Error)
+	}
+}

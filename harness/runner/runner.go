@@ -48,6 +48,10 @@ type Case struct {
 	// package alloc); empty means the first of alloc.Policies, glibc, the
 	// allocator of ant-client on Linux.
 	Allocator string `json:"allocator,omitempty"`
+	// Reserve is the address space, in bytes, the client's allocator
+	// reserves for its buffers: the most it can hold at once. 0 means
+	// alloc.DefaultReserve.
+	Reserve int64 `json:"reserve,omitempty"`
 	// Baseline is the resident memory, in bytes, the client holds besides
 	// its tracked buffers; the memory limit judges the two together.
 	Baseline int64 `json:"baseline,omitempty"`
