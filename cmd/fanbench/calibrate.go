@@ -300,10 +300,10 @@ func readTrace(path string) (*trace.Header, trace.Stats, []bool, error) {
 // record has none.
 func clientResident(path string) (int64, bool) {
 	r, err := result.Read(path)
-	if err != nil || r.Client.PeakResident <= 0 {
+	if err != nil || r.Memory.PeakResident <= 0 {
 		return 0, false
 	}
-	return r.Client.PeakResident, true
+	return r.Memory.PeakResident, true
 }
 
 func renderCalibration(w io.Writer, rows []calibration, withHeaptrack bool) error {

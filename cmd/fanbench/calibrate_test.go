@@ -36,7 +36,8 @@ func needRustc(t *testing.T) {
 
 // traced writes a traced run into dir as fanbench run -trace will: the
 // trace of s and, unless peak is negative, a record with that peak live,
-// the trace's sites at the peak and, when resident > 0, a client_resident.
+// the trace's sites at the peak and, when resident > 0, the client's
+// resident peak.
 func traced(t *testing.T, dir, scenario, strategy, limiter string, s replay.Sends, peak, resident int64) string {
 	t.Helper()
 	rec := filepath.Join("runs", scenario, strategy+"-"+limiter+"-1.json")
@@ -63,20 +64,10 @@ func traced(t *testing.T, dir, scenario, strategy, limiter string, s replay.Send
 		at[site] = r.Stats().AtPeak[i]
 	}
 	record := &result.Record{Version: result.Version, Scenario: scenario, Strategy: strategy, Limiter: limiter, Rep: 1,
-		Status: result.OK, Live: result.Live{Peak: peak, AtPeak: at}}
+		Status: result.OK, Live: result.Live{Peak: peak, AtPeak: at}, Memory: result.Memory{PeakResident: resident}}
 	path := filepath.Join(dir, rec)
 	if err := result.Write(path, record); err != nil {
 		t.Fatal(err)
-	}
-	if resident > 0 { // the field the allocator model's wiring adds
-		var m map[string]any
-		raw, _ := os.ReadFile(path)
-		json.Unmarshal(raw, &m)
-		m["client_resident"] = resident
-		raw, _ = json.Marshal(m)
-		if err := os.WriteFile(path, raw, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return tp
 }

@@ -614,7 +614,7 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 			status = runs.Statuses(g.Runs)
 		}
 		table.Append(g.Strategy, g.Limiter, status, withCV(func(r *result.Record) int64 { return r.Live.Peak }), mib(model), ratio,
-			withCV(func(r *result.Record) int64 { return r.Client.PeakResident }),
+			withCV(func(r *result.Record) int64 { return r.Memory.PeakResident }),
 			mib(med(func(r *result.Record) int64 { return r.Runtime.PeakHeap })),
 			withCV(func(r *result.Record) int64 { return r.OS.PeakRSS }), fmt.Sprintf("%d/%d", last.Stored, last.Total), caps, sim, wall)
 	}

@@ -40,6 +40,11 @@ const (
 	Signable
 	// WireFrame is the serialised WireMessage written to the QUIC stream.
 	WireFrame
+	// QuicSend is the QUIC send buffer: the copy quinn makes of every write
+	// (Bytes::from(data.to_owned()), saorsa-transport's vendored quinn
+	// streams/send.rs L225), held in segments until the peer has
+	// acknowledged them (send_buffer.rs L49-86).
+	QuicSend
 	// PeerStore is payload held by simulated peers when they are asked to
 	// keep content for a download test. It is never part of the client's
 	// figures.
@@ -61,6 +66,7 @@ var siteNames = [NumSites]string{
 	ChannelClone: "channel-clone",
 	Signable:     "signable",
 	WireFrame:    "wire",
+	QuicSend:     "quic-send",
 	PeerStore:    "peer-store",
 }
 

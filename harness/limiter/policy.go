@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -71,9 +72,10 @@ type Policy interface {
 
 // Compile-time checks that every policy satisfies Policy.
 var (
-	_ Policy = (*AIMD)(nil)
-	_ Policy = Fixed(0)
-	_ Policy = ByteBudget{}
+	_ Policy      = (*AIMD)(nil)
+	_ Policy      = Fixed(0)
+	_ Policy      = ByteBudget{}
+	_ WaveLimiter = ByteBudget{}
 )
 
 // limit is the pipeline width for a cap and a number of items:
@@ -108,6 +110,26 @@ func (f Fixed) String() string { return fmt.Sprintf("fixed(%d)", int(f)) }
 // and OOM a small host".
 const StoreInflightByteBudget = 64 << 20
 
+// BudgetBound is the stores a byte budget allows at once when the largest
+// record is largest bytes: max(1, budget / largest), or no bound
+// (math.MaxInt) when largest is 0, as checked_div gives (ant-client
+// client_engine.rs store_byte_bound, stored-file id 65819248909).
+func BudgetBound(budget, largest int64) int {
+	if largest <= 0 {
+		return math.MaxInt
+	}
+	return int(max(1, min(budget/largest, math.MaxInt32)))
+}
+
+// WaveLimiter is a Policy whose limit depends on the largest record of the
+// wave it is read for: the byte budget.
+type WaveLimiter interface {
+	Policy
+	// LimitFor returns the concurrency for items records whose largest is
+	// largest bytes.
+	LimitFor(items int, largest int64) int
+}
+
 // ByteBudget caps an inner policy so that at most Budget bytes of chunk
 // bodies, each counted at MaxChunk bytes, are stored at once: its cap is
 // min(Inner.Cap(), max(1, Budget/MaxChunk)). With Budget =
@@ -115,9 +137,10 @@ const StoreInflightByteBudget = 64 << 20
 // (67,108,864 / 4,190,208 = 16.02), so an inner cap of 64 gives 16 and an
 // inner cap of 8 gives 8.
 //
-// Upstream computes MaxChunk per wave as the largest body in it and applies
-// no byte bound when that is 0 (checked_div); here MaxChunk ≤ 0 likewise
-// means no byte bound. Observations go to Inner, so an AIMD inner keeps
+// Upstream computes the bound per wave from the largest body in it
+// (LimitFor, which the uploader calls) and applies none when that is 0
+// (checked_div); Cap and Limit use MaxChunk in its place, and MaxChunk ≤ 0
+// likewise means no byte bound. Observations go to Inner, so an AIMD inner keeps
 // learning while the budget holds it down. ByteBudget is safe for concurrent
 // use when Inner is.
 type ByteBudget struct {
@@ -139,6 +162,12 @@ func (b ByteBudget) bound() int {
 
 // Limit returns max(1, min(Cap(), items)).
 func (b ByteBudget) Limit(items int) int { return limit(b.Cap(), items) }
+
+// LimitFor returns max(1, min(Inner.Cap(), BudgetBound(Budget, largest),
+// items)).
+func (b ByteBudget) LimitFor(items int, largest int64) int {
+	return limit(min(b.Inner.Cap(), BudgetBound(b.Budget, largest)), items)
+}
 
 // Cap returns min(Inner.Cap(), max(1, Budget/MaxChunk)).
 func (b ByteBudget) Cap() int {

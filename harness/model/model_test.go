@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/upload"
 )
 
@@ -40,11 +41,13 @@ func TestPredictByHand(t *testing.T) {
 		{"encode-once merkle", upload.EncodeOnce, true, map[buffer.Site]int64{
 			buffer.SpillRead: 2000,
 			buffer.Proof:     200, // every proof, for the whole upload
+			buffer.ProofCopy: 100, // the in-flight chunk's proof clone
 			buffer.Encode:    2080,
 		}},
 		{"streamed merkle", upload.Streamed, true, map[buffer.Site]int64{
 			buffer.SpillRead: 2000,
 			buffer.Proof:     200,
+			buffer.ProofCopy: 100,
 			// header: id 5 + variant 1 + address 32 + length 2 = 40;
 			// trailer: tag 1 + length 1 + proof 100 = 102.
 			buffer.Encode: 40 + 102,
@@ -78,32 +81,77 @@ func TestPredictByHand(t *testing.T) {
 // (1 + 64), the timestamp (5 B varint) and the user agent (1 + 13): len
 // 1250, cap S = 1408. The wire Vec goes on with the 1952-byte key (varint
 // 2, pushed: 1408→2816→5632, len 3204) and the 3309-byte signature
-// (varint 2, pushed: →11264, len 6515): cap W = 11264. Each send adds the
-// retry clone and the channel clone (L each), the signable bytes (S, then
-// dropped), the wire frame (W), then drops the channel clone: the highest
-// point of a send's build is after the wire frame, L + L + W above where
-// it started, and it leaves L + W behind. Before the sends: the chunk
-// (1000), its proof (100), the PaidChunk clone (100) and the frame (2080):
-// 3280. The peak, at the last send's wire frame: 3280 + 3 × (1142 + 11264)
-// + 1142 + 1142 + 11264 = 54046.
+// (varint 2, pushed: →11264, len 6515): cap W = 11264, frame F = 6515
+// bytes. Each send adds the retry clone and the channel clone (L each),
+// the signable bytes (S, then dropped), the wire frame (W), drops the
+// channel clone, then QUIC copies the frame (F; four of them fit the
+// 5 MiB window). Before the sends: the chunk (1000), its proof (100), the
+// PaidChunk clone (100) and the frame (2080): 3280.
+//   - A client that waits for the acknowledgement keeps each send's retry
+//     clone, frame and QUIC copy, L + W + F = 18,921: the peak is at the
+//     last send's QUIC copy, 3280 + 4 × 18,921 = 78,964.
+//   - One that returns once QUIC has the frame keeps only the QUIC copy,
+//     6515: the peak is there too, 3280 + 3 × 6515 + 18,921 = 41,746,
+//     before the last send's retry clone and frame go.
 func TestPredictTransport(t *testing.T) {
 	in := Input{Strategy: upload.Streamed, Waves: [][]int{{1000}}, Caps: []int{1}, ProofSize: 100, Transport: true}
 	if p := Predict(in); p.Sites[buffer.RetryClone] != 0 || p.Sites[buffer.WireFrame] != 0 {
 		t.Fatalf("streamed sends hold no transport copies, got %v", p.Sites)
 	}
 	in.Strategy = upload.EncodeOnce
-	p := Predict(in)
-	want := map[buffer.Site]int64{
-		buffer.SpillRead: 1000, buffer.Proof: 100, buffer.ProofCopy: 100, buffer.Encode: 2080,
-		buffer.RetryClone: 4 * 1142, buffer.ChannelClone: 1142, buffer.WireFrame: 4 * 11264,
-	}
-	for s := range buffer.NumSites {
-		if p.Sites[s] != want[s] {
-			t.Errorf("%v = %d, want %d", s, p.Sites[s], want[s])
+	for _, tc := range []struct {
+		ack  client.AckWait
+		peak int64
+		want map[buffer.Site]int64
+	}{
+		{client.AckWaitUnbounded, 78964, map[buffer.Site]int64{
+			buffer.SpillRead: 1000, buffer.Proof: 100, buffer.ProofCopy: 100, buffer.Encode: 2080,
+			buffer.RetryClone: 4 * 1142, buffer.WireFrame: 4 * 11264, buffer.QuicSend: 4 * 6515,
+		}},
+		{client.NoAckWait, 41746, map[buffer.Site]int64{
+			buffer.SpillRead: 1000, buffer.Proof: 100, buffer.ProofCopy: 100, buffer.Encode: 2080,
+			buffer.RetryClone: 1142, buffer.WireFrame: 11264, buffer.QuicSend: 4 * 6515,
+		}},
+	} {
+		in.Client.Transport = client.Transport{AckWait: tc.ack, SendWindow: 5 << 20}
+		p := Predict(in)
+		for s := range buffer.NumSites {
+			if p.Sites[s] != tc.want[s] {
+				t.Errorf("%v: %v = %d, want %d", tc.ack, s, p.Sites[s], tc.want[s])
+			}
+		}
+		if p.Peak != tc.peak {
+			t.Errorf("%v: peak = %d, want %d", tc.ack, p.Peak, tc.peak)
 		}
 	}
-	if p.Peak != 54046 {
-		t.Errorf("peak = %d, want 54046", p.Peak)
+}
+
+// TestPredictSharedConnection checks the window when two chunks' sends go
+// to the same four peers: 100,000-byte chunks, proofs of 100 bytes, the
+// single path, shared-buffer, a client that waits for acknowledgements and
+// a 150,000-byte window. Each message is 5 + 1 + 32 + 3 + 100,000 + 102 =
+// 100,143 bytes (a 3-byte length varint), a frame F = 105,517 (the envelope
+// around it, wire.Envelope.Len: 22 + 3 + 100,143 + 65 + 5 + 14 + 1,954 +
+// 3,311). Chunk 1's four sends each take a connection's F; chunk 2's send
+// to the same peer finds 150,000 − 105,517 = 44,483 bytes of room and
+// blocks there. The peak comes as the last send's wire frame is made,
+// before its channel clone goes (100,143 bytes) and QUIC takes 44,483:
+// QUIC then holds 4 × 105,517 + 3 × 44,483 = 555,517 bytes. On separate
+// connections every frame goes in whole, and a send's QUIC copy (105,517)
+// outweighs the channel clone it follows: QUIC holds 8 × 105,517 at the
+// peak.
+func TestPredictSharedConnection(t *testing.T) {
+	in := Input{Strategy: upload.SharedBuffer, Waves: [][]int{{100_000, 100_000}}, Caps: []int{2}, ProofSize: 100, Transport: true,
+		Peers:  [][][]int{{{1, 2, 3, 4}, {1, 2, 3, 4}}},
+		Client: client.Profile{Transport: client.Transport{AckWait: client.AckWaitUnbounded, SendWindow: 150_000}},
+	}
+	p := Predict(in)
+	if p.Sites[buffer.QuicSend] != 555_517 {
+		t.Errorf("QUIC holds %d, want 555517", p.Sites[buffer.QuicSend])
+	}
+	in.Peers = nil // every send its own connection
+	if p := Predict(in); p.Sites[buffer.QuicSend] != 8*105_517 {
+		t.Errorf("QUIC holds %d on separate connections, want %d", p.Sites[buffer.QuicSend], 8*105_517)
 	}
 }
 

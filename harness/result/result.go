@@ -44,6 +44,9 @@ type Record struct {
 	Payment  string `json:"payment"`
 	// Transport says the transport's own copies were modelled.
 	Transport bool `json:"transport"`
+	// Client is the client profile that ran (package client): which
+	// upstream ant-client the uploader model followed.
+	Client string `json:"client"`
 	Rep       int  `json:"rep"` // 1-based repetition
 	// Profile marks a profiling run: its heap profiles were taken at the
 	// peak after forced GCs, so its heap and RSS peaks are not comparable
@@ -74,9 +77,9 @@ type Record struct {
 
 	Upload Upload `json:"upload"`
 	Live   Live   `json:"live"`
-	// Client is the modelled client's memory as its allocator holds it;
+	// Memory is the modelled client's memory as its allocator holds it;
 	// Runtime and OS are the harness process's own figures.
-	Client  Client  `json:"client"`
+	Memory  Memory  `json:"memory"`
 	Runtime Runtime `json:"runtime"`
 	OS      OS      `json:"os"`
 	// ModelPeak is the analytic model's predicted peak of live tracked
@@ -111,10 +114,10 @@ type Env struct {
 	MemoryLimit int64 `json:"memory_limit,omitempty"`
 }
 
-// Client is the modelled client's memory during the upload phase, as its
+// Memory is the modelled client's memory during the upload phase, as its
 // allocator (glibc malloc, mimalloc, or Go slices) places its tracked
 // buffers outside the harness's Go heap, counted page by page.
-type Client struct {
+type Memory struct {
 	// Allocator is the policy that placed the buffers: glibc, mimalloc or
 	// go (Go slices, whose resident figure is only the touched pages of
 	// live buffers).

@@ -21,6 +21,7 @@ import (
 
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/model"
 	"github.com/fanbench/fanbench/harness/payment"
@@ -29,6 +30,7 @@ import (
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/trace"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/xorname"
 )
 
 // RunChild performs job in this process and returns its record, never nil;
@@ -70,12 +72,18 @@ func newRecord(job Job) *result.Record {
 		Version: result.Version, Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter,
 		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Profile: job.Profile, Seed: c.Source.Seed, Size: c.Source.Size,
 		Env: env(job), Status: result.OK,
-		Client: result.Client{Allocator: c.allocator(), Baseline: c.Baseline},
+		Client: c.profileName(),
+		Memory: result.Memory{Allocator: c.allocator()},
 	}
 }
 
 func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Record) error {
 	c := job.Case
+	profile, err := c.profile()
+	if err != nil {
+		return err
+	}
+	rec.Memory.Baseline = profile.Baseline
 	policy, err := ParseLimiter(c.Limiter)
 	if err != nil {
 		return err
@@ -88,7 +96,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	clock := net.Clock()
 
 	cfg := upload.DefaultConfig()
-	cfg.Strategy, cfg.Transport, cfg.Payment, cfg.Store = c.Strategy, c.Transport, c.Payment, policy
+	cfg.Strategy, cfg.Transport, cfg.Payment, cfg.Store, cfg.Client = c.Strategy, c.Transport, c.Payment, policy, profile
 	cfg.CacheRoot = c.CacheRoot
 	u, err := upload.New(cfg)
 	if err != nil {
@@ -123,7 +131,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	t0 := clock.Now()
 	live := meter.NewLive(func() time.Duration { return clock.Now() - t0 }, 10*time.Millisecond)
 	cfg.Heap = buffer.NewHeap(mem, live, clock.Now)
-	cfg.Heap.SetLimit(job.MemoryLimit, c.Baseline, nil)
+	cfg.Heap.SetLimit(job.MemoryLimit, profile.Baseline, nil)
 	var tw *trace.Writer
 	if job.Trace && job.Dir != "" {
 		path := filepath.Join(job.Dir, job.TracePath())
@@ -195,9 +203,9 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	rec.Runtime = sampler.Stop()
 	rec.Live = live.Figures()
 	st := mem.Stats()
-	rec.Client.PeakResident = st.PeakResident + c.Baseline
-	rec.Client.EndResident = st.Resident + c.Baseline
-	rec.Client.Retained, rec.Client.Returned = st.ResidentRetained, st.Returned
+	rec.Memory.PeakResident = st.PeakResident + profile.Baseline
+	rec.Memory.EndResident = st.Resident + profile.Baseline
+	rec.Memory.Retained, rec.Memory.Returned = st.ResidentRetained, st.Returned
 	rec.Upload = upload2record(res, rec.Upload)
 	rec.Upload.PeakStreams = net.Network().PeakStreams()
 	rec.Stored = max(rec.Stored, res.Stored, int(stored.Load()))
@@ -234,11 +242,22 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 
 	// The model covers runs that went as planned: no fallbacks, no retries.
 	if uerr == nil && killed == nil && res.Fallbacks == 0 && res.RetryRounds == 0 && res.Proofs > 0 && res.AlreadyStored == 0 {
-		in := modelInput(c, 0, sizes, int(res.ProofBytes/int64(res.Proofs)))
-		in.Caps, in.Merkle = res.Caps, res.Mode == payment.Merkle
-		for w := 0; w < len(res.ProofSizes); w += upload.WaveSize {
-			in.ProofSizes = append(in.ProofSizes, res.ProofSizes[w:min(w+upload.WaveSize, len(res.ProofSizes))])
+		merkle := res.Mode == payment.Merkle
+		// The rolling clients store every merkle chunk in one pass: one
+		// wave, as the model takes it.
+		wave := upload.WaveSize
+		if merkle && profile.Store.CapRead == client.PerSlot {
+			wave = len(sizes)
 		}
+		in := modelInput(c, wave, sizes, int(res.ProofBytes/int64(res.Proofs)))
+		in.Caps, in.Merkle, in.Client = res.Caps, merkle, profile
+		for len(in.Caps) < len(in.Waves) && len(in.Caps) > 0 { // a rolling cap that never moved
+			in.Caps = append(in.Caps, in.Caps[len(in.Caps)-1])
+		}
+		for w := 0; w < len(res.ProofSizes); w += wave {
+			in.ProofSizes = append(in.ProofSizes, res.ProofSizes[w:min(w+wave, len(res.ProofSizes))])
+		}
+		in.Peers = targets(net, enc.Chunks(), wave)
 		p := model.Predict(in)
 		rec.ModelPeak = p.Peak
 		rec.ModelSites = map[string]int64{}
@@ -304,9 +323,34 @@ func writeFile(path string, write func(io.Writer) error) error {
 	return result.WriteFileAtomic(path, b.Bytes())
 }
 
+// targets numbers the peers each chunk's first sends go to, for the
+// model's connections, in waves as the model takes them: with no faults
+// both paths send to the chunk's closest peers, nearest first.
+func targets(net *testnet.Testnet, addrs []xorname.Name, size int) [][][]int {
+	number := map[xorname.Name]int{}
+	var waves [][][]int
+	for w := 0; w < len(addrs); w += size {
+		var wave [][]int
+		for _, a := range addrs[w:min(w+size, len(addrs))] {
+			var peers []int
+			for _, p := range net.Closest(a, upload.CloseGroupMajority) {
+				n, ok := number[p]
+				if !ok {
+					n = len(number)
+					number[p] = n
+				}
+				peers = append(peers, n)
+			}
+			wave = append(wave, peers)
+		}
+		waves = append(waves, wave)
+	}
+	return waves
+}
+
 // modelInput describes c's upload for the model: waves of the chunk sizes,
-// every wave at cap (when cap > 0), merkle as Auto would choose.
-func modelInput(c Case, cap int, sizes []int, proofSize int) model.Input {
+// wave chunks each, merkle as Auto would choose.
+func modelInput(c Case, wave int, sizes []int, proofSize int) model.Input {
 	in := model.Input{Strategy: c.Strategy, Transport: c.Transport, Merkle: payment.UseMerkle(len(sizes), c.Payment), ProofSize: proofSize}
 	if proofSize == 0 {
 		in.ProofSize = 56_000 // a hint only: the real size comes from the run
@@ -314,11 +358,8 @@ func modelInput(c Case, cap int, sizes []int, proofSize int) model.Input {
 			in.ProofSize = 128_000
 		}
 	}
-	for w := 0; w < len(sizes); w += upload.WaveSize {
-		in.Waves = append(in.Waves, sizes[w:min(w+upload.WaveSize, len(sizes))])
-		if cap > 0 {
-			in.Caps = append(in.Caps, cap)
-		}
+	for w := 0; w < len(sizes); w += wave {
+		in.Waves = append(in.Waves, sizes[w:min(w+wave, len(sizes))])
 	}
 	return in
 }

@@ -21,6 +21,7 @@ package runner
 import (
 	"fmt"
 	"github.com/fanbench/fanbench/harness/alloc"
+	"github.com/fanbench/fanbench/harness/client"
 	"strconv"
 	"strings"
 
@@ -48,21 +49,35 @@ type Case struct {
 	// package alloc); empty means the first of alloc.Policies, glibc, the
 	// allocator of ant-client on Linux.
 	Allocator string `json:"allocator,omitempty"`
+	// Client names the client profile (package client); empty means
+	// client.Default.
+	Client string `json:"client,omitempty"`
 	// Reserve is the address space, in bytes, the client's allocator
 	// reserves for its buffers: the most it can hold at once. 0 means
 	// alloc.DefaultReserve.
 	Reserve int64 `json:"reserve,omitempty"`
-	// Baseline is the resident memory, in bytes, the client holds besides
-	// its tracked buffers; the memory limit judges the two together.
-	Baseline int64 `json:"baseline,omitempty"`
 }
 
-// allocator returns the case's allocator policy.
-func (c Case) allocator() string {
-	if c.Allocator == "" {
-		return alloc.Policies()[0]
+// profileName returns the name of the case's client profile.
+func (c Case) profileName() string {
+	if c.Client == "" {
+		return client.Default
 	}
-	return c.Allocator
+	return c.Client
+}
+
+// profile returns the case's client profile.
+func (c Case) profile() (client.Profile, error) { return client.Lookup(c.Client) }
+
+// allocator returns the case's allocator policy: its own, or its client's.
+func (c Case) allocator() string {
+	if c.Allocator != "" {
+		return c.Allocator
+	}
+	if p, err := c.profile(); err == nil && p.Allocator != "" {
+		return p.Allocator
+	}
+	return alloc.Policies()[0]
 }
 
 // SeedCase is the default scenario: the 20 MB upload of ant-client PR #82's

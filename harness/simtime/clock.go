@@ -32,6 +32,7 @@ type Clock struct {
 
 // runState is one call of Run.
 type runState struct {
+	root     *cancelCtx    // the context Run gives its first task
 	done     chan struct{} // closed when every task has finished
 	deadlock *DeadlockError
 	panicked *PanicError // a task's panic, re-raised by Run
@@ -63,6 +64,7 @@ func (c *Clock) Run(parent context.Context, name string, f func(ctx context.Cont
 	rs := &runState{done: make(chan struct{})}
 	c.run = rs
 	root := newCancelCtx(c, parent, nil)
+	rs.root = root
 	var err error
 	c.runq.pushBack(c.spawnLocked(name, func() { err = f(root) }))
 	c.dispatchLocked()

@@ -174,6 +174,20 @@ func FromContext(ctx context.Context) *Clock {
 	return nil
 }
 
+// Detach returns the context the running simulation of ctx's clock began
+// with: cancelled only when the simulation is aborted from outside, not
+// when ctx is. Work that outlives the task that starts it (data a transport
+// has taken and will deliver whatever the sender does next) runs on it.
+func Detach(ctx context.Context) context.Context {
+	c := from(ctx).c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.run == nil {
+		panic("simtime: Detach outside a running simulation")
+	}
+	return c.run.root
+}
+
 // Now returns the virtual time of the clock ctx belongs to.
 func Now(ctx context.Context) time.Duration { return from(ctx).c.Now() }
 

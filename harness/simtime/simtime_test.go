@@ -376,3 +376,21 @@ func TestGoRunsTheChildFirst(t *testing.T) {
 		"0s parent starts 1", "0s child 1 builds", "0s grandchild 1 builds", "0s child 1 waits",
 		"0s parent waits", "1s grandchild 0 done", "1s grandchild 1 done")
 }
+
+func TestDetach(t *testing.T) {
+	var l log
+	_, err := run(t, func(ctx context.Context) error {
+		cctx, cancel := WithCancel(ctx)
+		Go(Detach(cctx), "outlives", func(ctx context.Context) {
+			Sleep(ctx, time.Second)
+			l.add(ctx, "delivered: %v", ctx.Err())
+		})
+		cancel()
+		l.add(ctx, "sender gone: %v", cctx.Err())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, l, "0s sender gone: context canceled", "1s delivered: <nil>")
+}

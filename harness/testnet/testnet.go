@@ -284,17 +284,17 @@ type reply struct {
 	v    verdict
 }
 
-// Wait sleeps the answer's way back, then returns it; a silent peer blocks
-// until ctx ends.
+// Wait returns the answer, which the transport has already waited a round
+// trip for; a silent peer blocks until ctx ends.
 func (r *reply) Wait(ctx context.Context) (transport.Status, error) {
 	if r.v.silent {
 		return 0, simtime.Wait(ctx)
 	}
-	if err := r.t.net.Delay(ctx, r.peer); err != nil {
-		return 0, err
-	}
 	return r.v.status, r.v.err
 }
+
+// Latency returns the one-way latency to peer.
+func (t *Testnet) Latency(peer xorname.Name) time.Duration { return t.net.Latency(peer) }
 
 // Transmit sends a PUT frame to peer through the shared uplink. Once the
 // last byte has crossed, the peer decodes and checks the message, and its

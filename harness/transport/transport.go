@@ -1,7 +1,8 @@
-// Package transport models the client side of saorsa-core's send path
-// (P2PNode::send_message, v0.24.x, restated in shared/reference/uploader.md
-// §6): the copies it makes of every message before the bytes reach the
-// QUIC stream, each through package buffer at its own site.
+// Package transport models the client side of the send path
+// (saorsa-core's P2PNode::send_message and saorsa-transport's QUIC stream,
+// restated in shared/reference/uploader.md §6 and since-april.md §1-2): the
+// copies it makes of every message, the QUIC send buffer, and when a send
+// returns, each buffer through package buffer at its own site.
 //
 // For a contiguous message of L bytes, Send does what the real path does:
 //  1. clones the payload for a possible retry (retry_data, network.rs
@@ -12,27 +13,53 @@
 //     (compute_signable_bytes, L2030): a Vec grown byte by byte, dropped
 //     after signing;
 //  4. serialises the whole WireMessage with postcard: another grown Vec,
-//     held through the write;
-//  5. writes the result to the peer through the Link.
+//     held until the send returns;
+//  5. writes the frame to the peer's QUIC connection: quinn copies every
+//     write into its send buffer (site QuicSend), as much as the
+//     connection's send window has room for (client.Transport.SendWindow,
+//     5 MiB, shared by every stream to that peer), blocking for the rest;
+//     in one segment per write, or 64 KiB ones where the client writes in
+//     slices;
+//  6. the bytes cross the simulated uplink; the peer's acknowledgement of
+//     the last byte, and its answer, come back one round trip after it left
+//     (twice the peer's one-way latency); the QUIC copy is freed then;
+//  7. the send returns when the frame is all in QUIC (client.NoAckWait) or
+//     once it is acknowledged (client.BoundedAckWait, AckWaitUnbounded),
+//     and the retry clone, the frame and, with the caller, the encoded
+//     message go then.
 //
-// A message given in several parts is a streamed send: the transport signs
-// the parts in one pass and writes the envelope around them with no
-// payload-sized buffer, as saorsa-transport's unmerged exp-chunk-streaming
-// branch (7c73d984) does. With copies off, Send writes the message bare.
+// A message given as three parts (header, payload, trailer) is a streamed
+// send: the transport signs the parts in one pass and writes the envelope
+// around them with no payload-sized buffer, as saorsa-transport's unmerged
+// exp-chunk-streaming branch (7c73d984) does, and hands QUIC the payload by
+// reference (quinn's write_chunk with the shared Bytes, which no upstream
+// client calls: the branch copies each 64 KiB it reads): QUIC copies the
+// small parts, and the caller's chunk stays pinned until the answer. With
+// copies off, Send writes the message bare, with neither saorsa-core's
+// copies nor QUIC's, and returns once it is delivered.
 //
-// Departure: the envelope's signature is a BLAKE3 keyed hash padded to the
+// Departures: the envelope's signature is a BLAKE3 keyed hash padded to the
 // ML-DSA-65 signature size (3309 bytes), not an ML-DSA-65 signature over the
 // signable bytes, because hashing 4 MB with SHAKE256 on every send would
-// dominate the CPU time of a run while changing no buffer. The payment
-// proofs the peers check are real ML-DSA-65 (package payment).
+// dominate the CPU time of a run while changing no buffer (the payment
+// proofs the peers check are real ML-DSA-65, package payment). quinn returns
+// a connection's credit per acknowledged range; the model returns a
+// frame's credit, and frees its QUIC copy (every segment of it), when its
+// last byte is acknowledged, and a frame that did not fit the window waits
+// for that before its bytes move: at the instant sends are built, what QUIC
+// holds is exact.
 package transport
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/client"
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/wire"
 	"github.com/fanbench/fanbench/harness/xorname"
 	"github.com/zeebo/blake3"
@@ -73,31 +100,52 @@ type Reply interface {
 	Wait(ctx context.Context) (Status, error)
 }
 
-// Link moves bytes to one peer: the simulated network. Transmit returns once
-// every byte has been written; enveloped says whether parts form a
-// WireMessage or a bare ChunkMessage.
+// Link moves bytes to one peer: the simulated network. Transmit returns,
+// in virtual time, once the last byte has left the client, with the peer's
+// answer decided; enveloped says whether parts form a WireMessage or a bare
+// ChunkMessage. Latency is the one-way latency to peer.
 type Link interface {
 	Transmit(ctx context.Context, peer xorname.Name, enveloped bool, parts [][]byte) (Reply, error)
+	Latency(peer xorname.Name) time.Duration
 }
 
-// Sender is the client's transport. It is safe for concurrent use.
+// ErrAckTimeout is a send whose bytes were not acknowledged within the
+// client's bounded wait (client.BoundedAckWait): a failed send.
+var ErrAckTimeout = errors.New("delivery not acknowledged in time")
+
+// Sender is the client's transport for one upload: its QUIC connections to
+// the peers and what they hold. Its methods are called from the tasks of
+// one simtime clock.
 type Sender struct {
 	link   Link
 	heap   *buffer.Heap
 	copies bool
+	opt    client.Transport
 	env    wire.Envelope
 	key    [32]byte
+	conns  map[xorname.Name]*conn
+}
+
+// conn is the client's QUIC connection to one peer.
+type conn struct {
+	unacked int64           // bytes admitted and not yet acknowledged
+	credit  *simtime.Signal // fired, and replaced, when unacked falls
+	permit  *simtime.Semaphore
 }
 
 // NewSender returns a transport that writes through link and keeps its
-// buffers in h (nil: Go slices, counted by nobody). With copies false it writes messages bare. self is the
-// client's peer id, timestamp the envelope's fixed timestamp (seconds), and
-// publicKey the client's ML-DSA-65 public key as carried in each envelope.
-func NewSender(link Link, h *buffer.Heap, copies bool, self xorname.Name, timestamp uint64, publicKey []byte) *Sender {
+// buffers in h (nil: Go slices, counted by nobody), behaving as opt says.
+// With copies false it writes messages bare. self is the client's peer id,
+// timestamp the envelope's fixed timestamp (seconds), and publicKey the
+// client's ML-DSA-65 public key as carried in each envelope.
+func NewSender(link Link, h *buffer.Heap, copies bool, opt client.Transport, self xorname.Name, timestamp uint64, publicKey []byte) *Sender {
 	if h == nil {
 		h = buffer.GoHeap(nil)
 	}
-	s := &Sender{link: link, heap: h, copies: copies}
+	if opt.SendWindow <= 0 {
+		opt.SendWindow = math.MaxInt64
+	}
+	s := &Sender{link: link, heap: h, copies: copies, opt: opt, conns: map[xorname.Name]*conn{}}
 	s.env = wire.NewClientEnvelope(self, timestamp)
 	s.env.PublicKey = publicKey
 	s.key = blake3.Sum256(publicKey)
@@ -107,20 +155,87 @@ func NewSender(link Link, h *buffer.Heap, copies bool, self xorname.Name, timest
 // Copies reports whether the transport makes its own copies.
 func (s *Sender) Copies() bool { return s.copies }
 
-// Send writes one message to peer and returns when the bytes are written.
-// msg is either one contiguous encoded ChunkMessage or, for a streamed send,
-// its parts in order. The caller keeps ownership of msg.
+func (s *Sender) conn(ctx context.Context, peer xorname.Name) *conn {
+	c := s.conns[peer]
+	if c == nil {
+		c = &conn{credit: simtime.NewSignal(ctx), permit: simtime.NewSemaphore(ctx, 1)}
+		s.conns[peer] = c
+	}
+	return c
+}
+
+// Send writes one message to peer and returns as the client's transport
+// does (see the package doc): with the Reply to wait for the peer's answer
+// on. msg is either one contiguous encoded ChunkMessage or, for a streamed
+// send, its header, payload and trailer. The caller keeps ownership of msg,
+// and must keep a streamed payload until the answer.
 func (s *Sender) Send(ctx context.Context, peer xorname.Name, msg ...[]byte) (Reply, error) {
 	if !s.copies {
-		return s.link.Transmit(ctx, peer, false, msg)
+		d := s.deliver(ctx, peer, false, msg, nil, partsLen(msg))
+		if err := d.done.Wait(ctx); err != nil {
+			return nil, err
+		}
+		return d, nil
 	}
-	if len(msg) != 1 {
-		return s.sendStreamed(ctx, peer, msg)
+	start := simtime.Now(ctx)
+	var parts [][]byte
+	var shared int = -1 // the part QUIC takes by reference, if any
+	switch len(msg) {
+	case 1:
+		frame, retry := s.frame(msg[0])
+		defer retry.Release()
+		defer frame.Release()
+		parts = [][]byte{frame.B}
+	case 3:
+		parts, shared = s.streamed(msg), 2
+	default:
+		panic(fmt.Sprintf("transport: a message in %d parts (want 1, or 3 for a streamed send)", len(msg)))
 	}
-	payload := msg[0]
-	retry := buffer.Copy(s.heap, buffer.RetryClone, payload)
-	defer retry.Release()
+	size := partsLen(parts)
+	c := s.conn(ctx, peer)
+	if s.opt.Permit && size >= s.opt.PermitMin {
+		if err := c.permit.Acquire(ctx); err != nil {
+			return nil, err
+		}
+		defer c.permit.Release()
+	}
+	segs, out, err := s.write(ctx, c, parts, shared)
+	if err != nil {
+		return nil, err
+	}
+	d := s.deliver(ctx, peer, true, out, segs, size)
+	switch s.opt.AckWait {
+	case client.NoAckWait:
+		return d, nil
+	case client.BoundedAckWait:
+		wait := s.opt.AckTimeout(size)
+		if s.opt.ConnTimeout > 0 {
+			wait = min(wait, s.opt.ConnTimeout-(simtime.Now(ctx)-start))
+		}
+		wctx, cancel := simtime.WithTimeout(ctx, wait)
+		defer cancel()
+		if err := d.done.Wait(wctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("send to %s: %w", peer.Short(), ErrAckTimeout)
+		}
+	default:
+		if err := d.done.Wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("send to %s: %w", peer.Short(), d.err)
+	}
+	return d, nil
+}
 
+// frame makes saorsa-core's copies of payload and returns the wire frame
+// and the retry clone, both the caller's to release; the channel clone and
+// the signable bytes are gone by then.
+func (s *Sender) frame(payload []byte) (frame, retry *buffer.Buf) {
+	retry = buffer.Copy(s.heap, buffer.RetryClone, payload)
 	channel := buffer.Copy(s.heap, buffer.ChannelClone, payload)
 	env := s.env // a copy: the signature differs per message
 	env.Signature = make([]byte, wire.SignatureSize)
@@ -130,26 +245,17 @@ func (s *Sender) Send(ctx context.Context, peer xorname.Name, msg ...[]byte) (Re
 	s.sign(env.Signature, signable.B)
 	signable.Release()
 
-	frame := buffer.NewVec(s.heap, buffer.WireFrame, env.WireGrowth(len(payload)))
+	frame = buffer.NewVec(s.heap, buffer.WireFrame, env.WireGrowth(len(payload)))
 	frame.B = env.AppendWire(frame.B, channel.B)
 	channel.Release() // the WireMessage that owned it is dropped once serialised
-	defer frame.Release()
-
-	r, err := s.link.Transmit(ctx, peer, true, [][]byte{frame.B})
-	if err != nil {
-		return nil, fmt.Errorf("send to %s: %w", peer.Short(), err)
-	}
-	return r, nil
+	return frame, retry
 }
 
-// sendStreamed signs the parts in one pass and writes the envelope around
-// them without a payload-sized buffer. The signable bytes are hashed as the
-// same postcard stream AppendSignable would build.
-func (s *Sender) sendStreamed(ctx context.Context, peer xorname.Name, parts [][]byte) (Reply, error) {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
+// streamed signs the parts in one pass and returns them inside the
+// envelope's header and trailer, with no payload-sized buffer. The signable
+// bytes are hashed as the same postcard stream AppendSignable would build.
+func (s *Sender) streamed(parts [][]byte) [][]byte {
+	n := partsLen(parts)
 	env := s.env
 	env.Signature = make([]byte, wire.SignatureSize)
 	h := blake3.NewDeriveKey(signContext)
@@ -161,18 +267,116 @@ func (s *Sender) sendStreamed(ctx context.Context, peer xorname.Name, parts [][]
 	}
 	h.Write(env.SignableTrailer(small[:0]))
 	h.Digest().Read(env.Signature)
-
-	head := env.WireHeader(nil, n)
-	tail := env.WireTrailer(nil)
 	out := make([][]byte, 0, len(parts)+2)
-	out = append(out, head)
+	out = append(out, env.WireHeader(nil, n))
 	out = append(out, parts...)
-	out = append(out, tail)
-	r, err := s.link.Transmit(ctx, peer, true, out)
-	if err != nil {
-		return nil, fmt.Errorf("send to %s: %w", peer.Short(), err)
+	return append(out, env.WireTrailer(nil))
+}
+
+// write admits parts into c's QUIC send buffer as the connection's window
+// lets it, waiting for credit, and returns the segments (the caller's until
+// they are acknowledged) and the bytes to send: copies, and the shared part
+// (index shared, -1 for none) by reference. On an error nothing stays
+// admitted.
+func (s *Sender) write(ctx context.Context, c *conn, parts [][]byte, shared int) ([]*buffer.Buf, [][]byte, error) {
+	var segs []*buffer.Buf
+	out := make([][]byte, 0, len(parts))
+	var admitted int64
+	undo := func(err error) ([]*buffer.Buf, [][]byte, error) {
+		for _, b := range segs {
+			b.Release()
+		}
+		c.unacked -= admitted
+		c.credit.Fire()
+		c.credit = simtime.NewSignal(ctx)
+		return nil, nil, err
 	}
-	return r, nil
+	for i, p := range parts {
+		for off := 0; off < len(p); {
+			room := s.opt.SendWindow - c.unacked
+			if room <= 0 {
+				if err := c.credit.Wait(ctx); err != nil {
+					return undo(err)
+				}
+				continue
+			}
+			n := int(min(int64(len(p)-off), room))
+			if i != shared && s.opt.Segment > 0 {
+				n = min(n, s.opt.Segment)
+			}
+			piece := p[off : off+n : off+n]
+			if i == shared {
+				out = append(out, piece)
+			} else {
+				b := buffer.New(s.heap, buffer.QuicSend, n, n)
+				b.B = append(b.B, piece...)
+				segs = append(segs, b)
+				out = append(out, b.B)
+			}
+			c.unacked += int64(n)
+			admitted += int64(n)
+			off += n
+		}
+	}
+	return segs, out, nil
+}
+
+// delivery is one send's bytes on their way: a task moves them to the peer
+// and waits out the round trip; then the QUIC copy is freed, the credit
+// returned, and the peer's answer is at hand. It is the Reply Send returns.
+type delivery struct {
+	done  *simtime.Signal
+	reply Reply
+	err   error
+}
+
+// deliver starts the delivery of parts (size bytes, held in QUIC's segs) to
+// peer, on a task that outlives the sender's context: the bytes QUIC holds
+// go whatever the sender does.
+func (s *Sender) deliver(ctx context.Context, peer xorname.Name, enveloped bool, parts [][]byte, segs []*buffer.Buf, size int) *delivery {
+	d := &delivery{done: simtime.NewSignal(ctx)}
+	var c *conn
+	if segs != nil || s.copies {
+		c = s.conn(ctx, peer)
+	}
+	simtime.Go(simtime.Detach(ctx), "quic delivery", func(ctx context.Context) {
+		r, err := s.link.Transmit(ctx, peer, enveloped, parts)
+		if err == nil {
+			// The last byte's acknowledgement, and the answer, come back
+			// one round trip after it left.
+			err = simtime.Sleep(ctx, 2*s.link.Latency(peer))
+		}
+		for _, b := range segs {
+			b.Release()
+		}
+		if c != nil {
+			c.unacked -= int64(size)
+			c.credit.Fire()
+			c.credit = simtime.NewSignal(ctx)
+		}
+		d.reply, d.err = r, err
+		d.done.Fire()
+	})
+	return d
+}
+
+// Wait waits for the delivery, then for the peer's answer.
+func (d *delivery) Wait(ctx context.Context) (Status, error) {
+	if err := d.done.Wait(ctx); err != nil {
+		return 0, err
+	}
+	if d.err != nil {
+		return 0, d.err
+	}
+	return d.reply.Wait(ctx)
+}
+
+func partsLen(parts [][]byte) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	return n
 }
 
 const signContext = "fanbench transport signature v1"

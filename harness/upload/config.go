@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/payment"
 )
@@ -84,12 +85,6 @@ const (
 	MaxRetries = 3
 	// BaseDelay is BASE_DELAY_MS, doubled each round (batch.rs).
 	BaseDelay = 500 * time.Millisecond
-	// SingleStoreTimeout is STORE_RESPONSE_TIMEOUT for single-node proofs in
-	// the PR era (uploader.md §1).
-	SingleStoreTimeout = 30 * time.Second
-	// MerkleStoreTimeout is the library default store_timeout_secs used for
-	// merkle proofs (ant-client mod.rs L81).
-	MerkleStoreTimeout = 10 * time.Second
 	// QuoteTimeout is quote_timeout_secs per peer (quote.rs L74).
 	QuoteTimeout = 10 * time.Second
 	// QuoteOverallTimeout caps one chunk's quote collection (quote.rs L78).
@@ -114,9 +109,11 @@ type Config struct {
 	// QuoteConcurrency is the quote channel's concurrency per wave
 	// (ChannelStart.quote = 32, adaptive.rs L200-207; held fixed here).
 	QuoteConcurrency int
+	// Client is the client modelled: its transport, when it reads the
+	// store cap, its timeouts and how it holds waves and proofs.
+	Client client.Profile
 
-	SingleStoreTimeout, MerkleStoreTimeout time.Duration
-	QuoteTimeout, QuoteOverallTimeout      time.Duration
+	QuoteTimeout, QuoteOverallTimeout time.Duration
 
 	// Workers is the encryption phase's parallelism; 0 means GOMAXPROCS.
 	Workers int
@@ -132,18 +129,22 @@ type Config struct {
 	Progress func(stored, total int)
 }
 
-// DefaultConfig returns the real client's settings with the PR-era
-// copy-per-peer strategy, transport copies on, Auto payments and the AIMD
-// store limiter cold-started.
+// DefaultConfig returns the settings of the default client (the client of
+// the seed's heaptrack capture) with the PR-era copy-per-peer strategy,
+// transport copies on, Auto payments and the AIMD store limiter
+// cold-started.
 func DefaultConfig() Config {
+	p, err := client.Lookup(client.Default)
+	if err != nil {
+		panic(err) // the default is one of the profiles
+	}
 	return Config{
 		Strategy:            CopyPerPeer,
 		Transport:           true,
 		Payment:             payment.Auto,
 		Store:               func() limiter.Policy { return limiter.NewAIMD(limiter.DefaultStore) },
 		QuoteConcurrency:    32,
-		SingleStoreTimeout:  SingleStoreTimeout,
-		MerkleStoreTimeout:  MerkleStoreTimeout,
+		Client:              p,
 		QuoteTimeout:        QuoteTimeout,
 		QuoteOverallTimeout: QuoteOverallTimeout,
 	}
@@ -160,8 +161,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("upload: store: no concurrency policy")
 	case c.QuoteConcurrency < 1:
 		return fmt.Errorf("upload: quote_concurrency: must be ≥ 1 (got %d)", c.QuoteConcurrency)
-	case c.SingleStoreTimeout <= 0 || c.MerkleStoreTimeout <= 0:
-		return fmt.Errorf("upload: store_timeout: must be > 0")
+	case c.Client.Name == "":
+		return fmt.Errorf("upload: client: no profile")
+	case c.Client.Timeouts.Single <= 0 || c.Client.Timeouts.Merkle <= 0:
+		return fmt.Errorf("upload: client %s: store timeouts must be > 0", c.Client.Name)
 	case c.QuoteTimeout <= 0 || c.QuoteOverallTimeout <= 0:
 		return fmt.Errorf("upload: quote_timeout: must be > 0")
 	case c.Workers < 0:

@@ -17,7 +17,8 @@ import (
 )
 
 // fakeNet is a hand-written Network whose peers answer PUTs as told. A
-// write takes 1 ms of virtual time, an answer 10 ms more.
+// write takes 1 ms of virtual time, and each peer is 5 ms away, so the
+// acknowledgement and the answer come 10 ms later.
 type fakeNet struct {
 	clock  *simtime.Clock
 	answer map[xorname.Name]error // nil: Stored; transport.ErrTimeout: silent
@@ -48,9 +49,6 @@ func (r fakeReply) Wait(ctx context.Context) (transport.Status, error) {
 	if errors.Is(err, errHang) { // a bug: waits for what never comes, deaf to ctx
 		simtime.NewQueue[int](ctx).Get()
 	}
-	if err := simtime.Sleep(ctx, 10*time.Millisecond); err != nil {
-		return 0, err
-	}
 	if r.f.exists[r.peer] {
 		return transport.AlreadyExists, nil
 	}
@@ -64,8 +62,9 @@ func (f *fakeNet) Quote(context.Context, xorname.Name, xorname.Name, int) (payme
 func (f *fakeNet) Candidates(context.Context, xorname.Name, uint64, int) ([]payment.Candidate, error) {
 	return nil, errors.New("not used")
 }
-func (f *fakeNet) Ledger() *payment.Ledger { return nil }
-func (f *fakeNet) Clock() *simtime.Clock   { return f.clock }
+func (f *fakeNet) Ledger() *payment.Ledger            { return nil }
+func (f *fakeNet) Latency(xorname.Name) time.Duration { return 5 * time.Millisecond }
+func (f *fakeNet) Clock() *simtime.Clock              { return f.clock }
 
 func peers(n int) []xorname.Name {
 	out := make([]xorname.Name, n)
@@ -76,10 +75,11 @@ func peers(n int) []xorname.Name {
 }
 
 // TestPutToCloseGroup checks the fan-out's sends, their order and virtual
-// times, and when the store ends. The first four peers are sent to at once;
-// each failure launches the next peer when its answer arrives; a silent
-// peer fails when the 30 s response timeout, started once its write ends,
-// runs out.
+// times, and when the store ends, on the default client. The first four
+// peers are sent to at once; each failure launches the next peer when its
+// answer arrives; a silent peer fails when the 30 s response timeout runs
+// out, started when its send returned: at once, as this client's transport
+// returns when QUIC has taken the frame.
 func TestPutToCloseGroup(t *testing.T) {
 	ps := peers(CloseGroupSize)
 	remote := transport.ErrRemote
@@ -98,7 +98,7 @@ func TestPutToCloseGroup(t *testing.T) {
 		{name: "three failures use every fallback", answer: map[int]error{1: remote, 2: remote, 3: remote},
 			wantSends: first4 + " p4@11ms p5@11ms p6@11ms", wantEnd: 22 * time.Millisecond},
 		{name: "a silent peer times out and is replaced", answer: map[int]error{3: transport.ErrTimeout},
-			wantSends: first4 + " p4@30.001s", wantEnd: 30012 * time.Millisecond},
+			wantSends: first4 + " p4@30s", wantEnd: 30011 * time.Millisecond},
 		{name: "AlreadyExists counts as success", exists: []int{0, 1}, wantSends: first4, wantEnd: 11 * time.Millisecond},
 		// The fallbacks of the first two failures fail in turn at 22 ms;
 		// only one peer is left for them.
@@ -123,11 +123,11 @@ func TestPutToCloseGroup(t *testing.T) {
 				h := buffer.GoHeap(&c)
 				cfg.Strategy, cfg.Transport, cfg.Heap = s, true, h
 				r := &run{cfg: &cfg, heap: h, net: f, policy: limiter.Fixed(1)}
-				r.tx = newClientSender(f, h, true)
+				r.tx = newClientSender(f, h, true, cfg.Client)
 				chunk := buffer.New(h, buffer.SpillRead, 1<<20, 1<<20)
 				proof := make([]byte, 50_000)
 				err := f.clock.Run(context.Background(), "store", func(ctx context.Context) error {
-					return r.putToCloseGroup(ctx, xorname.Name{9}, chunk, proof, ps, SingleStoreTimeout, 1)
+					return r.putToCloseGroup(ctx, xorname.Name{9}, chunk, proof, ps, cfg.Client.Timeouts.Single, 1)
 				})
 				chunk.Release()
 				if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
@@ -166,21 +166,21 @@ func TestDeadlockIsAnError(t *testing.T) {
 	cfg := DefaultConfig()
 	h := buffer.GoHeap(&c)
 	r := &run{cfg: &cfg, heap: h, net: f, policy: limiter.Fixed(1)}
-	r.tx = newClientSender(f, h, true)
+	r.tx = newClientSender(f, h, true, cfg.Client)
 	chunk := buffer.New(h, buffer.SpillRead, 1000, 1000)
 	defer chunk.Release()
 	err := f.clock.Run(context.Background(), "store", func(ctx context.Context) error {
-		return r.putToCloseGroup(ctx, xorname.Name{9}, chunk, nil, ps, SingleStoreTimeout, 1)
+		return r.putToCloseGroup(ctx, xorname.Name{9}, chunk, nil, ps, cfg.Client.Timeouts.Single, 1)
 	})
 	var d *simtime.DeadlockError
 	if !errors.As(err, &d) {
 		t.Fatalf("err = %v, want a deadlock", err)
 	}
 	// The three other peers answered at 11 ms; the store waits for the
-	// fourth, whose reply waits on a queue. Its response timeout still
-	// fires, at 1 ms + 30 s, but the reply does not listen: then nothing
-	// is left to happen.
-	for _, want := range []string{"deadlock at 30.001s", "store: queue since 11ms", "put to peer: queue since 1ms"} {
+	// fourth, whose reply, delivered at 11 ms too, waits on a queue. Its
+	// response timeout still fires, 30 s after its send returned at 0, but
+	// the reply does not listen: then nothing is left to happen.
+	for _, want := range []string{"deadlock at 30s", "store: queue since 11ms", "put to peer: queue since 11ms"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q does not say %q", err, want)
 		}

@@ -193,7 +193,7 @@ func TestFaultsRetry(t *testing.T) {
 		}
 		// A retry round starts BaseDelay after the first ends, and a
 		// timed-out send holds its chunk for the 30 s response timeout.
-		if res.SimElapsed < upload.SingleStoreTimeout+upload.BaseDelay {
+		if res.SimElapsed < upload.DefaultConfig().Client.Timeouts.Single+upload.BaseDelay {
 			t.Fatalf("the upload took %v of virtual time, less than a timeout and a retry delay", res.SimElapsed)
 		}
 		res.Elapsed = 0

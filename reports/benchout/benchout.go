@@ -140,7 +140,7 @@ func ConfigOf(recs []*result.Record) Config {
 			gogc = "off"
 		}
 		if first {
-			c = Config{GOOS: e.GOOS, GOARCH: e.GOARCH, CPU: e.CPU, GOMAXPROCS: e.GOMAXPROCS, GOGC: gogc, GoVersion: e.GoVersion, Allocator: r.Client.Allocator}
+			c = Config{GOOS: e.GOOS, GOARCH: e.GOARCH, CPU: e.CPU, GOMAXPROCS: e.GOMAXPROCS, GOGC: gogc, GoVersion: e.GoVersion, Allocator: r.Memory.Allocator}
 			first = false
 			continue
 		}
@@ -150,7 +150,7 @@ func ConfigOf(recs []*result.Record) Config {
 		keep(&c.GOGC, gogc)
 		keep(&c.GoVersion, e.GoVersion)
 		keep(&c.GOMAXPROCS, e.GOMAXPROCS)
-		keep(&c.Allocator, r.Client.Allocator)
+		keep(&c.Allocator, r.Memory.Allocator)
 	}
 	return c
 }
@@ -283,7 +283,7 @@ func Values(r *result.Record) []benchfmt.Value {
 	}{
 		{UnitWall, r.Upload.Wall, false},
 		{UnitPeakLive, r.Live.Peak, false},
-		{UnitResident, r.Client.PeakResident, r.Client.PeakResident == 0},
+		{UnitResident, r.Memory.PeakResident, r.Memory.PeakResident == 0},
 		{UnitPeakHeap, r.Runtime.PeakHeap, false},
 		// Only VmHWM after the reset is the upload's own peak; wait4's
 		// Maxrss (where clear_refs is not available) includes setup, so it

@@ -39,7 +39,7 @@ func record(scenario, strategy, limiter string, rep int) *result.Record {
 		Status: result.OK, Stored: 9, Total: 9,
 		Upload:    result.Upload{Mode: strategy, Wall: 300_000_000 + s*1_000_000 + int64(rep), Sim: 7_400_000_000 + s*10_000_000 + int64(rep)*100},
 		Live:      result.Live{Peak: base + 11},
-		Client:    result.Client{Allocator: "glibc", PeakResident: base + 66},
+		Memory:    result.Memory{Allocator: "glibc", PeakResident: base + 66},
 		Runtime:   result.Runtime{PeakHeap: base + 22, AllocBytes: base + 33, AllocObjects: 13_000 + s*100 + int64(rep)},
 		OS:        result.OS{PeakRSS: base + 44, PeakRSSSource: "vmhwm"},
 		ModelPeak: s*100_000_000 + 55,
@@ -152,7 +152,7 @@ func TestRoundTrip(t *testing.T) {
 		want := map[string]float64{
 			"sec/op":      float64(r.Upload.Wall) * 1e-9,
 			UnitPeakLive:  float64(r.Live.Peak),
-			UnitResident:  float64(r.Client.PeakResident),
+			UnitResident:  float64(r.Memory.PeakResident),
 			UnitPeakHeap:  float64(r.Runtime.PeakHeap),
 			UnitPeakRSS:   float64(r.OS.PeakRSS),
 			UnitAlloc:     float64(r.Runtime.AllocBytes),
