@@ -47,7 +47,7 @@ type Record struct {
 	// Client is the client profile that ran (package client): which
 	// upstream ant-client the uploader model followed.
 	Client string `json:"client"`
-	Rep       int  `json:"rep"` // 1-based repetition
+	Rep    int    `json:"rep"` // 1-based repetition
 	// Profile marks a profiling run: its heap profiles were taken at the
 	// peak after forced GCs, so its heap and RSS peaks are not comparable
 	// with the measured repetitions'.
