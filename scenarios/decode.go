@@ -212,6 +212,7 @@ func (d *decoder) spec(body ast.Node) (*Spec, error) {
 		{"transport", func(f field) (err error) { s.Transport, err = d.boolean(f); return }},
 		{"network", func(f field) error { return d.network(f, &s.Network) }},
 		{"memory_limit", func(f field) (err error) { s.MemoryLimit, err = d.positiveSize(f); return }},
+		{"client", func(f field) (err error) { s.Client, err = d.str(f); return }},
 		{"allocator", func(f field) (err error) { s.Allocator, err = d.str(f); return }},
 		{"count", func(f field) (err error) { s.Count, err = d.integer(f); return }},
 		{"timeout", func(f field) (err error) { s.Timeout, err = d.duration(f); return }},

@@ -71,6 +71,9 @@
 //	                         # machine's memory in bytes (units as for size),
 //	                         # > 0: a run whose client's resident memory
 //	                         # reaches it is killed, as by the OOM killer.
+//	client: seed             # optional: the client profile the strategies
+//	                         # run on (fanbench clients lists them;
+//	                         # default seed, the seed capture's client).
 //	allocator: glibc         # optional: the allocator that places the
 //	                         # client's buffers: glibc, mimalloc or go
 //	                         # (default: the client's own, glibc).

@@ -34,6 +34,9 @@ func (s *Spec) Format() []byte {
 	fmt.Fprintf(&b, "  jitter: %s\n", formatDuration(n.Jitter))
 	fmt.Fprintf(&b, "  faults: {dead: %s, fail: %s, timeout: %s, already_exists: %s}\n",
 		formatNumber(n.Faults.Dead), formatNumber(n.Faults.Fail), formatNumber(n.Faults.Timeout), formatNumber(n.Faults.AlreadyExists))
+	if s.Client != "" {
+		fmt.Fprintf(&b, "client: %s\n", str(s.Client))
+	}
 	if s.Allocator != "" {
 		fmt.Fprintf(&b, "allocator: %s\n", str(s.Allocator))
 	}

@@ -65,6 +65,7 @@ network:
   jitter: 1m30s
   faults: {dead: 0.1, fail: 1, timeout: 1e-3, already_exists: 0}
 memory_limit: 4GiB
+client: newest
 allocator: mimalloc
 count: 3
 timeout: 1h
@@ -106,6 +107,7 @@ expect:
 			Faults:           Faults{Dead: 0.1, Fail: 1, Timeout: 0.001},
 		},
 		MemoryLimit: 4 << 30,
+		Client:      "newest",
 		Allocator:   "mimalloc",
 		Count:       3,
 		Timeout:     time.Hour,
@@ -124,14 +126,14 @@ expect:
 	if !specEqual(s, want) {
 		t.Errorf("Parse =\n%+v\nwant\n%+v", *s, *want)
 	}
-	wantPos := []Position{{"full.yaml", 20, 5}, {"full.yaml", 23, 5}, {"full.yaml", 24, 5}, {"full.yaml", 27, 5}}
+	wantPos := []Position{{"full.yaml", 21, 5}, {"full.yaml", 24, 5}, {"full.yaml", 25, 5}, {"full.yaml", 28, 5}}
 	for i, b := range s.Budgets {
 		if b.Pos != wantPos[i] {
 			t.Errorf("budget %d at %v, want %v", i, b.Pos, wantPos[i])
 		}
 	}
-	if p := s.Expect[1].Pos; p != (Position{"full.yaml", 32, 5}) {
-		t.Errorf("expect[1] at %v, want full.yaml:32:5", p)
+	if p := s.Expect[1].Pos; p != (Position{"full.yaml", 33, 5}) {
+		t.Errorf("expect[1] at %v, want full.yaml:33:5", p)
 	}
 	for _, c := range []struct{ strategy, limiter, want string }{
 		{"copy-per-peer", "aimd", "oom"}, {"copy-per-peer", "fixed:16", "oom"},
@@ -215,7 +217,7 @@ func TestParseErrors(t *testing.T) {
 
 		// Keys.
 		{"unknown key", head + "network:\n  bandwidth: 5Mbit\n", "x.yaml:5:3: network.bandwidth: unknown field (known: peers, uplink, latency, jitter, faults)"},
-		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, baseline, limiters, transport, network, memory_limit, allocator, count, timeout, budgets, expect); did you mean strategies?"},
+		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, baseline, limiters, transport, network, memory_limit, client, allocator, count, timeout, budgets, expect); did you mean strategies?"},
 		{"unknown nested key", head + "network:\n  faults: {dead: 0, lost: 0.1}\n", "x.yaml:5:21: network.faults.lost: unknown field (known: dead, fail, timeout, already_exists)"},
 		{"unknown budget key", head + "budgets:\n  - strategy: '*'\n    metric: peak-live-B\n    min: 1\n", "x.yaml:7:5: budgets[0].min: unknown field (known: strategy, metric, max, max_model_ratio)"},
 		{"number as key", head + "5: x\n", "x.yaml:4:1: 5: unknown field"},
@@ -252,6 +254,7 @@ func TestParseErrors(t *testing.T) {
 		{"infinite share", head + "network: {faults: {fail: .inf}}\n", "x.yaml:4:20: network.faults.fail: must be a finite number (got .inf)"},
 		{"removed key", head + "network: {scale: 100}\n", "x.yaml:4:11: network.scale: removed: time is virtual now (a discrete-event clock), so there is nothing to scale; delete the key"},
 		{"unknown allocator", head + "allocator: jemalloc\n", `x.yaml:4:1: allocator: unknown allocator "jemalloc" (want glibc, mimalloc or go)`},
+		{"unknown client", head + "client: tomorrow\n", `x.yaml:4:1: client: unknown client "tomorrow" (want seed, apr28 or newest; fanbench clients lists them)`},
 		{"nan share", head + "network:\n  faults: {fail: .nan}\n", "x.yaml:5:12: network.faults.fail: must be a finite number (got .nan)"},
 		{"negative seed", "name: x\ndescription: d\nsource: {size: 3, seed: -1}\n", "x.yaml:3:19: source.seed: must be ≥ 0 (got -1)"},
 		{"huge seed", "name: x\ndescription: d\nsource: {size: 3, seed: 99999999999999999999}\n", "x.yaml:3:19: source.seed: 99999999999999999999 is out of range (at most 18446744073709551615)"},

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fanbench/fanbench/harness/alloc"
+	"github.com/fanbench/fanbench/harness/client"
 )
 
 // The names a scenario may use. The harness owns what they mean and can
@@ -135,6 +136,10 @@ type Spec struct {
 	// client's resident memory reaches it is killed as by the OOM killer.
 	// 0 means no limit.
 	MemoryLimit int64
+	// Client is the client profile the strategies run on, one of
+	// client.Names(); "" means client.Default, the client of the seed's
+	// heaptrack capture.
+	Client string
 	// Allocator is the client allocator policy that places the client's
 	// buffers, one of alloc.Policies; "" means the modelled client's own
 	// (glibc malloc for ant-client).
@@ -297,6 +302,9 @@ func (s *Spec) Validate() error {
 	}
 	if c := s.Source.Compressibility; !(c >= 0 && c < 1) {
 		return s.errorf("source.compressibility", "must be in [0, 1) (got %v)", c)
+	}
+	if s.Client != "" && !slices.Contains(client.Names(), s.Client) {
+		return s.errorf("client", "unknown client %q (want %s; fanbench clients lists them)", s.Client, orList(client.Names()))
 	}
 	if s.Allocator != "" && !slices.Contains(alloc.Policies(), s.Allocator) {
 		return s.errorf("allocator", "unknown allocator %q (want %s)", s.Allocator, orList(alloc.Policies()))

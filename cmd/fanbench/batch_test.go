@@ -203,7 +203,7 @@ func TestBatches(t *testing.T) {
 // TestHelp checks Go's convention: -h prints the usage on stdout and exits
 // 0. On main before the fix, it went to stderr with exit 2.
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"run", "compare", "report", "pprof", "scenarios"} {
+	for _, cmd := range []string{"run", "compare", "report", "pprof", "scenarios", "clients"} {
 		t.Run(cmd, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			err := run(context.Background(), &stdout, &stderr, []string{cmd, "-h"})

@@ -353,7 +353,7 @@ func (rc *revCompare) scenarioNames() []string {
 // one profiling run of each, whose peak profiles fanbench pprof sets
 // against each other, and no budgets.
 func (rc *revCompare) plan() ([]runner.Job, error) {
-	if err := checkFlags(rc.set, rc.modes, rc.limiters, 0, "", rc.count, ""); err != nil {
+	if err := checkFlags(rc.set, rc.modes, rc.limiters, 0, "", rc.count, "", ""); err != nil {
 		return nil, err
 	}
 	if rc.count < 1 {

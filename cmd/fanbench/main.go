@@ -166,6 +166,7 @@ Commands:
   calibrate replay a results directory's traced runs in a real Rust process
   import-heaptrack  map a heaptrack capture's peak onto fanbench's buffer sites
   scenarios list the built-in scenarios
+  clients   list the client profiles (ant-client commits) a run can model
   cache     list the spill cache, check it, prune it
   version   print the version
 
@@ -186,6 +187,8 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return cmdPprof(ctx, stdout, stderr, args[1:])
 	case "scenarios":
 		return cmdScenarios(ctx, stdout, stderr, args[1:])
+	case "clients":
+		return cmdClients(ctx, stdout, stderr, args[1:])
 	case "compare":
 		return cmdCompare(ctx, stdout, stderr, args[1:])
 	case "cache":

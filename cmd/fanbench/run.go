@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/alloc"
+	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
@@ -51,6 +52,7 @@ Examples:
   fanbench run smoke vm4g-300mb
   fanbench run -modes copy-per-peer,shared-buffer -limiter fixed:64
   fanbench run -size 1073741824 -limiter warm:64 -memlimit 4GiB
+  fanbench run -client newest -limiter budget
   fanbench run -format bench -count 6 | tee new.txt
 
 Flags:
@@ -72,6 +74,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	timeout := fs.Duration("timeout", 0, "time limit of each run (default: the scenario's)")
 	gogc := fs.Int("gogc", 100, "GOGC of each run (-1 for off)")
 	memlimit := fs.String("memlimit", "", "emulated machine memory, e.g. 4GiB: a run whose client's resident memory reaches it is killed (oom) (default: the scenario's)")
+	clientName := fs.String("client", "", "client profile to model: "+strings.Join(client.Names(), ", ")+" (default: the scenario's, else "+client.Default+"; fanbench clients lists them)")
 	allocator := fs.String("allocator", "", "allocator of the client's buffers: "+strings.Join(alloc.Policies(), ", ")+" (default: the scenario's, else the client's own: glibc)")
 	size := fs.String("size", "", "source size: bytes, or a number and a unit as in scenario files (20MiB, 1.5GiB, 300MB) (default: the scenario's)")
 	seed := fs.Uint64("seed", 0, "source seed (default: the scenario's)")
@@ -115,7 +118,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 			return usageError{fmt.Errorf("-memlimit: %w", err)}
 		}
 	}
-	if err := checkFlags(set, *modes, *lims, sizeBytes, *pay, *count, *allocator); err != nil {
+	if err := checkFlags(set, *modes, *lims, sizeBytes, *pay, *count, *allocator, *clientName); err != nil {
 		return usageError{err}
 	}
 	if len(names) == 0 {
@@ -127,10 +130,6 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 
 	batch := result.Batch{Started: time.Now(), Baselines: map[string]string{}}
-	type plan struct {
-		spec  *scenarios.Spec
-		cases []runner.Case
-	}
 	var plans []plan
 	var jobs []runner.Job
 	for _, name := range names {
@@ -168,6 +167,9 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		}
 		if set["allocator"] {
 			spec.Allocator = *allocator
+		}
+		if set["client"] {
+			spec.Client = *clientName
 		}
 		if set["memlimit"] {
 			spec.MemoryLimit = memBytes
@@ -224,7 +226,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 
 	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes, results in %s (batch %s, code %s)\n",
-		strings.Join(names, ", "), len(jobs), *out, batch.ID, cmp.Or(batch.Commit, "of unknown commit"))
+		strings.Join(planNames(plans), ", "), len(jobs), *out, batch.ID, cmp.Or(batch.Commit, "of unknown commit"))
 	start, done := time.Now(), 0
 	opts := runner.SpawnOptions{}
 	prog := newProgressLine(stderr) // nil unless stderr is a terminal
@@ -323,6 +325,21 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	return nil
 }
 
+// plan is a scenario as the flags left it, and its cases.
+type plan struct {
+	spec  *scenarios.Spec
+	cases []runner.Case
+}
+
+// planNames names the plans' scenarios, each with its client profile.
+func planNames(plans []plan) []string {
+	var names []string
+	for _, p := range plans {
+		names = append(names, fmt.Sprintf("%s (client %s)", p.spec.Name, cmp.Or(p.spec.Client, client.Default)))
+	}
+	return names
+}
+
 // planJobs lays out spec's runs: spec.Count interleaved rounds of cases
 // (runner.Plan), then with profile one profiling run of each case, every
 // job with the outcome the scenario expects of it.
@@ -411,7 +428,7 @@ func runName(r *result.Record) string {
 
 // checkFlags rejects bad flag values with errors that name the flag, before
 // they reach a scenario (whose errors name the scenario file).
-func checkFlags(set map[string]bool, modes, lims string, size int64, pay string, count int, allocator string) error {
+func checkFlags(set map[string]bool, modes, lims string, size int64, pay string, count int, allocator, clientName string) error {
 	if set["modes"] {
 		for _, m := range splitList(modes) {
 			if _, err := upload.ParseStrategy(m); err != nil {
@@ -436,6 +453,11 @@ func checkFlags(set map[string]bool, modes, lims string, size int64, pay string,
 	}
 	if set["count"] && count < 1 {
 		return fmt.Errorf("-count: must be ≥ 1 (got %d)", count)
+	}
+	if set["client"] {
+		if _, err := client.Lookup(clientName); err != nil || clientName == "" {
+			return fmt.Errorf("-client: unknown client %q (known: %s; fanbench clients lists them)", clientName, strings.Join(client.Names(), ", "))
+		}
 	}
 	if a := set["allocator"]; a && !slices.Contains(alloc.Policies(), allocator) {
 		return fmt.Errorf("-allocator: unknown allocator %q (want one of %s)", allocator, strings.Join(alloc.Policies(), ", "))
@@ -549,6 +571,7 @@ func writeBench(dir string, res *result.Results) ([]byte, error) {
 	cfg := benchout.ConfigOf(res.Records)
 	cfg.Version = releaseVersion()
 	cfg.Notes = append(cfg.Notes, fmt.Sprintf("batch %s, code %s", res.Batch.ID, cmp.Or(res.Batch.Commit, "of unknown commit")))
+	cfg.Notes = append(cfg.Notes, clientNotes(res.Records)...)
 	if l := res.Batch.InterruptedLine(); l != "" {
 		cfg.Notes = append(cfg.Notes, l+": the results below are the finished runs only")
 	}
@@ -557,6 +580,31 @@ func writeBench(dir string, res *result.Results) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), result.WriteFileAtomic(filepath.Join(dir, "results.bench"), b.Bytes())
+}
+
+// clientNotes names, one line each, the client profiles the records ran
+// and the ant-client commit each follows. A result line names a client
+// other than the default in its name (/client=…); these lines say it for
+// all, without a file key that would split benchstat's tables.
+func clientNotes(recs []*result.Record) []string {
+	var names []string
+	for _, r := range recs {
+		if r.Client != "" && !slices.Contains(names, r.Client) {
+			names = append(names, r.Client)
+		}
+	}
+	var notes []string
+	for _, n := range names {
+		line := "client " + n
+		if p, err := client.Lookup(n); err == nil {
+			line += fmt.Sprintf(" (ant-client %s, %s)", p.Commit, p.Date)
+		}
+		if n == client.Default {
+			line += ", the default: its result names carry no /client= key"
+		}
+		notes = append(notes, line)
+	}
+	return notes
 }
 
 // renderTable prints the medians per (scenario, strategy, limiter) over

@@ -143,7 +143,8 @@ type Profile struct {
 	Name string
 	// Commit and Date pin the upstream ant-client it follows.
 	Commit, Date string
-	// Summary says in one line what differs from the others.
+	// Summary says in one short line what differs from the others; the
+	// fields and their doc comments say it in full.
 	Summary string
 
 	Transport Transport
@@ -175,7 +176,7 @@ const seedBaseline = 22_000_000
 var profiles = []Profile{
 	{
 		Name: "seed", Commit: "6cada1d", Date: "2026-05-06",
-		Summary: "the client of the seed's heaptrack capture (PR #82's parent): sends return once QUIC takes the frame (ST 0.34.1), one large send per peer, 64 KiB QUIC segments, cap read per wave, 30 s single / 60 s merkle timeouts",
+		Summary: "the seed capture's (PR #82's parent): a send returns when QUIC has taken it; 64 KiB segments; 30 s store timeout",
 		Transport: Transport{
 			AckWait: NoAckWait, SendWindow: quic5MiB, Segment: 64 << 10, Permit: true, PermitMin: 1 << 20,
 		},
@@ -185,7 +186,7 @@ var profiles = []Profile{
 	},
 	{
 		Name: "apr28", Commit: "97587c2", Date: "2026-04-28",
-		Summary: "the client uploader.md follows: sends wait for the peer's ACK up to 1 s + F/256 ms (ST 0.33.0), whole-frame QUIC segments, cap read per wave, 60 s timeouts (CLI)",
+		Summary: "uploader.md's: a send waits for the ACK up to 1 s + size/256 ms; 60 s store timeouts",
 		Transport: Transport{
 			AckWait: BoundedAckWait, AckTimeoutBase: time.Second, AckTimeoutDivisor: 256, ConnTimeout: 25 * time.Second,
 			SendWindow: quic5MiB,
@@ -196,7 +197,7 @@ var profiles = []Profile{
 	},
 	{
 		Name: "newest", Commit: "02a5faa", Date: "2026-09-01",
-		Summary: "the newest indexed ant-client (ant-core 0.8.1, ST 0.36.3): sends wait for the ACK without limit, 64 MiB byte budget re-read per slot, chunks loaded per store, next wave quoted during stores, all proofs kept, 10 s single / 270 s merkle timeouts",
+		Summary: "today's: a send waits for the ACK; 64 MiB byte budget re-read per slot; next wave quoted during stores; 10 s store timeout",
 		Transport: Transport{
 			AckWait: AckWaitUnbounded, SendWindow: quic5MiB,
 		},

@@ -22,6 +22,7 @@ import (
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/client"
+	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/model"
 	"github.com/fanbench/fanbench/harness/payment"
@@ -84,7 +85,9 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		return err
 	}
 	rec.Memory.Baseline = profile.Baseline
-	policy, err := ParseLimiter(c.Limiter)
+	aimd := limiter.DefaultStore
+	aimd.LatencyInflation = profile.Store.LatencyInflation
+	policy, err := limiterFor(c.Limiter, aimd)
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,15 @@ func SeedCase() Case {
 //	warm:N      the AIMD limiter warm-started from a saved cap N
 //	fixed:N     a fixed cap N
 //	budget      the AIMD limiter under the 64 MiB in-flight byte budget
+//
+// Its AIMD limiters use limiter.DefaultStore; a run uses its client's
+// (limiterFor).
 func ParseLimiter(s string) (func() limiter.Policy, error) {
+	return limiterFor(s, limiter.DefaultStore)
+}
+
+// limiterFor is ParseLimiter with the AIMD limiters configured by aimd.
+func limiterFor(s string, aimd limiter.Config) (func() limiter.Policy, error) {
 	name, arg, hasArg := strings.Cut(s, ":")
 	n := 0
 	if hasArg {
@@ -113,14 +121,14 @@ func ParseLimiter(s string) (func() limiter.Policy, error) {
 	}
 	switch {
 	case name == "aimd" && !hasArg:
-		return func() limiter.Policy { return limiter.NewAIMD(limiter.DefaultStore) }, nil
+		return func() limiter.Policy { return limiter.NewAIMD(aimd) }, nil
 	case name == "warm" && hasArg:
-		return func() limiter.Policy { return limiter.WarmStart(limiter.DefaultStore, n) }, nil
+		return func() limiter.Policy { return limiter.WarmStart(aimd, n) }, nil
 	case name == "fixed" && hasArg:
 		return func() limiter.Policy { return limiter.Fixed(n) }, nil
 	case name == "budget" && !hasArg:
 		return func() limiter.Policy {
-			return limiter.ByteBudget{Inner: limiter.NewAIMD(limiter.DefaultStore), Budget: limiter.StoreInflightByteBudget, MaxChunk: 4_190_208}
+			return limiter.ByteBudget{Inner: limiter.NewAIMD(aimd), Budget: limiter.StoreInflightByteBudget, MaxChunk: 4_190_208}
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown limiter %q (want aimd, warm:N, fixed:N or budget)", s)

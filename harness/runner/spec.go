@@ -52,6 +52,7 @@ func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
 				Net:       net,
 				CacheRoot: cacheRoot,
 				Allocator: s.Allocator,
+				Client:    s.Client,
 			})
 		}
 	}

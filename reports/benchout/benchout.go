@@ -10,6 +10,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchunit"
 
+	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/result"
 )
 
@@ -256,12 +257,18 @@ func NameValue(s string) string {
 
 // Name returns r's benchmark name without the "Benchmark" prefix, as
 // benchfmt.Result.Name holds it:
-// Upload/scenario=<s>/mode=<strategy>/limiter=<limiter>, each value encoded
-// by NameValue, then "-<GOMAXPROCS>" when r ran with GOMAXPROCS above 1, as
+// Upload/scenario=<s>/mode=<strategy>/limiter=<limiter>, then
+// /client=<profile> when r ran a client other than client.Default (so that
+// the default's names stay those of fanbench before client profiles, and a
+// comparison with an older build still pairs them), each value encoded by
+// NameValue, then "-<GOMAXPROCS>" when r ran with GOMAXPROCS above 1, as
 // go test names benchmarks. If the name would otherwise end in '-' and
 // digits, which a reader takes for GOMAXPROCS, that '-' becomes '_'.
 func Name(r *result.Record) string {
 	name := BaseName + "/scenario=" + NameValue(r.Scenario) + "/mode=" + NameValue(r.Strategy) + "/limiter=" + NameValue(r.Limiter)
+	if r.Client != "" && r.Client != client.Default {
+		name += "/client=" + NameValue(r.Client)
+	}
 	if i := strings.LastIndexByte(name, '-'); i >= 0 && i < len(name)-1 && strings.Trim(name[i+1:], "0123456789") == "" {
 		name = name[:i] + "_" + name[i+1:]
 	}

@@ -305,6 +305,17 @@ func TestName(t *testing.T) {
 	if got, want := Name(r), "Upload/scenario=seed-20mb/mode=copy-per-peer/limiter=fixed8"; got != want {
 		t.Errorf("Name at GOMAXPROCS 1 = %q, want %q", got, want)
 	}
+	// The default client is not named, so that the names stay those of
+	// builds before client profiles; another is.
+	r.Client = "seed"
+	if got, want := Name(r), "Upload/scenario=seed-20mb/mode=copy-per-peer/limiter=fixed8"; got != want {
+		t.Errorf("Name of the default client = %q, want %q", got, want)
+	}
+	r.Client = "newest"
+	if got, want := Name(r), "Upload/scenario=seed-20mb/mode=copy-per-peer/limiter=fixed8/client=newest"; got != want {
+		t.Errorf("Name of client newest = %q, want %q", got, want)
+	}
+	r.Client = ""
 	// A last value ending in -digits would read as GOMAXPROCS 8.
 	r.Limiter = "cap-8"
 	name := Name(r)
