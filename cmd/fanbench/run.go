@@ -614,8 +614,15 @@ func clientNotes(recs []*result.Record) []string {
 // they reached before the end, marked "≥".
 func renderTable(w io.Writer, recs []*result.Record) error {
 	table := tablewriter.NewWriter(w)
-	table.Header("strategy", "limiter", "runs", "peak live", "model", "live/model", "client resident", "harness heap", "harness RSS", "stored", "caps", "sim time", "wall")
-	for _, g := range runs.Groups(recs) {
+	groups := runs.Groups(recs)
+	// A batch of several scenarios names each row's.
+	several := slices.ContainsFunc(groups, func(g *runs.Group) bool { return g.Scenario != groups[0].Scenario })
+	header := []any{"strategy", "limiter", "runs", "peak live", "model", "live/model", "client resident", "harness heap", "harness RSS", "stored", "caps", "sim time", "wall"}
+	if several {
+		header = append([]any{"scenario"}, header...)
+	}
+	table.Header(header...)
+	for _, g := range groups {
 		from, atLeast := g.OK, ""
 		if len(g.OK) == 0 {
 			from, atLeast = g.Runs, "≥ "
@@ -661,10 +668,16 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 		if len(g.OK) != len(g.Runs) {
 			status = runs.Statuses(g.Runs)
 		}
-		table.Append(g.Strategy, g.Limiter, status, withCV(func(r *result.Record) int64 { return r.Live.Peak }), mib(model), ratio,
+		row := []any{g.Strategy, g.Limiter, status, withCV(func(r *result.Record) int64 { return r.Live.Peak }), mib(model), ratio,
 			withCV(func(r *result.Record) int64 { return r.Memory.PeakResident }),
 			mib(med(func(r *result.Record) int64 { return r.Runtime.PeakHeap })),
-			withCV(func(r *result.Record) int64 { return r.OS.PeakRSS }), fmt.Sprintf("%d/%d", last.Stored, last.Total), caps, sim, wall)
+			withCV(func(r *result.Record) int64 { return r.OS.PeakRSS }), fmt.Sprintf("%d/%d", last.Stored, last.Total), caps, sim, wall}
+		if several {
+			row = append([]any{g.Scenario}, row...)
+		}
+		if err := table.Append(row...); err != nil {
+			return err
+		}
 	}
 	if err := table.Render(); err != nil {
 		return err
