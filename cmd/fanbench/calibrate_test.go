@@ -34,10 +34,10 @@ func needRustc(t *testing.T) {
 	}
 }
 
-// traced writes a traced run into dir as fanbench run -trace will: the
-// trace of s and, unless peak is negative, a record with that peak live,
-// the trace's sites at the peak and, when resident > 0, a client_resident.
-func traced(t *testing.T, dir, scenario, strategy, limiter string, s replay.Sends, peak, resident int64) string {
+// traced writes a traced run into dir as fanbench run -trace does: the
+// trace of s and, unless peak is negative, a record naming it, with that
+// peak live, the trace's sites at the peak and the client figures c.
+func traced(t *testing.T, dir, scenario, strategy, limiter string, s replay.Sends, peak int64, c result.Client) string {
 	t.Helper()
 	rec := filepath.Join("runs", scenario, strategy+"-"+limiter+"-1.json")
 	tp := filepath.Join(dir, trace.PathFor(rec))
@@ -63,20 +63,9 @@ func traced(t *testing.T, dir, scenario, strategy, limiter string, s replay.Send
 		at[site] = r.Stats().AtPeak[i]
 	}
 	record := &result.Record{Version: result.Version, Scenario: scenario, Strategy: strategy, Limiter: limiter, Rep: 1,
-		Status: result.OK, Live: result.Live{Peak: peak, AtPeak: at}}
-	path := filepath.Join(dir, rec)
-	if err := result.Write(path, record); err != nil {
+		Batch: "b1", Status: result.OK, Live: result.Live{Peak: peak, AtPeak: at}, Client: c, Trace: trace.PathFor(rec)}
+	if err := result.Write(filepath.Join(dir, rec), record); err != nil {
 		t.Fatal(err)
-	}
-	if resident > 0 { // the field the allocator model's wiring adds
-		var m map[string]any
-		raw, _ := os.ReadFile(path)
-		json.Unmarshal(raw, &m)
-		m["client_resident"] = resident
-		raw, _ = json.Marshal(m)
-		if err := os.WriteFile(path, raw, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return tp
 }
@@ -98,8 +87,11 @@ func TestCalibrate(t *testing.T) {
 	needRustc(t)
 	dir := t.TempDir()
 	small := replay.Sends{Chunks: 2, Peers: 2, ChunkSize: 1 << 20, Header: 41}
-	traced(t, dir, "synthetic", "copy-per-peer", "fixed_5", replay.DefaultSends, replay.DefaultSends.PeakLive(), 200_000_000)
-	traced(t, dir, "small", "shared-buffer", "fixed_2", small, -1, 0)
+	// The record's resident peak includes a declared baseline of 50 MB;
+	// the prediction put beside the replay is the buffers' 200 MB.
+	client := result.Client{Allocator: "glibc", Baseline: 50_000_000, PeakResident: 250_000_000}
+	traced(t, dir, "synthetic", "copy-per-peer", "fixed_5", replay.DefaultSends, replay.DefaultSends.PeakLive(), client)
+	traced(t, dir, "small", "shared-buffer", "fixed_2", small, -1, result.Client{})
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), &stdout, &stderr, []string{"calibrate", dir}); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
@@ -113,8 +105,10 @@ func TestCalibrate(t *testing.T) {
 	if syn.Scenario != "synthetic-5x4" || syn.PeakLiveFrom != "record" || syn.PeakLive != replay.DefaultSends.PeakLive() || syn.ReplayPeakLive != syn.PeakLive {
 		t.Errorf("synthetic row: %+v", syn)
 	}
-	if syn.ClientResident != 200_000_000 || syn.ClientResidentNote != "" || syn.ResidentRatio != float64(syn.ClientResident)/float64(syn.ReplayVmHWM) {
-		t.Errorf("client resident %d (%q), ratio %v", syn.ClientResident, syn.ClientResidentNote, syn.ResidentRatio)
+	if syn.ClientResident != 200_000_000 || syn.ClientBaseline != 50_000_000 || syn.ClientPeakResident != 250_000_000 || syn.Allocator != "glibc" ||
+		syn.Batch != "b1" || syn.ClientResidentNote != "" || syn.ResidentRatio != float64(syn.ClientResident)/float64(syn.ReplayVmHWM) {
+		t.Errorf("client resident %d, baseline %d, peak %d, %s, batch %q (%q), ratio %v", syn.ClientResident, syn.ClientBaseline,
+			syn.ClientPeakResident, syn.Allocator, syn.Batch, syn.ClientResidentNote, syn.ResidentRatio)
 	}
 	// Each send touches its 4 MB copy and its message; the 8 MiB encode
 	// buffers' other half is never touched, so it is not resident.
@@ -131,7 +125,7 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("small row: %+v", sm)
 	}
 	out := stdout.String()
-	for _, want := range []string{"synthetic-5x4", "259.9 MiB =", "190.7 MiB", calibrationFile} {
+	for _, want := range []string{"synthetic-5x4", "259.9 MiB =", "190.7 MiB", calibrationFile, "no report in " + dir + ": fanbench report " + dir + " writes one"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -142,7 +136,7 @@ func TestCalibrateMismatch(t *testing.T) {
 	needRustc(t)
 	dir := t.TempDir()
 	s := replay.Sends{Chunks: 1, Peers: 2, ChunkSize: 100_000, Copy: true}
-	traced(t, dir, "one", "copy-per-peer", "aimd", s, s.PeakLive()+1, 0)
+	traced(t, dir, "one", "copy-per-peer", "aimd", s, s.PeakLive()+1, result.Client{})
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), &stdout, &stderr, []string{"calibrate", dir})
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "the replay's peak live differs from fanbench's for 1 run(s)") {
@@ -156,9 +150,24 @@ func TestCalibrateMismatch(t *testing.T) {
 func TestCalibrateErrors(t *testing.T) {
 	empty := t.TempDir()
 	broken := t.TempDir()
-	tp := traced(t, broken, "b", "streamed", "aimd", replay.Sends{Chunks: 1, Peers: 1, ChunkSize: 10}, -1, 0)
+	one := replay.Sends{Chunks: 1, Peers: 1, ChunkSize: 10}
+	tp := traced(t, broken, "b", "streamed", "aimd", one, -1, result.Client{})
 	data, _ := os.ReadFile(tp)
 	os.WriteFile(tp, data[:len(data)-3], 0o644)
+	foreign := t.TempDir()
+	fp := traced(t, foreign, "f", "streamed", "aimd", one, -1, result.Client{})
+	os.WriteFile(fp, []byte("goos: linux\nBenchmarkUpload 1 5 ns/op\n"), 0o644)
+	// A trace left by an earlier batch beside a record of a run that
+	// traced nothing.
+	stale := t.TempDir()
+	traced(t, stale, "s", "streamed", "aimd", one, one.PeakLive(), result.Client{})
+	staleRec := filepath.Join(stale, "runs", "s", "streamed-aimd-1.json")
+	r, _ := result.Read(staleRec)
+	r.Trace = ""
+	result.Write(staleRec, r)
+	// A resident peak below the baseline it includes.
+	below := t.TempDir()
+	traced(t, below, "s", "streamed", "aimd", one, one.PeakLive(), result.Client{Allocator: "glibc", Baseline: 10, PeakResident: 9})
 	cases := []struct {
 		name string
 		args []string
@@ -170,7 +179,10 @@ func TestCalibrateErrors(t *testing.T) {
 		{"no dir", []string{"calibrate", filepath.Join(empty, "nope")}, 2, "results directory", false},
 		{"threads", []string{"calibrate", "-threads", "-2", empty}, 2, "-threads: -2 is not a thread count", false},
 		{"two dirs", []string{"calibrate", empty, empty}, 2, "one results directory expected", false},
-		{"broken", []string{"calibrate", broken}, 2, "trace " + tp + ": event ", true},
+		{"truncated", []string{"calibrate", broken}, 2, "trace " + tp + ": event 7 at byte 104: truncated before free id", true},
+		{"foreign", []string{"calibrate", foreign}, 2, "trace " + fp + `: header at byte 0: not a fanbench trace (starts with "goos: li", want "FBTRACE\n")`, true},
+		{"stale", []string{"calibrate", stale}, 2, "traces/s/streamed-aimd-1.trace: its record " + staleRec + " names no trace (a run without -trace): the trace is not that run's", true},
+		{"below", []string{"calibrate", below}, 2, "client.peak_resident 9 is below client.baseline 10", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -200,7 +212,7 @@ func TestCalibrateHeaptrack(t *testing.T) {
 	}
 	dir := t.TempDir()
 	s := replay.DefaultSends
-	traced(t, dir, "synthetic", "copy-per-peer", "fixed_5", s, s.PeakLive(), 0)
+	traced(t, dir, "synthetic", "copy-per-peer", "fixed_5", s, s.PeakLive(), result.Client{})
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), &stdout, &stderr, []string{"calibrate", "-heaptrack", dir}); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
