@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,6 +130,43 @@ func TestCalibrate(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// The issue's Done means on the small case CI runs: a traced run of every
+// strategy of smoke (3 MiB), replayed. The replay counts fanbench's peak
+// live exactly, fanbench's resident prediction for the buffers is within
+// 5 % of the replay's VmHWM less its baseline, and the run's report is
+// written again with the calibration.
+func TestCalibrateTracedRun(t *testing.T) {
+	needRustc(t)
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), &stdout, &stderr, []string{"run", "-trace", "-count", "1", "-profile=false", "-cache=false", "-o", dir, "smoke"}); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	stdout.Reset()
+	if err := run(context.Background(), &stdout, &stderr, []string{"calibrate", dir}); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	rows := readCalibration(t, dir)
+	if len(rows) != 4 {
+		t.Fatalf("%d rows, want one per strategy", len(rows))
+	}
+	for _, r := range rows {
+		if r.PeakLiveFrom != "record" || r.PeakLive == 0 || r.ReplayPeakLive != r.PeakLive {
+			t.Errorf("%s: peak live %d (from %s), replay %d", r.Strategy, r.PeakLive, r.PeakLiveFrom, r.ReplayPeakLive)
+		}
+		if r.ClientResident != r.ClientPeakResident-r.ClientBaseline || r.ClientResident <= 0 || r.Allocator != "glibc" {
+			t.Errorf("%s: prediction %d, record's peak %d less baseline %d (%s)", r.Strategy, r.ClientResident, r.ClientPeakResident, r.ClientBaseline, r.Allocator)
+		}
+		if math.Abs(r.ResidentRatio-1) > 0.05 {
+			t.Errorf("%s: prediction %d, replay VmHWM less baseline %d: ratio %.3f", r.Strategy, r.ClientResident, r.ReplayVmHWM, r.ResidentRatio)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !strings.Contains(string(page), `<section id="calibration">`) || !strings.Contains(stdout.String(), "report.html (with the calibration)") {
+		t.Errorf("report not written again: %v\n%s", err, stdout.String())
 	}
 }
 
