@@ -29,8 +29,9 @@ tidy-check:
 ## fuzz: a short run of the fuzz test of every reader of outside input:
 ## scenario files, compare's benchfmt files, results.json, runs/*.json and
 ## batch.json (behind report and pprof), the child's progress lines, the
-## spill cache's manifest and the data map it carries, and the limiter's
-## saved-cap file. FUZZTIME is each one's time.
+## spill cache's manifest and the data map it carries, the limiter's
+## saved-cap file, allocation traces (behind calibrate) and heaptrack_print's
+## text (behind import-heaptrack). FUZZTIME is each one's time.
 FUZZTIME ?= 5s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scenarios
@@ -42,6 +43,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzManifest$$' -fuzztime $(FUZZTIME) ./harness/spill
 	$(GO) test -run '^$$' -fuzz '^FuzzDataMapUnmarshal$$' -fuzztime $(FUZZTIME) ./harness/selfenc
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./harness/limiter
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./harness/trace
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./reports/heaptrack
 
 ## bench: the CI suite with its budgets; benchfmt in bench.txt. Exits 1 when
 ## a run ends in a way its scenario does not expect, 3 on a broken budget.

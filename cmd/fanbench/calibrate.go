@@ -28,8 +28,11 @@ it allocates, touches, grows and frees Vec<u8>s with glibc malloc exactly as
 the run's trace says, counts its own live bytes and reads its VmHWM and
 RssAnon. Writes DIR/calibration.json (one object per traced run, below) and
 prints a table: fanbench's peak live beside the replay's (equal when the
-trace is faithful), and fanbench's predicted client resident peak beside the
-replay's VmHWM less its own baseline.
+trace is faithful), and fanbench's predicted resident peak of the client's
+buffers (the record's memory.peak_resident less memory.baseline, the
+client's declared memory besides its buffers) beside the replay's VmHWM
+less its own baseline (read before its first event). When DIR holds a
+report.html, it is written again with a calibration section.
 
 Traces are found by name: DIR/traces/<scenario>/<strategy>-<limiter>-<rep>.trace,
 each beside its run's record DIR/runs/<scenario>/<strategy>-<limiter>-<rep>.json.
@@ -46,17 +49,21 @@ unusable input (no traces, a broken trace or record) or a missing tool
 (rustc; heaptrack with -heaptrack).
 
 calibration.json fields, bytes unless named: scenario, strategy, limiter,
-rep, trace; peak_live (fanbench's, from the record, or from the trace when
-peak_live_from says "trace"); replay_peak_live; client_resident (fanbench's
-predicted client resident peak, from the record; 0 when the record has none,
-with client_resident_note saying so); replay_vmhwm (the replay's VmHWM less
-its baseline), replay_vmhwm_raw, replay_baseline_vmhwm, replay_rss_anon (the
-highest RssAnon less the baseline's), replay_rss_anon_at_peak (at the event
-of the live peak, less the baseline's); resident_ratio (client_resident /
-replay_vmhwm); grown_sites and grown_at_peak (the sites the trace grows and
-their live bytes at fanbench's peak); threads, hwm_reset, events; with
--heaptrack: heaptrack_peak_heap, heaptrack_finish_grow,
-heaptrack_mapped_share, heaptrack_capture, heaptrack_text.
+rep, trace, batch (the record's); peak_live (fanbench's, from the record,
+or from the trace when peak_live_from says "trace"); replay_peak_live;
+client_resident (fanbench's predicted resident peak of the client's buffers
+alone: client_peak_resident less client_baseline, both from the record; 0
+when the record has none, with client_resident_note saying so);
+client_baseline, client_peak_resident, allocator (the record's client
+figures; the replay always uses glibc malloc); replay_vmhwm (the replay's
+VmHWM less its baseline), replay_vmhwm_raw, replay_baseline_vmhwm,
+replay_rss_anon (the highest RssAnon less the baseline's),
+replay_rss_anon_at_peak (at the event of the live peak, less the
+baseline's); resident_ratio (client_resident / replay_vmhwm); grown_sites
+and grown_at_peak (the sites the trace grows and their live bytes at
+fanbench's peak); threads, hwm_reset, events; with -heaptrack:
+heaptrack_peak_heap, heaptrack_finish_grow, heaptrack_mapped_share,
+heaptrack_capture, heaptrack_text.
 
 Examples:
   fanbench run -trace -o /tmp/cal seed-20mb && fanbench calibrate /tmp/cal
@@ -66,46 +73,11 @@ Examples:
 Flags:
 `
 
-// calibration is one row of calibration.json. Bytes unless named.
-type calibration struct {
-	Scenario string `json:"scenario"`
-	Strategy string `json:"strategy"`
-	Limiter  string `json:"limiter"`
-	Rep      int    `json:"rep"`
-	Trace    string `json:"trace"` // relative to DIR
-
-	PeakLive     int64  `json:"peak_live"`
-	PeakLiveFrom string `json:"peak_live_from"` // "record" or "trace"
-	// ReplayPeakLive is the replay's own count of its live Vecs'
-	// capacities.
-	ReplayPeakLive int64 `json:"replay_peak_live"`
-
-	ClientResident     int64  `json:"client_resident"`
-	ClientResidentNote string `json:"client_resident_note,omitempty"`
-
-	ReplayVmHWM         int64   `json:"replay_vmhwm"`
-	ReplayVmHWMRaw      int64   `json:"replay_vmhwm_raw"`
-	ReplayBaselineVmHWM int64   `json:"replay_baseline_vmhwm"`
-	ReplayRssAnon       int64   `json:"replay_rss_anon"`
-	ReplayRssAnonAtPeak int64   `json:"replay_rss_anon_at_peak"`
-	ResidentRatio       float64 `json:"resident_ratio,omitempty"`
-
-	GrownSites  []string `json:"grown_sites"`
-	GrownAtPeak int64    `json:"grown_at_peak"`
-
-	Threads  int  `json:"threads"`
-	HWMReset bool `json:"hwm_reset"`
-	Events   int  `json:"events"`
-
-	HeaptrackPeakHeap    int64   `json:"heaptrack_peak_heap,omitempty"`
-	HeaptrackFinishGrow  int64   `json:"heaptrack_finish_grow,omitempty"`
-	HeaptrackMappedShare float64 `json:"heaptrack_mapped_share,omitempty"`
-	HeaptrackCapture     string  `json:"heaptrack_capture,omitempty"`
-	HeaptrackText        string  `json:"heaptrack_text,omitempty"`
-}
+// calibration is one row of calibration.json.
+type calibration = result.Calibration
 
 // calibrationFile is where fanbench calibrate writes its rows in DIR.
-const calibrationFile = "calibration.json"
+const calibrationFile = result.CalibrationFile
 
 func cmdCalibrate(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newCommandFlags("calibrate", calibrateUsage, stdout, stderr)
@@ -162,9 +134,33 @@ func cmdCalibrate(ctx context.Context, stdout, stderr io.Writer, args []string) 
 		return err
 	}
 	fmt.Fprintln(stdout, out)
+	if err := recalibrateReport(dir, stdout); err != nil {
+		return err
+	}
 	if len(differ) > 0 {
 		return exitError{1, fmt.Errorf("calibrate: the replay's peak live differs from fanbench's for %d run(s): %s", len(differ), strings.Join(differ, "; "))}
 	}
+	return nil
+}
+
+// recalibrateReport writes DIR's report.html and summary.md again, now with
+// the calibration section, when DIR holds a report; otherwise it says how
+// to write one.
+func recalibrateReport(dir string, stdout io.Writer) error {
+	page := filepath.Join(dir, "report.html")
+	if _, err := os.Stat(page); err != nil {
+		fmt.Fprintf(stdout, "no report in %s: fanbench report %s writes one with this calibration\n", dir, dir)
+		return nil
+	}
+	res, err := result.LoadDir(dir)
+	if err != nil {
+		return fmt.Errorf("calibrate: the report: %w", err)
+	}
+	paths, err := writeReports(dir, res)
+	if err != nil {
+		return fmt.Errorf("calibrate: %w", err)
+	}
+	fmt.Fprintf(stdout, "%s (with the calibration)\n", paths[0])
 	return nil
 }
 
@@ -220,10 +216,8 @@ func calibrateOne(ctx context.Context, dir, rel, bin string, opt replay.Options,
 	rec, err := result.Read(recPath)
 	switch {
 	case err == nil:
-		row.PeakLive, row.PeakLiveFrom = rec.Live.Peak, "record"
-		var ok bool
-		if row.ClientResident, ok = clientResident(recPath); !ok {
-			row.ClientResidentNote = "the run's record has no client resident figure"
+		if err := fromRecord(&row, rec, recPath, rel); err != nil {
+			return row, err
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		row.ClientResidentNote = "no record at " + trace.RecordFor(rel)
@@ -295,20 +289,41 @@ func readTrace(path string) (*trace.Header, trace.Stats, []bool, error) {
 	return h, r.Stats(), grown, nil
 }
 
-// clientResident reads fanbench's predicted client resident peak from the
-// record at path (Client.PeakResident, bytes). It reports false when the
-// record has none.
-func clientResident(path string) (int64, bool) {
-	r, err := result.Read(path)
-	if err != nil || r.Memory.PeakResident <= 0 {
-		return 0, false
+// fromRecord fills row with the figures of rec, the record at recPath of
+// the run traced at rel. A record that names another trace, or none,
+// belongs to another run than the trace's (a later batch that did not
+// trace): an error, as the trace would be calibrated against figures that
+// are not its own.
+func fromRecord(row *calibration, rec *result.Record, recPath, rel string) error {
+	if filepath.ToSlash(rec.Trace) != filepath.ToSlash(rel) {
+		what := "names no trace (a run without -trace)"
+		if rec.Trace != "" {
+			what = fmt.Sprintf("names the trace %s", rec.Trace)
+		}
+		return fmt.Errorf("calibrate: %s: its record %s %s: the trace is not that run's; run fanbench run -trace again", rel, recPath, what)
 	}
-	return r.Memory.PeakResident, true
+	row.PeakLive, row.PeakLiveFrom, row.Batch = rec.Live.Peak, "record", rec.Batch
+	c := rec.Memory
+	row.Allocator, row.ClientBaseline, row.ClientPeakResident = c.Allocator, c.Baseline, c.PeakResident
+	switch {
+	case c.PeakResident <= 0:
+		row.ClientResidentNote = "the run's record has no client resident figure"
+	case c.PeakResident < c.Baseline:
+		return fmt.Errorf("calibrate: %s: memory.peak_resident %d is below memory.baseline %d, which it includes", recPath, c.PeakResident, c.Baseline)
+	default:
+		// The replay's VmHWM less its own baseline is its buffers' cost,
+		// so the prediction put beside it is the buffers' alone.
+		row.ClientResident = c.PeakResident - c.Baseline
+		if c.Allocator != "" && c.Allocator != "glibc" {
+			row.ClientResidentNote = fmt.Sprintf("the run modelled %s; the replay uses glibc malloc, so the resident figures are of different allocators", c.Allocator)
+		}
+	}
+	return nil
 }
 
 func renderCalibration(w io.Writer, rows []calibration, withHeaptrack bool) error {
 	table := tablewriter.NewWriter(w)
-	head := []any{"scenario", "strategy", "limiter", "rep", "peak live", "replay live", "client resident", "replay VmHWM", "resident/replay", "replay anon"}
+	head := []any{"scenario", "strategy", "limiter", "rep", "peak live", "replay live", "resident prediction", "replay HWM net", "ratio", "replay anon net"}
 	if withHeaptrack {
 		head = append(head, "heaptrack peak", "finish_grow", "mapped")
 	}
@@ -339,9 +354,10 @@ func renderCalibration(w io.Writer, rows []calibration, withHeaptrack bool) erro
 	if err := table.Render(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "peak live: fanbench's exact peak (= when the replay counted the same); replay VmHWM and anon: the replay's high-water RSS and highest RssAnon, less its baseline before the first event")
+	fmt.Fprintln(w, "peak live: fanbench's exact peak (= when the replay counted the same); resident prediction: fanbench's resident peak of the client's buffers (memory.peak_resident less memory.baseline)")
+	fmt.Fprintln(w, "replay HWM and anon net: the replay's VmHWM and highest RssAnon, less its baseline before the first event; ratio: prediction / replay HWM net")
 	if absent {
-		fmt.Fprintln(w, "client resident: - where the run's record has no predicted client resident figure (calibration.json says why)")
+		fmt.Fprintln(w, "resident prediction: - where the run's record has no client resident figure (calibration.json says why)")
 	}
 	if withHeaptrack {
 		fmt.Fprintln(w, "heaptrack peak: heaptrack's peak heap of the replay; finish_grow: its bytes at the peak under RawVecInner::finish_grow; mapped: the share of its peak mapped onto fanbench's sites")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,11 +35,10 @@ func needRustc(t *testing.T) {
 	}
 }
 
-// traced writes a traced run into dir as fanbench run -trace will: the
-// trace of s and, unless peak is negative, a record with that peak live,
-// the trace's sites at the peak and, when resident > 0, the client's
-// resident peak.
-func traced(t *testing.T, dir, scenario, strategy, limiter string, s replay.Sends, peak, resident int64) string {
+// traced writes a traced run into dir as fanbench run -trace does: the
+// trace of s and, unless peak is negative, a record naming it, with that
+// peak live, the trace's sites at the peak and the client figures c.
+func traced(t *testing.T, dir, scenario, strategy, limiter string, s replay.Sends, peak int64, c result.Memory) string {
 	t.Helper()
 	rec := filepath.Join("runs", scenario, strategy+"-"+limiter+"-1.json")
 	tp := filepath.Join(dir, trace.PathFor(rec))
@@ -64,9 +64,8 @@ func traced(t *testing.T, dir, scenario, strategy, limiter string, s replay.Send
 		at[site] = r.Stats().AtPeak[i]
 	}
 	record := &result.Record{Version: result.Version, Scenario: scenario, Strategy: strategy, Limiter: limiter, Rep: 1,
-		Status: result.OK, Live: result.Live{Peak: peak, AtPeak: at}, Memory: result.Memory{PeakResident: resident}}
-	path := filepath.Join(dir, rec)
-	if err := result.Write(path, record); err != nil {
+		Batch: "b1", Status: result.OK, Live: result.Live{Peak: peak, AtPeak: at}, Memory: c, Trace: trace.PathFor(rec)}
+	if err := result.Write(filepath.Join(dir, rec), record); err != nil {
 		t.Fatal(err)
 	}
 	return tp
@@ -89,8 +88,11 @@ func TestCalibrate(t *testing.T) {
 	needRustc(t)
 	dir := t.TempDir()
 	small := replay.Sends{Chunks: 2, Peers: 2, ChunkSize: 1 << 20, Header: 41}
-	traced(t, dir, "synthetic", "copy-per-peer", "fixed_5", replay.DefaultSends, replay.DefaultSends.PeakLive(), 200_000_000)
-	traced(t, dir, "small", "shared-buffer", "fixed_2", small, -1, 0)
+	// The record's resident peak includes a declared baseline of 50 MB;
+	// the prediction put beside the replay is the buffers' 200 MB.
+	client := result.Memory{Allocator: "glibc", Baseline: 50_000_000, PeakResident: 250_000_000}
+	traced(t, dir, "synthetic", "copy-per-peer", "fixed_5", replay.DefaultSends, replay.DefaultSends.PeakLive(), client)
+	traced(t, dir, "small", "shared-buffer", "fixed_2", small, -1, result.Memory{})
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), &stdout, &stderr, []string{"calibrate", dir}); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
@@ -104,8 +106,10 @@ func TestCalibrate(t *testing.T) {
 	if syn.Scenario != "synthetic-5x4" || syn.PeakLiveFrom != "record" || syn.PeakLive != replay.DefaultSends.PeakLive() || syn.ReplayPeakLive != syn.PeakLive {
 		t.Errorf("synthetic row: %+v", syn)
 	}
-	if syn.ClientResident != 200_000_000 || syn.ClientResidentNote != "" || syn.ResidentRatio != float64(syn.ClientResident)/float64(syn.ReplayVmHWM) {
-		t.Errorf("client resident %d (%q), ratio %v", syn.ClientResident, syn.ClientResidentNote, syn.ResidentRatio)
+	if syn.ClientResident != 200_000_000 || syn.ClientBaseline != 50_000_000 || syn.ClientPeakResident != 250_000_000 || syn.Allocator != "glibc" ||
+		syn.Batch != "b1" || syn.ClientResidentNote != "" || syn.ResidentRatio != float64(syn.ClientResident)/float64(syn.ReplayVmHWM) {
+		t.Errorf("client resident %d, baseline %d, peak %d, %s, batch %q (%q), ratio %v", syn.ClientResident, syn.ClientBaseline,
+			syn.ClientPeakResident, syn.Allocator, syn.Batch, syn.ClientResidentNote, syn.ResidentRatio)
 	}
 	// Each send touches its 4 MB copy and its message; the 8 MiB encode
 	// buffers' other half is never touched, so it is not resident.
@@ -122,10 +126,47 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("small row: %+v", sm)
 	}
 	out := stdout.String()
-	for _, want := range []string{"synthetic-5x4", "259.9 MiB =", "190.7 MiB", calibrationFile} {
+	for _, want := range []string{"synthetic-5x4", "259.9 MiB =", "190.7 MiB", calibrationFile, "no report in " + dir + ": fanbench report " + dir + " writes one"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// The issue's Done means on the small case CI runs: a traced run of every
+// strategy of smoke (3 MiB), replayed. The replay counts fanbench's peak
+// live exactly, fanbench's resident prediction for the buffers is within
+// 5 % of the replay's VmHWM less its baseline, and the run's report is
+// written again with the calibration.
+func TestCalibrateTracedRun(t *testing.T) {
+	needRustc(t)
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), &stdout, &stderr, []string{"run", "-trace", "-count", "1", "-profile=false", "-cache=false", "-o", dir, "smoke"}); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	stdout.Reset()
+	if err := run(context.Background(), &stdout, &stderr, []string{"calibrate", dir}); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	rows := readCalibration(t, dir)
+	if len(rows) != 4 {
+		t.Fatalf("%d rows, want one per strategy", len(rows))
+	}
+	for _, r := range rows {
+		if r.PeakLiveFrom != "record" || r.PeakLive == 0 || r.ReplayPeakLive != r.PeakLive {
+			t.Errorf("%s: peak live %d (from %s), replay %d", r.Strategy, r.PeakLive, r.PeakLiveFrom, r.ReplayPeakLive)
+		}
+		if r.ClientResident != r.ClientPeakResident-r.ClientBaseline || r.ClientResident <= 0 || r.Allocator != "glibc" {
+			t.Errorf("%s: prediction %d, record's peak %d less baseline %d (%s)", r.Strategy, r.ClientResident, r.ClientPeakResident, r.ClientBaseline, r.Allocator)
+		}
+		if math.Abs(r.ResidentRatio-1) > 0.05 {
+			t.Errorf("%s: prediction %d, replay VmHWM less baseline %d: ratio %.3f", r.Strategy, r.ClientResident, r.ReplayVmHWM, r.ResidentRatio)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !strings.Contains(string(page), `<section id="calibration">`) || !strings.Contains(stdout.String(), "report.html (with the calibration)") {
+		t.Errorf("report not written again: %v\n%s", err, stdout.String())
 	}
 }
 
@@ -133,7 +174,7 @@ func TestCalibrateMismatch(t *testing.T) {
 	needRustc(t)
 	dir := t.TempDir()
 	s := replay.Sends{Chunks: 1, Peers: 2, ChunkSize: 100_000, Copy: true}
-	traced(t, dir, "one", "copy-per-peer", "aimd", s, s.PeakLive()+1, 0)
+	traced(t, dir, "one", "copy-per-peer", "aimd", s, s.PeakLive()+1, result.Memory{})
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), &stdout, &stderr, []string{"calibrate", dir})
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "the replay's peak live differs from fanbench's for 1 run(s)") {
@@ -147,9 +188,24 @@ func TestCalibrateMismatch(t *testing.T) {
 func TestCalibrateErrors(t *testing.T) {
 	empty := t.TempDir()
 	broken := t.TempDir()
-	tp := traced(t, broken, "b", "streamed", "aimd", replay.Sends{Chunks: 1, Peers: 1, ChunkSize: 10}, -1, 0)
+	one := replay.Sends{Chunks: 1, Peers: 1, ChunkSize: 10}
+	tp := traced(t, broken, "b", "streamed", "aimd", one, -1, result.Memory{})
 	data, _ := os.ReadFile(tp)
 	os.WriteFile(tp, data[:len(data)-3], 0o644)
+	foreign := t.TempDir()
+	fp := traced(t, foreign, "f", "streamed", "aimd", one, -1, result.Memory{})
+	os.WriteFile(fp, []byte("goos: linux\nBenchmarkUpload 1 5 ns/op\n"), 0o644)
+	// A trace left by an earlier batch beside a record of a run that
+	// traced nothing.
+	stale := t.TempDir()
+	traced(t, stale, "s", "streamed", "aimd", one, one.PeakLive(), result.Memory{})
+	staleRec := filepath.Join(stale, "runs", "s", "streamed-aimd-1.json")
+	r, _ := result.Read(staleRec)
+	r.Trace = ""
+	result.Write(staleRec, r)
+	// A resident peak below the baseline it includes.
+	below := t.TempDir()
+	traced(t, below, "s", "streamed", "aimd", one, one.PeakLive(), result.Memory{Allocator: "glibc", Baseline: 10, PeakResident: 9})
 	cases := []struct {
 		name string
 		args []string
@@ -161,7 +217,10 @@ func TestCalibrateErrors(t *testing.T) {
 		{"no dir", []string{"calibrate", filepath.Join(empty, "nope")}, 2, "results directory", false},
 		{"threads", []string{"calibrate", "-threads", "-2", empty}, 2, "-threads: -2 is not a thread count", false},
 		{"two dirs", []string{"calibrate", empty, empty}, 2, "one results directory expected", false},
-		{"broken", []string{"calibrate", broken}, 2, "trace " + tp + ": event ", true},
+		{"truncated", []string{"calibrate", broken}, 2, "trace " + tp + ": event 7 at byte 104: truncated before free id", true},
+		{"foreign", []string{"calibrate", foreign}, 2, "trace " + fp + `: header at byte 0: not a fanbench trace (starts with "goos: li", want "FBTRACE\n")`, true},
+		{"stale", []string{"calibrate", stale}, 2, "traces/s/streamed-aimd-1.trace: its record " + staleRec + " names no trace (a run without -trace): the trace is not that run's", true},
+		{"below", []string{"calibrate", below}, 2, "memory.peak_resident 9 is below memory.baseline 10", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,7 +250,7 @@ func TestCalibrateHeaptrack(t *testing.T) {
 	}
 	dir := t.TempDir()
 	s := replay.DefaultSends
-	traced(t, dir, "synthetic", "copy-per-peer", "fixed_5", s, s.PeakLive(), 0)
+	traced(t, dir, "synthetic", "copy-per-peer", "fixed_5", s, s.PeakLive(), result.Memory{})
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), &stdout, &stderr, []string{"calibrate", "-heaptrack", dir}); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())

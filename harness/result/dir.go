@@ -43,8 +43,12 @@ const (
 )
 
 // batchFiles are the names in a results directory that belong to a batch,
-// moved aside together by Lock.Retire. budgets.json is an older fanbench's.
-var batchFiles = []string{RunsDir, "profiles", BatchFile, ResultsFile, "results.bench", "report.html", "summary.md", "budgets.json"}
+// moved aside together by Lock.Retire. budgets.json is an older fanbench's;
+// traces/, calibration.json, heaptrack/ and heaptrack-import.json are
+// fanbench run -trace's, fanbench calibrate's and import-heaptrack's, which
+// must not pass for a later batch's.
+var batchFiles = []string{RunsDir, "profiles", BatchFile, ResultsFile, "results.bench", "report.html", "summary.md", "budgets.json",
+	"traces", CalibrationFile, "heaptrack", "heaptrack-import.json"}
 
 // Batch describes one batch of runs: what ran, how it ended and what was
 // found, as results.json holds it beside the records.
@@ -346,7 +350,8 @@ func LockDir(dir, id string) (*Lock, error) {
 }
 
 // Retire moves the files an earlier batch left in the directory (runs/,
-// profiles/, results.json, results.bench, report.html, summary.md) into
+// profiles/, results.json, results.bench, report.html, summary.md, traces/,
+// calibration.json and heaptrack's files) into
 // previous/, replacing what was there, so that no stale record or profile
 // passes for the new batch's, and returns the names it moved.
 func (l *Lock) Retire() ([]string, error) {

@@ -74,6 +74,8 @@ func TestRetire(t *testing.T) {
 	write("profiles/smoke/streamed-fixed_8-profile.peak.pb.gz", "first")
 	write("results.json", "first")
 	write("batch.json", "first")
+	write("traces/smoke/streamed-fixed_8-1.trace", "first")
+	write("calibration.json", "first")
 	write("mine.txt", "not fanbench's")
 	l, err := LockDir(dir, "b")
 	if err != nil {
@@ -81,10 +83,11 @@ func TestRetire(t *testing.T) {
 	}
 	defer l.Unlock()
 	moved, err := l.Retire()
-	if err != nil || !slices.Equal(moved, []string{"runs", "profiles", "batch.json", "results.json"}) {
+	want := []string{"runs", "profiles", "batch.json", "results.json", "traces", "calibration.json"}
+	if err != nil || !slices.Equal(moved, want) {
 		t.Fatalf("Retire = %v, %v", moved, err)
 	}
-	for _, p := range []string{"runs", "profiles", "batch.json", "results.json"} {
+	for _, p := range want {
 		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
 			t.Errorf("%s still in place: %v", p, err)
 		}

@@ -52,7 +52,7 @@
 //	ns/op         upload phase wall time (Upload.Wall)             nothing
 //	peak-live-B   peak of live tracked bytes (Live.Peak)           exact
 //	client-resident-B  the client's peak resident memory           exact
-//	              (Client.PeakResident: its buffers' resident pages
+//	              (Memory.PeakResident: its buffers' resident pages
 //	              as its allocator holds them, plus the baseline)
 //	peak-heap-B   peak sampled Go heap of the harness              nothing
 //	              (Runtime.PeakHeap)

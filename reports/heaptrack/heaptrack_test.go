@@ -1,10 +1,13 @@
 package heaptrack
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -232,5 +235,50 @@ func TestWhere(t *testing.T) {
 		{Func: "hashbrown::raw::RawTable::reserve"}, {Func: "fanbench_replay::main"}, {Func: "main"}, {Func: "__libc_start_main"}}
 	if got, want := Where(fr, 3), "hashbrown::raw::RawTable::reserve ← fanbench_replay::main ← main"; got != want {
 		t.Errorf("Where = %q, want %q", got, want)
+	}
+}
+
+// A compressed file that is not a heaptrack capture: heaptrack_print
+// exits 0 on it with an empty report, so Open says what it is, positioned
+// where that can be told.
+func TestOpenNotACapture(t *testing.T) {
+	if _, err := exec.LookPath("heaptrack_print"); err != nil {
+		t.Skip("skipping: heaptrack_print is missing (Debian's heaptrack package)")
+	}
+	dir := t.TempDir()
+	gz := func(name, content string) string {
+		var b bytes.Buffer
+		w := gzip.NewWriter(&b)
+		w.Write([]byte(content))
+		w.Close()
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b.Bytes(), 0o644)
+		return p
+	}
+	raw := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(content), 0o644)
+		return p
+	}
+	cases := []struct {
+		path, want string
+		zstd       bool
+	}{
+		{gz("json.gz", "[\n  {\"version\": 1}\n]\n"), `json.gz: decompressed line 1: not a heaptrack capture: it starts "[", where a capture starts with heaptrack's version line "v …"`, false},
+		{gz("nothing.gz", "v 10400 3\n"), "nothing.gz: not a heaptrack capture, or one of a process that allocated nothing: heaptrack_print read no allocation from it", false},
+		{gz("empty.gz", ""), "empty.gz: not a heaptrack capture: it decompresses to nothing", false},
+		{raw("header.gz", "\x1f\x8bxxxxxxxx"), "header.gz: not a heaptrack capture: byte 0: not a gzip stream: gzip: invalid header", false},
+		{raw("garbage.zst", "\x28\xb5\x2f\xfdgarbage"), "garbage.zst: not a heaptrack capture: zstd cannot decompress it: ", true},
+	}
+	for _, tc := range cases {
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			if _, err := exec.LookPath("zstd"); tc.zstd && err != nil {
+				t.Skip("skipping: zstd is missing (Debian's zstd package)")
+			}
+			_, _, err := Open(context.Background(), tc.path)
+			if err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, tc.want)) {
+				t.Errorf("error\n\t%v\nwant it to start\n\t%s", err, filepath.Join(dir, tc.want))
+			}
+		})
 	}
 }

@@ -3,7 +3,7 @@
 // inline, no script, no font or image fetched, so the file opens offline
 // and reads without JavaScript.
 //
-// Write works in five steps:
+// Write works in six steps:
 //
 //  1. It groups the records by scenario, limiter and strategy, keeping the
 //     measured repetitions (Profile runs are left out of every figure) and
@@ -30,6 +30,13 @@
 //     reads the profile with github.com/google/pprof/profile and lists the
 //     top five leaf functions by inuse_space, with the command that opens it
 //     in pprof's web UI; a missing profile gets a note instead.
+//  6. When Options.Dir holds calibration.json (fanbench calibrate), it
+//     shows it as a table: per traced run, fanbench's peak live beside the
+//     replay's (= or ≠), fanbench's resident prediction for the client's
+//     buffers beside the replay's VmHWM less its baseline, their ratio,
+//     and heaptrack's figures when the calibration ran under it. Rows of
+//     another batch than Options.Batch are said to be stale; a
+//     calibration.json that does not parse is an error naming it.
 //
 // Byte figures are shown in MiB (2^20 bytes). Every text reaches the page
 // through html/template, and gonum's SVG canvas escapes the text it draws.

@@ -55,6 +55,7 @@ type page struct {
 	Interrupted      string
 	Sections         []section
 	Profiles         []peakProfile
+	Calibration      *calibrationSection
 }
 
 // Write renders recs as one self-contained HTML page to w. Records may come
@@ -86,6 +87,13 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 	var err error
 	if pg.Profiles, err = peakProfiles(recs, opts.Dir); err != nil {
 		return err
+	}
+	if opts.Dir != "" {
+		cal, err := result.ReadCalibration(opts.Dir)
+		if err != nil {
+			return err
+		}
+		pg.Calibration = buildCalibration(cal, opts.Batch.ID, pal)
 	}
 	return pageTmpl.Execute(w, pg)
 }
@@ -231,7 +239,20 @@ Live is the exact total of tracked client buffers over <em>simulated</em> time; 
 {{end}}</table>
 </section>
 {{end}}
-{{if .Profiles}}<section>
+{{with .Calibration}}<section id="calibration">
+<h2>Calibration against a real Rust process</h2>
+<p class="small"><code>fanbench calibrate</code> replayed each traced run in fanbench-replay, a Rust program that allocates, touches, grows and frees its <code>Vec&lt;u8&gt;</code>s with glibc malloc exactly as the run's trace says (calibration.json).
+Peak live is fanbench's exact count beside the replay's own (= when equal, as a faithful trace makes them). The resident prediction is fanbench's resident peak of the client's buffers (the record's memory.peak_resident less memory.baseline), beside the replay's VmHWM less its baseline before the first event; ratio is the first over the second.</p>
+{{if .Differ}}<p><strong>The replay counted another peak live than fanbench for {{.Differ}} run(s)</strong> (≠ below): the trace is not faithful.</p>
+{{end}}{{with .Stale}}<p><strong>calibration.json holds rows of another batch than this report's</strong> ({{range $i, $b := .}}{{if $i}}, {{end}}<code>{{$b}}</code>{{end}}): run <code>fanbench calibrate</code> on this directory again.</p>
+{{end}}<table>
+<tr><th>scenario</th><th>strategy</th><th>limiter</th><th>rep</th><th>peak live</th><th></th><th>replay live</th><th>resident prediction</th><th>replay VmHWM − baseline</th><th>ratio</th>{{if .Heaptrack}}<th>heaptrack peak</th><th>finish_grow</th><th>mapped</th>{{end}}</tr>
+{{range .Rows}}<tr><td class="l">{{.Scenario}}</td><td class="l"><span class="sw" style="background:{{.Color}}"></span>{{.Strategy}}</td><td class="l">{{.Limiter}}</td><td>{{.Rep}}</td><td>{{.Live}}</td><td>{{.Same}}</td><td>{{.ReplayLive}}</td><td>{{.Prediction}}</td><td>{{.ReplayNet}}</td><td>{{.Ratio}}</td>{{if $.Calibration.Heaptrack}}<td>{{.HeapPeak}}</td><td>{{.FinishGrow}}</td><td>{{.Mapped}}</td>{{end}}</tr>
+{{end}}</table>
+{{with .Notes}}<ul class="small">{{range .}}<li>{{.}}</li>
+{{end}}</ul>
+{{end}}</section>
+{{end}}{{if .Profiles}}<section>
 <h2>Peak profiles</h2>
 <p class="small">Heap profiles taken at the peak: the top {{topN}} leaf functions by in-use bytes (flat).</p>
 {{range .Profiles}}<h3>{{.Scenario}} · {{.Strategy}} · {{.Limiter}} · rep {{.Rep}}{{if .Profile}} (profiling run){{end}}</h3>

@@ -287,3 +287,42 @@ func TestMarkLabelsApart(t *testing.T) {
 		t.Errorf("a label far from the others moved: %v", pts[3])
 	}
 }
+
+// calibrationHTML returns the calibration section of page, or "".
+func calibrationHTML(page string) string {
+	i := strings.Index(page, `<section id="calibration">`)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(page[i:], "</section>")
+	return page[i : i+j+len("</section>\n")]
+}
+
+// The calibration section shows testdata/calibrated/calibration.json: the
+// rows in strategy order, ≠ where the replay counted another peak live, the
+// heaptrack columns, the notes and the rows of another batch.
+func TestCalibrationGolden(t *testing.T) {
+	var b bytes.Buffer
+	opts := Options{Dir: filepath.Join("testdata", "calibrated"), Now: fixedNow, Batch: result.Batch{ID: "b1"}}
+	if err := Write(&b, fixture(), opts); err != nil {
+		t.Fatal(err)
+	}
+	sec := calibrationHTML(b.String())
+	if sec == "" {
+		t.Fatal("no calibration section")
+	}
+	golden.Check(t, filepath.Join("testdata", "calibration.html.golden"), []byte(sec), *update)
+}
+
+func TestCalibrationAbsentOrBroken(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, fixture(), Options{Dir: t.TempDir(), Now: fixedNow}); err != nil || calibrationHTML(b.String()) != "" {
+		t.Errorf("without calibration.json: %v, section %q", err, calibrationHTML(b.String()))
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, result.CalibrationFile)
+	os.WriteFile(path, []byte(`[{"scenario": "seed"}]`), 0o644)
+	if err := Write(&b, fixture(), Options{Dir: dir, Now: fixedNow}); err == nil || !strings.Contains(err.Error(), path+": row 0: no strategy") {
+		t.Errorf("a broken calibration.json: %v", err)
+	}
+}
