@@ -260,7 +260,8 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		for w := 0; w < len(res.ProofSizes); w += wave {
 			in.ProofSizes = append(in.ProofSizes, res.ProofSizes[w:min(w+wave, len(res.ProofSizes))])
 		}
-		in.Peers = targets(net, enc.Chunks(), wave)
+		in.Peers, in.Latency = targets(net, enc.Chunks(), wave)
+		in.UplinkBitsPerSec = c.Net.Net.UplinkBitsPerSec
 		p := model.Predict(in)
 		rec.ModelPeak = p.Peak
 		rec.ModelSites = map[string]int64{}
@@ -328,27 +329,28 @@ func writeFile(path string, write func(io.Writer) error) error {
 
 // targets numbers the peers each chunk's first sends go to, for the
 // model's connections, in waves as the model takes them: with no faults
-// both paths send to the chunk's closest peers, nearest first.
-func targets(net *testnet.Testnet, addrs []xorname.Name, size int) [][][]int {
+// both paths send to the chunk's closest peers, nearest first; and the
+// one-way latency of each peer so numbered.
+func targets(net *testnet.Testnet, addrs []xorname.Name, size int) (peers [][][]int, latency []time.Duration) {
 	number := map[xorname.Name]int{}
-	var waves [][][]int
 	for w := 0; w < len(addrs); w += size {
 		var wave [][]int
 		for _, a := range addrs[w:min(w+size, len(addrs))] {
-			var peers []int
+			var ps []int
 			for _, p := range net.Closest(a, upload.CloseGroupMajority) {
 				n, ok := number[p]
 				if !ok {
 					n = len(number)
 					number[p] = n
+					latency = append(latency, net.Latency(p))
 				}
-				peers = append(peers, n)
+				ps = append(ps, n)
 			}
-			wave = append(wave, peers)
+			wave = append(wave, ps)
 		}
-		waves = append(waves, wave)
+		peers = append(peers, wave)
 	}
-	return waves
+	return peers, latency
 }
 
 // modelInput describes c's upload for the model: waves of the chunk sizes,
