@@ -161,6 +161,8 @@ const usage = `usage: fanbench <command> [flags]
 Commands:
   run       run a scenario for every buffer strategy and print the figures
   compare   compare two results with a verdict and an exit code
+  fit       find the highest store cap and byte budget that fit a memory limit
+  merge     join the results of a batch's shards into one
   report    write report.html and summary.md for a results directory
   pprof     open a run's peak heap profile in pprof (web UI on loopback, or -top)
   calibrate replay a results directory's traced runs in a real Rust process
@@ -188,6 +190,10 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return cmdScenarios(ctx, stdout, stderr, args[1:])
 	case "compare":
 		return cmdCompare(ctx, stdout, stderr, args[1:])
+	case "fit":
+		return cmdFit(ctx, stdout, stderr, args[1:])
+	case "merge":
+		return cmdMerge(ctx, stdout, stderr, args[1:])
 	case "cache":
 		return cmdCache(ctx, stdout, stderr, args[1:])
 	case "calibrate":

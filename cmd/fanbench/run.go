@@ -81,6 +81,8 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	order := fs.Uint64("order", 1, "seed of the shuffled run order within each round")
 	format := fs.String("format", "table", "what to print on stdout: table (medians), or bench (benchfmt, for benchstat; progress and paths go to stderr)")
 	profile := fs.Bool("profile", true, "add one run per case that takes heap profiles at the peak (kept apart from the medians: its forced GCs lower heap and RSS)")
+	var shards shardOpts
+	shards.register(fs)
 	// Flags may come before, between or after the scenario names.
 	var names []string
 	for rest := args; ; {
@@ -117,6 +119,10 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err := checkFlags(set, *modes, *lims, sizeBytes, *pay, *count, *allocator); err != nil {
 		return usageError{err}
 	}
+	shard, err := shards.resolve(stderr)
+	if err != nil {
+		return err
+	}
 	if len(names) == 0 {
 		names = []string{"seed-20mb"}
 	}
@@ -142,7 +148,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 			spec.Name = fmt.Sprintf("%s-size-%d-seed-%d", spec.Name, or(sizeBytes, spec.Source.Size), or(*seed, spec.Source.Seed))
 		}
 		if set["size"] {
-			spec.Source.Size = sizeBytes
+			spec.Source.Size, spec.Source.Sizes = sizeBytes, nil
 		}
 		if set["seed"] {
 			spec.Source.Seed = *seed
@@ -196,10 +202,23 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		batch.Baselines[spec.Name] = baselineOf(spec)
 	}
 
+	// A shard runs its part of the cases; every shard writes the same
+	// benchfmt configuration, the whole batch's.
+	batch.ID, batch.Commit = result.NewBatchID(batch.Started), codeCommit(ctx)
+	specs := make([]*scenarios.Spec, len(plans))
+	for i, p := range plans {
+		specs[i] = p.spec
+	}
+	benchCfg := benchConfig(jobs)
+	jobs, batch.Shard, err = splitJobs(jobs, shard, partOf("run", names, specs, jobs, benchCfg, batch.Commit), caseKey)
+	if err != nil {
+		return usageError{err}
+	}
+	batch.Planned = len(jobs)
+
 	// The results directory is this batch's from here on: a second batch
 	// is refused, and an earlier one's files are moved aside, before any
 	// run.
-	batch.ID, batch.Commit, batch.Planned = result.NewBatchID(batch.Started), codeCommit(ctx), len(jobs)
 	lock, err := result.LockDir(*out, batch.ID)
 	if err != nil {
 		return usageError{err}
@@ -222,27 +241,14 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		fmt.Fprintln(stderr, "note:", n)
 	}
 
-	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes, results in %s (batch %s, code %s)\n",
-		strings.Join(names, ", "), len(jobs), *out, batch.ID, cmp.Or(batch.Commit, "of unknown commit"))
-	start, done := time.Now(), 0
+	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes%s, results in %s (batch %s, code %s)\n",
+		strings.Join(names, ", "), len(jobs), shardNote(batch.Shard), *out, batch.ID, cmp.Or(batch.Commit, "of unknown commit"))
 	opts := runner.SpawnOptions{}
 	prog := newProgressLine(stderr) // nil unless stderr is a terminal
 	if prog != nil {
 		opts.Progress = prog.update
 	}
-	opts.OnRecord = func(r *result.Record) {
-		if prog != nil {
-			prog.clear()
-		}
-		if r.Status == result.Cancelled {
-			fmt.Fprintf(stderr, "%s/%s-%s %s: cancelled, its child killed\n", r.Scenario, r.Strategy, repName(r), r.Limiter)
-			return
-		}
-		done++
-		fmt.Fprintf(stderr, "[%d/%d] %s/%s-%s %s: %s, peak live %s (%s elapsed)\n", done, len(jobs), r.Scenario, r.Strategy, repName(r), r.Limiter,
-			r.Status, mib(r.Live.Peak), time.Since(start).Round(time.Second))
-		printWarnings(stderr, r)
-	}
+	opts.OnRecord = batchProgress(stderr, jobs, prog, time.Now)
 	recs := runner.RunBatch(ctx, jobs, opts)
 	for _, r := range recs {
 		if r.Status != result.Cancelled {
@@ -265,11 +271,12 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	batch.Unexpected, finishedAnyway = judgeOutcomes(recs)
 	batch.Notes = append(batch.Notes, finishedAnyway...)
 
+	finishShard(batch.Shard, jobs, recs)
 	res := &result.Results{Batch: batch, Records: recs}
 	if err := result.WriteResults(*out, res); err != nil {
 		return err
 	}
-	bench, err := writeBench(*out, res)
+	bench, err := writeBench(*out, res, benchCfg)
 	if err != nil {
 		return err
 	}
@@ -541,11 +548,11 @@ func checkBudgets(spec *scenarios.Spec, recs []*result.Record, dir string) []str
 }
 
 // writeBench writes the finished measured runs of res as benchfmt to
-// DIR/results.bench and returns the bytes. The batch, the code's commit and
-// an interruption are comments, which benchstat and compare skip: a
-// commit: key would split benchstat's tables between two commits.
-func writeBench(dir string, res *result.Results) ([]byte, error) {
-	cfg := benchout.ConfigOf(res.Records)
+// DIR/results.bench with the file configuration cfg and returns the bytes.
+// The batch, the code's commit and an interruption are comments, which
+// benchstat and compare skip: a commit: key would split benchstat's tables
+// between two commits.
+func writeBench(dir string, res *result.Results, cfg benchout.Config) ([]byte, error) {
 	cfg.Version = releaseVersion()
 	cfg.Notes = append(cfg.Notes, fmt.Sprintf("batch %s, code %s", res.Batch.ID, cmp.Or(res.Batch.Commit, "of unknown commit")))
 	if l := res.Batch.InterruptedLine(); l != "" {

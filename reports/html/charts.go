@@ -55,6 +55,17 @@ var (
 	}
 )
 
+// StrategyColor returns the colour the report draws a known strategy in,
+// and ok false for another name, so that other charts (fanbench fit's)
+// match the report's.
+func StrategyColor(name string) (c color.Color, ok bool) {
+	rgba, ok := strategyColors[name]
+	return rgba, ok
+}
+
+// LimitColor is the colour of the memory limit in every chart.
+var LimitColor color.Color = limitColor
+
 // palette holds the colours of one report, so a strategy or a site has the
 // same colour in every chart.
 type palette struct {
