@@ -30,10 +30,10 @@ store cap and the highest in-flight byte budget whose upload of SCENARIO
 limit, which judges the client's resident memory as -memlimit does for run.
 
 The analytic model proposes the highest cap whose predicted peak of live
-bytes is under the limit; measured runs, one per setting (the verdicts are
-exact), then confirm the answer (it completes) and the next step up (it is
-killed), galloping and halving from the proposal, usually in a handful of
-runs. The byte budget holds the AIMD limiter at its ceiling (64), the most
+bytes is under the limit, then again with the first run's ratio of resident
+to live memory; measured runs, one per setting (the verdicts are exact),
+confirm the answer (it completes) and the next step up (it is killed),
+galloping and halving from the proposal, usually in a handful of runs. The byte budget holds the AIMD limiter at its ceiling (64), the most
 it can reach. Writes DIR/fit.json (one object per strategy and upload),
 DIR/fit.svg (predicted and measured peaks against the cap, with the limit),
 every run's record, results.bench, report.html and summary.md, and prints
@@ -239,23 +239,21 @@ func (f *fitter) search(ctx context.Context, c runner.Case, spec *scenarios.Spec
 	}
 	bound := runner.CapBound(len(sizes))
 	for k := 1; k <= bound; k++ {
-		p := runner.PredictAtCap(c, sizes, k)
-		e.Predicted = append(e.Predicted, p)
-		if p+c.Baseline < f.tmpl.MemoryLimit {
-			e.ProposedCap = k
-		}
+		e.Predicted = append(e.Predicted, runner.PredictAtCap(c, sizes, k))
 	}
+	model := fit.Proposer{Predicted: e.Predicted, Limit: f.tmpl.MemoryLimit, Baseline: c.Baseline}
+	e.ProposedCap = model.Propose(nil)
 	fmt.Fprintf(f.stderr, "fit %s/%s: %d chunks, caps 1 to %d differ; the model proposes cap %d\n", c.Name, e.Strategy, len(sizes), bound, e.ProposedCap)
 	probe := func(limiter func(int) string) fit.Probe {
 		return func(ctx context.Context, step int) (fit.Outcome, error) { return f.probe(ctx, c, limiter(step), step) }
 	}
-	caps, err := fit.Search(ctx, probe(func(k int) string { return fmt.Sprintf("fixed:%d", k) }), e.ProposedCap, bound)
+	caps, err := fit.Search(ctx, probe(func(k int) string { return fmt.Sprintf("fixed:%d", k) }), model.Propose, bound)
 	if err != nil {
 		return e, err
 	}
 	var budgets *fit.Answer
 	if caps.Max < bound {
-		b, err := fit.Search(ctx, probe(func(k int) string { return scenarios.BudgetLimiter(budgetFor(k), budgetInner) }), caps.Max, bound)
+		b, err := fit.Search(ctx, probe(func(k int) string { return scenarios.BudgetLimiter(budgetFor(k), budgetInner) }), fit.Fixed(caps.Max), bound)
 		if err != nil {
 			return e, err
 		}

@@ -59,14 +59,18 @@ func WriteChart(w io.Writer, entries []Entry) error {
 		plots = append(plots, []*plot.Plot{p})
 	}
 	c := vgsvg.New(chartW, chartH*vg.Length(len(plots)))
-	dc := draw.New(c)
+	drawPanels(draw.New(c), plots)
+	_, err := c.WriteTo(w)
+	return err
+}
+
+// drawPanels draws the panels one above the other on dc.
+func drawPanels(dc draw.Canvas, plots [][]*plot.Plot) {
 	t := draw.Tiles{Rows: len(plots), Cols: 1, PadY: vg.Millimeter * 4}
 	canvases := plot.Align(plots, t, dc)
 	for i := range plots {
 		plots[i][0].Draw(canvases[i][0])
 	}
-	_, err := c.WriteTo(w)
-	return err
 }
 
 // panel draws one upload's entries.

@@ -5,20 +5,22 @@
 //
 // The settings of one kind form an axis of whole steps, 1 to a bound (for
 // caps, the cap; for byte budgets, the cap a budget allows). The search:
-//  1. starts where the analytic model proposes (the highest step whose
-//     predicted peak is under the limit): the model predicts live bytes,
-//     and the limit judges the client's resident memory, which is a little
-//     above or below them, so the answer is near the proposal;
-//  2. gallops from it, one step away, then two, four, …, up while runs
-//     complete or down while they are killed, until a run of each kind
-//     brackets the answer (or the axis ends);
-//  3. halves the bracket until the highest step that completes and the
+//  1. runs the step the analytic model proposes (Proposer: the highest step
+//     whose predicted peak is under the limit);
+//  2. asks for a second proposal with that run's outcome: the model predicts
+//     live bytes, the limit judges the client's resident memory, and the
+//     run measured both, so the second proposal scales the predictions by
+//     the run's resident/live ratio;
+//  3. runs the second proposal, then gallops from it, one step away, then
+//     two, four, …, up while runs complete, down while they are killed,
+//     until a run of each kind brackets the answer (or the axis ends);
+//  4. halves the bracket until the highest step that completes and the
 //     lowest that is killed are neighbours.
 //
 // So the answer's run completes and the next step's is killed, each
-// measured, and a good proposal costs two runs. The search assumes that
-// memory grows with the step: a run that completes at a step completes at
-// every lower one. It never runs a step twice.
+// measured, and good proposals cost two to four runs. The search assumes
+// that memory grows with the step: a run that completes at a step
+// completes at every lower one. It never runs a step twice.
 package fit
 
 import (
@@ -79,20 +81,22 @@ func (a *Answer) At(step int) (Outcome, bool) {
 	return Outcome{}, false
 }
 
-// Search finds the highest step in [1, bound] whose run fits, from the
-// proposal (clamped into the axis), as the package describes. It stops at
-// the first error of probe and returns it with the runs so far.
-func Search(ctx context.Context, probe Probe, proposal, bound int) (Answer, error) {
+// Search finds the highest step in [1, bound] whose run fits, as the
+// package describes: propose is asked for a step with no runs, then with
+// the first run (its answers are clamped into the axis and the bracket).
+// Search stops at the first error of probe and returns it with the runs so
+// far.
+func Search(ctx context.Context, probe Probe, propose func(runs []Outcome) int, bound int) (Answer, error) {
 	if bound < 1 {
 		return Answer{}, fmt.Errorf("fit: an axis of %d steps", bound)
 	}
-	a := Answer{Bound: bound, Proposal: min(max(proposal, 1), bound)}
+	a := Answer{Bound: bound, Proposal: min(max(propose(nil), 1), bound)}
 	// lo fits and hi does not; 0 and bound+1 stand for the ends, unrun.
 	lo, hi := 0, bound+1
-	run := func(step int) error {
+	run := func(step int) (bool, error) {
 		o, err := probe(ctx, step)
 		if err != nil {
-			return err
+			return false, err
 		}
 		o.Step = step
 		a.Runs = append(a.Runs, o)
@@ -101,31 +105,74 @@ func Search(ctx context.Context, probe Probe, proposal, bound int) (Answer, erro
 		} else {
 			hi = step
 		}
-		return nil
+		return o.Fits, nil
 	}
-	if err := run(a.Proposal); err != nil {
+	if _, err := run(a.Proposal); err != nil {
 		return a, err
 	}
-	// Gallop 1, 2, 4, … steps away from the proposal, up while runs fit,
-	// down while they are killed, until the answer is bracketed or the
-	// axis ends.
-	p := a.Proposal
-	for d := 1; lo > 0 && hi == bound+1 && lo < bound; d *= 2 {
-		if err := run(min(p+d, bound)); err != nil {
+	// The second proposal, inside the bracket, then a gallop away from it
+	// while the runs agree with it, within the bracket.
+	if hi-lo > 1 {
+		g := min(max(propose(a.Runs), lo+1), hi-1)
+		fits, err := run(g)
+		if err != nil {
 			return a, err
 		}
-	}
-	for d := 1; lo == 0 && hi > 1; d *= 2 {
-		if err := run(max(p-d, 1)); err != nil {
-			return a, err
+		for d := 1; ; d *= 2 {
+			n := max(g-d, lo+1)
+			if fits {
+				n = min(g+d, hi-1)
+			}
+			if n <= lo || n >= hi {
+				break
+			}
+			now, err := run(n)
+			if err != nil {
+				return a, err
+			}
+			if now != fits {
+				break
+			}
 		}
 	}
 	// Halve the bracket.
 	for hi-lo > 1 {
-		if err := run(lo + (hi-lo)/2); err != nil {
+		if _, err := run(lo + (hi-lo)/2); err != nil {
 			return a, err
 		}
 	}
 	a.Max = lo
 	return a, nil
+}
+
+// Proposer proposes steps from the analytic model's predictions.
+type Proposer struct {
+	// Predicted is the model's peak of live bytes at steps 1, 2, …
+	// (index 0 is step 1).
+	Predicted []int64
+	// Limit is the memory limit and Baseline the client's resident memory
+	// besides its tracked buffers, bytes.
+	Limit, Baseline int64
+}
+
+// Propose returns the highest step whose predicted peak, scaled by the
+// resident/live ratio of the last run (1 before any run), plus the
+// baseline, is under the limit; 0 when none is.
+func (p Proposer) Propose(runs []Outcome) int {
+	ratio := 1.0
+	if n := len(runs); n > 0 && runs[n-1].PeakLive > 0 && runs[n-1].Resident > 0 {
+		ratio = float64(runs[n-1].Resident-p.Baseline) / float64(runs[n-1].PeakLive)
+	}
+	step := 0
+	for i, v := range p.Predicted {
+		if float64(v)*ratio+float64(p.Baseline) < float64(p.Limit) {
+			step = i + 1
+		}
+	}
+	return step
+}
+
+// Fixed is a proposal that does not depend on runs.
+func Fixed(step int) func([]Outcome) int {
+	return func([]Outcome) int { return step }
 }
