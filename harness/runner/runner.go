@@ -149,3 +149,20 @@ func parseBudget(s, arg string, hasArg bool) (func() limiter.Policy, error) {
 		return limiter.ByteBudget{Inner: inner(), Budget: budget, MaxChunk: BudgetChunk}
 	}, nil
 }
+
+// LimiterBudget returns the in-flight byte budget, in bytes, of a limiter
+// named as ParseLimiter takes it: 64 MiB for budget, SIZE for
+// budget:SIZE[@INNER]; ok false for a limiter without one or a name it
+// cannot read.
+func LimiterBudget(s string) (int64, bool) {
+	name, arg, hasArg := strings.Cut(s, ":")
+	switch {
+	case name != "budget":
+		return 0, false
+	case !hasArg:
+		return limiter.StoreInflightByteBudget, true
+	}
+	size, _, _ := strings.Cut(arg, "@")
+	n, err := scenarios.ParseBytes(size)
+	return n, err == nil && n > 0
+}
