@@ -121,6 +121,9 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 		fs.Usage()
 		return usageError{errors.New("compare: want OLD and NEW, or -base REV")}
 	}
+	if parseOnly(ctx) {
+		return nil
+	}
 	rep, err := compare.Files(fs.Arg(0), fs.Arg(1), opts)
 	if err != nil {
 		return exitError{2, err}

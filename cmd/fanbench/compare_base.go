@@ -142,6 +142,9 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 	if err != nil {
 		return err
 	}
+	if parseOnly(ctx) {
+		return nil
+	}
 	root, err := gitOutput(ctx, "", "rev-parse", "--show-toplevel")
 	if err != nil {
 		return usageError{fmt.Errorf("compare -base needs a git checkout of fanbench around the current directory: %w", err)}

@@ -171,6 +171,9 @@ func cmdFit(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 	f.batch.Shard = info
 
+	if parseOnly(ctx) {
+		return nil
+	}
 	lock, err := result.LockDir(*out, f.batch.ID)
 	if err != nil {
 		return usageError{err}

@@ -130,6 +130,15 @@ func (c *commandFlags) parse(args []string) error {
 	return nil
 }
 
+// parseOnlyKey marks a context in which a command parses and checks its
+// command line (flags, scenarios, shard) and then returns nil, doing
+// nothing: the test that every fanbench command line of docs/ci parses
+// runs them so.
+type parseOnlyKey struct{}
+
+// parseOnly reports whether ctx asks only for the command line's check.
+func parseOnly(ctx context.Context) bool { return ctx.Value(parseOnlyKey{}) != nil }
+
 // usageError is bad command-line input.
 type usageError struct{ error }
 

@@ -68,6 +68,9 @@ func cmdMerge(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 			return usageError{fmt.Errorf("merge: -o %s is one of the shards; give another directory", *out)}
 		}
 	}
+	if parseOnly(ctx) {
+		return nil
+	}
 	if isCompareDir(dirs[0]) {
 		return mergeCompare(ctx, stdout, stderr, *out, dirs)
 	}

@@ -216,6 +216,9 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 	batch.Planned = len(jobs)
 
+	if parseOnly(ctx) {
+		return nil
+	}
 	// The results directory is this batch's from here on: a second batch
 	// is refused, and an earlier one's files are moved aside, before any
 	// run.
