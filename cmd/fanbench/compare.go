@@ -74,7 +74,7 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	fs.IntVar(&rc.count, "count", 6, "with -base: runs per side of each case")
 	fs.StringVar(&rc.out, "o", "results/compare", "with -base: results directory, one subdirectory per side")
 	fs.StringVar(&rc.modes, "modes", "", "with -base: comma-separated buffer strategies (default: the scenario's)")
-	fs.StringVar(&rc.limiters, "limiter", "", "with -base: comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget (default: the scenario's)")
+	fs.StringVar(&rc.limiters, "limiter", "", "with -base: comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget, budget:SIZE, budget:SIZE@INNER (default: the scenario's)")
 	fs.BoolVar(&rc.cache, "cache", true, "with -base: reuse encrypted spills across runs (in the user cache directory)")
 	fs.DurationVar(&rc.timeout, "timeout", 0, "with -base: time limit of each run (default: the scenario's)")
 	fs.IntVar(&rc.gogc, "gogc", 100, "with -base: GOGC of each run (-1 for off)")

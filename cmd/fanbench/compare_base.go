@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/plan"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/spill"
@@ -248,6 +249,11 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 		strings.Join(rc.scenarioNames(), ", "), len(steps), dirs[sideBase], dirs[sideHead], id)
 	var recs [2][]*result.Record
 	start := time.Now()
+	weights := make([]float64, len(steps))
+	for i, st := range steps {
+		weights[i] = float64(st.job.Case.Source.Size)
+	}
+	est, last := plan.NewEstimate(weights), start
 	for s := range batches {
 		batches[s].Planned = len(steps) / 2
 		if err := result.WriteBatch(dirs[s], &batches[s]); err != nil {
@@ -269,8 +275,15 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 			break // killed by the interruption: it measured nothing
 		}
 		batches[st.side].Finished++
-		fmt.Fprintf(stderr, "[%d/%d] %s %s %s: %s, peak live %s (%s elapsed)\n", i+1, len(steps), st.side, job.Name(), job.Case.Limiter,
-			rec.Status, mib(rec.Live.Peak), time.Since(start).Round(time.Second))
+		now := time.Now()
+		est.Done(weights[i], now.Sub(last))
+		last = now
+		left := ""
+		if d, ok := est.Left(); ok && i+1 < len(steps) {
+			left = fmt.Sprintf(", about %s left", d.Round(time.Second))
+		}
+		fmt.Fprintf(stderr, "[%d/%d] %s %s %s: %s, peak live %s (%s elapsed%s)\n", i+1, len(steps), st.side, job.Name(), job.Case.Limiter,
+			rec.Status, mib(rec.Live.Peak), now.Sub(start).Round(time.Second), left)
 		if why := jobUnreadable(rec, &job); why != "" {
 			return exitError{exitUsage, fmt.Errorf("the %s commit's fanbench, %s, cannot read this job; choose a newer %s (%s)", st.side, b.label(), st.side, why)}
 		}

@@ -162,7 +162,7 @@ func cmdFit(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		all[i].Case = c
 	}
 	benchCfg := benchConfig(all)
-	mine, info, err := splitJobs(all, shard, partOf("fit", names, []*scenarios.Spec{spec}, all, benchCfg, f.batch.Commit), fitKey)
+	mine, info, err := splitJobs(all, shard, partOf("fit", []*scenarios.Spec{spec}, all, benchCfg, f.batch.Commit), fitKey)
 	if err != nil {
 		return usageError{err}
 	}

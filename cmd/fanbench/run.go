@@ -52,6 +52,8 @@ Examples:
   fanbench run -modes copy-per-peer,shared-buffer -limiter fixed:64
   fanbench run -size 1073741824 -limiter warm:64 -memlimit 4GiB
   fanbench run -format bench -count 6 | tee new.txt
+  fanbench run docs/sweep.yaml                  # sizes × caps, one case each
+  fanbench run -shard 2/4 -o shard-2 cap-sweep-1gb   # then fanbench merge
 
 Flags:
 `
@@ -66,7 +68,7 @@ func (b budgetError) Error() string {
 func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newCommandFlags("run", runUsage, stdout, stderr)
 	modes := fs.String("modes", "", "comma-separated buffer strategies (default: the scenario's)")
-	lims := fs.String("limiter", "", "comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget (default: the scenario's)")
+	lims := fs.String("limiter", "", "comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget, budget:SIZE, budget:SIZE@INNER (default: the scenario's)")
 	count := fs.Int("count", 0, "repetitions of each case, interleaved (default: the scenario's)")
 	out := fs.String("o", "results", "results directory, taken by one batch at a time; an earlier batch's files are moved to its previous/")
 	timeout := fs.Duration("timeout", 0, "time limit of each run (default: the scenario's)")
@@ -210,7 +212,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		specs[i] = p.spec
 	}
 	benchCfg := benchConfig(jobs)
-	jobs, batch.Shard, err = splitJobs(jobs, shard, partOf("run", names, specs, jobs, benchCfg, batch.Commit), caseKey)
+	jobs, batch.Shard, err = splitJobs(jobs, shard, partOf("run", specs, jobs, benchCfg, batch.Commit), caseKey)
 	if err != nil {
 		return usageError{err}
 	}
@@ -575,8 +577,15 @@ func writeBench(dir string, res *result.Results, cfg benchout.Config) ([]byte, e
 // they reached before the end, marked "≥".
 func renderTable(w io.Writer, recs []*result.Record) error {
 	table := tablewriter.NewWriter(w)
-	table.Header("strategy", "limiter", "runs", "peak live", "model", "live/model", "client resident", "harness heap", "harness RSS", "stored", "caps", "sim time", "wall")
-	for _, g := range runs.Groups(recs) {
+	header := []any{"strategy", "limiter", "runs", "peak live", "model", "live/model", "client resident", "harness heap", "harness RSS", "stored", "caps", "sim time", "wall"}
+	// Several scenarios (a sweep of sizes, say) need their names.
+	groups := runs.Groups(recs)
+	several := len(groups) > 0 && groups[0].Scenario != groups[len(groups)-1].Scenario
+	if several {
+		header = append([]any{"scenario"}, header...)
+	}
+	table.Header(header...)
+	for _, g := range groups {
 		from, atLeast := g.OK, ""
 		if len(g.OK) == 0 {
 			from, atLeast = g.Runs, "≥ "
@@ -622,10 +631,14 @@ func renderTable(w io.Writer, recs []*result.Record) error {
 		if len(g.OK) != len(g.Runs) {
 			status = runs.Statuses(g.Runs)
 		}
-		table.Append(g.Strategy, g.Limiter, status, withCV(func(r *result.Record) int64 { return r.Live.Peak }), mib(model), ratio,
+		row := []any{g.Strategy, g.Limiter, status, withCV(func(r *result.Record) int64 { return r.Live.Peak }), mib(model), ratio,
 			withCV(func(r *result.Record) int64 { return r.Client.PeakResident }),
 			mib(med(func(r *result.Record) int64 { return r.Runtime.PeakHeap })),
-			withCV(func(r *result.Record) int64 { return r.OS.PeakRSS }), fmt.Sprintf("%d/%d", last.Stored, last.Total), caps, sim, wall)
+			withCV(func(r *result.Record) int64 { return r.OS.PeakRSS }), fmt.Sprintf("%d/%d", last.Stored, last.Total), caps, sim, wall}
+		if several {
+			row = append([]any{g.Scenario}, row...)
+		}
+		table.Append(row...)
 	}
 	if err := table.Render(); err != nil {
 		return err

@@ -156,11 +156,17 @@ func benchConfig(jobs []runner.Job) benchout.Config {
 }
 
 // partOf is the description of a part of a batch of kind that runs the
-// scenarios names (as given; specs as they run) with jobs, before
-// splitJobs fills in which part.
-func partOf(kind string, names []string, specs []*scenarios.Spec, jobs []runner.Job, cfg benchout.Config, commit string) result.Shard {
+// scenarios specs (as they run, flags applied) with jobs, before splitJobs
+// fills in which part. The scenarios are named by their names, not by the
+// paths they came from, which may differ between the machines of one
+// batch.
+func partOf(kind string, specs []*scenarios.Spec, jobs []runner.Job, cfg benchout.Config, commit string) result.Shard {
 	cfg.Version = releaseVersion()
 	lines, _ := cfg.Lines() // the configuration writeBench writes; it checks it
+	var names []string
+	for _, s := range specs {
+		names = append(names, s.Name)
+	}
 	return result.Shard{Kind: kind, Scenarios: names, Plan: planDigest(specs, jobs), Version: releaseVersion() + " " + commit, Config: lines}
 }
 

@@ -471,8 +471,9 @@ type axis struct {
 var capAxis = axis{"store cap", func(g *group) (float64, bool) { return runs.LimiterCap(g.Limiter) }}
 
 // sweepChart is chart (d): per strategy the median peak live of the OK runs
-// of groups against the axis, OOM-killed points marked at the limit, and
-// the memory limit in red.
+// of groups against the axis, and dashed their median client resident
+// memory (what the limit judges) where the records have it, OOM-killed
+// points marked at the limit, and the memory limit in red.
 func sweepChart(title string, groups []*group, ax axis, limit int64, pal *palette) (template.HTML, error) {
 	p := newPlot(title, ax.label, "median peak live (MiB)")
 	var strategies []string
@@ -489,6 +490,7 @@ func sweepChart(title string, groups []*group, ax axis, limit int64, pal *palett
 	var marks plotter.XYs
 	var labels []string
 	var cols []color.Color
+	resident := false
 	for _, st := range strategies {
 		var xy plotter.XYs
 		for _, g := range groups {
@@ -520,6 +522,35 @@ func sweepChart(title string, groups []*group, ax axis, limit int64, pal *palett
 		pts.Color, pts.Shape = pal.strategy[st], draw.CircleGlyph{}
 		p.Add(l, pts)
 		p.Legend.Add(st, l, pts)
+		// The client's resident memory, which the limit judges, dashed.
+		var res plotter.XYs
+		for _, g := range groups {
+			c, ok := ax.x(g)
+			if g.Strategy != st || !ok {
+				continue
+			}
+			if m := runs.StatOf(g.OK, func(r *result.Record) float64 { return runs.MiB(r.Client.PeakResident) }); m.N > 0 && m.Med > 0 {
+				res = append(res, plotter.XY{X: c, Y: m.Med})
+			}
+		}
+		if len(res) > 0 {
+			slices.SortFunc(res, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
+			rl, err := plotter.NewLine(res)
+			if err != nil {
+				return "", err
+			}
+			rl.Color, rl.Width, rl.Dashes = pal.strategy[st], vg.Points(1.2), dash
+			p.Add(rl)
+			resident = true
+		}
+	}
+	if resident {
+		l, err := hline(0, 1, 0, refColor, true)
+		if err != nil {
+			return "", err
+		}
+		p.Legend.Add("client resident (dashed)", l)
+		p.Y.Label.Text = "median MiB: peak live, client resident"
 	}
 	if limit > 0 {
 		l, err := hline(xmin, xmax, runs.MiB(limit), limitColor, false)

@@ -296,7 +296,7 @@ func TestMarkLabelsApart(t *testing.T) {
 func TestSweepAxes(t *testing.T) {
 	sized := func(name string, size int64, lim string, k int64) *result.Record {
 		r := rec(name, "streamed", lim, 1, k, 256*mb)
-		r.Size = size
+		r.Size, r.Client.PeakResident = size, r.Live.Peak*9/10
 		return r
 	}
 	killed := sized("sizes-size-3145728", 3<<20, "fixed:8", 3)
@@ -321,7 +321,7 @@ func TestSweepAxes(t *testing.T) {
 	}
 	page := b.String()
 	for _, want := range []string{"Peak live against byte budget", "budgets: peak live against byte budget", "in-flight byte budget (MiB)",
-		"Peak live against upload size", "sizes, limiter fixed:8: peak live against upload size", "streamed oom at 1/9"} {
+		"Peak live against upload size", "sizes, limiter fixed:8: peak live against upload size", "streamed oom at 1/9", "client resident (dashed)"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page does not say %q", want)
 		}
