@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/reports/compare"
 )
 
 // TestShardErrors checks that bad shard input is refused before any run,
@@ -217,4 +218,72 @@ func TestMergeErrors(t *testing.T) {
 	if err := run(context.Background(), &stdout, &stderr, []string{"merge", "-o", filepath.Join(dir, "joined"), one, two}); err != nil {
 		t.Errorf("merge of both halves: %v\n%s", err, stderr.String())
 	}
+}
+
+// TestMergeCompare joins two shards of a comparison (made by hand: each
+// side's part and compare.json) and checks the joined sides, the verdict
+// of the whole (the head's exact peak-live-B grew 20 % in shard 2's case:
+// exit 1) and summary.md; and that shards comparing different commits
+// are refused.
+func TestMergeCompare(t *testing.T) {
+	dir := t.TempDir()
+	units := []string{"smoke/copy-per-peer/fixed:8", "smoke/streamed/fixed:8"}
+	info := compareInfo{Base: "main (abc)", Head: "the working tree at def, clean", Options: compareOptionsForTest()}
+	shard := func(name string, index int, info compareInfo) string {
+		t.Helper()
+		d := filepath.Join(dir, name)
+		for _, side := range []string{"base", "head"} {
+			b := result.Batch{ID: result.NewBatchID(time.Now()), Started: time.Now(), Planned: 1, Finished: 1, Shard: &result.Shard{
+				Index: index, Count: 2, Kind: "compare-" + side, Plan: "p", Scenarios: []string{"smoke"}, Version: "v, base abc, head def",
+				Units: units, Mine: units[index-1 : index], Done: units[index-1 : index], Config: []string{"goos: linux", "gomaxprocs: 2"}}}
+			strategy := strings.Split(units[index-1], "/")[1]
+			peak := int64(10) << 20
+			if side == "head" && index == 2 {
+				peak = 12 << 20
+			}
+			r := &result.Record{Version: result.Version, Scenario: "smoke", Strategy: strategy, Limiter: "fixed:8", Rep: 1, Status: result.OK, Batch: b.ID,
+				Env: result.Env{GOMAXPROCS: 2}, Live: result.Live{Peak: peak}, Upload: result.Upload{Wall: 1e9, Sim: 2e9}}
+			if err := result.WriteResults(filepath.Join(d, side), &result.Results{Batch: b, Records: []*result.Record{r}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := writeCompareInfo(d, &info); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	one, two := shard("one", 1, info), shard("two", 2, info)
+	var stdout, stderr bytes.Buffer
+	out := filepath.Join(dir, "merged")
+	err := run(context.Background(), &stdout, &stderr, []string{"merge", "-o", out, one, two})
+	if exitCode(err) != exitFail || !strings.Contains(stdout.String(), "mode=streamed") {
+		t.Fatalf("merge: %v (exit %d), want 1 (streamed regressed)\n%s\n%s", err, exitCode(err), stdout.String(), stderr.String())
+	}
+	for _, side := range []string{"base", "head"} {
+		res, err := result.LoadDir(filepath.Join(out, side))
+		if err != nil || len(res.Records) != 2 {
+			t.Errorf("%s: %v, %v", side, res, err)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil || !strings.Contains(string(md), "main (abc)") {
+		t.Errorf("summary.md: %v\n%s", err, md)
+	}
+	if !strings.Contains(stdout.String(), "merged 2 shards of a comparison") {
+		t.Errorf("output:\n%s", stdout.String())
+	}
+	other := info
+	other.Base = "main (999)"
+	three := shard("three", 2, other)
+	err = run(context.Background(), &stdout, &stderr, []string{"merge", "-o", filepath.Join(dir, "merged2"), one, three})
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "the shards compare different things") {
+		t.Errorf("shards of two comparisons: %v (exit %d)", err, exitCode(err))
+	}
+}
+
+// compareOptionsForTest are compare's defaults gating on peak-live-B.
+func compareOptionsForTest() compare.Options {
+	o := compare.DefaultOptions
+	o.Metrics = []string{"peak-live-B"}
+	return o
 }
