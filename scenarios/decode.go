@@ -192,6 +192,8 @@ func (d *decoder) spec(body ast.Node) (*Spec, error) {
 	}
 	d.pos = map[string]Position{}
 	s.pos = d.pos
+	// caps and byte_budgets are shorthands for limiters, appended to them.
+	var caps, budgets []sweepItem
 	top := field{pos: d.mapStart(body), val: body}
 	d.pos[""] = top.pos
 	if _, ok := body.(*ast.MappingNode); !ok {
@@ -209,6 +211,8 @@ func (d *decoder) spec(body ast.Node) (*Spec, error) {
 		{"strategies", func(f field) (err error) { s.Strategies, err = d.strList(f); return }},
 		{"baseline", func(f field) (err error) { s.Baseline, err = d.str(f); return }},
 		{"limiters", func(f field) (err error) { s.Limiters, err = d.strList(f); return }},
+		{"caps", func(f field) (err error) { caps, err = d.caps(f); return }},
+		{"byte_budgets", func(f field) (err error) { budgets, err = d.byteBudgets(f); return }},
 		{"transport", func(f field) (err error) { s.Transport, err = d.boolean(f); return }},
 		{"network", func(f field) error { return d.network(f, &s.Network) }},
 		{"memory_limit", func(f field) (err error) { s.MemoryLimit, err = d.positiveSize(f); return }},
@@ -230,15 +234,70 @@ func (d *decoder) spec(body ast.Node) (*Spec, error) {
 	if s.Strategies == nil {
 		s.Strategies = slices.Clone(Strategies)
 	}
-	if s.Limiters == nil {
+	if s.Limiters == nil && caps == nil && budgets == nil {
 		s.Limiters = slices.Clone(DefaultLimiters)
+	}
+	for _, it := range append(caps, budgets...) {
+		d.pos[fmt.Sprintf("limiters[%d]", len(s.Limiters))] = it.pos
+		s.Limiters = append(s.Limiters, it.limiter)
 	}
 	return s, nil
 }
 
+// sweepItem is a limiter that a caps or byte_budgets item stands for, and
+// where that item was written.
+type sweepItem struct {
+	limiter string
+	pos     Position
+}
+
+// caps decodes a list of fixed caps ≥ 1, each standing for fixed:N.
+func (d *decoder) caps(f field) ([]sweepItem, error) {
+	items, err := d.list(f)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, d.errorf(f, "lists no cap (omit the key)")
+	}
+	out := make([]sweepItem, len(items))
+	for i, item := range items {
+		n, err := d.integer(item)
+		if err != nil {
+			return nil, err
+		}
+		if n < 1 {
+			return nil, d.errorf(item, "a cap must be ≥ 1 (got %d)", n)
+		}
+		out[i] = sweepItem{fmt.Sprintf("fixed:%d", n), item.pos}
+	}
+	return out, nil
+}
+
+// byteBudgets decodes a list of in-flight byte budgets > 0, each standing
+// for budget:SIZE (the AIMD limiter under that budget).
+func (d *decoder) byteBudgets(f field) ([]sweepItem, error) {
+	items, err := d.list(f)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, d.errorf(f, "lists no budget (omit the key)")
+	}
+	out := make([]sweepItem, len(items))
+	for i, item := range items {
+		n, err := d.positiveSize(item)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = sweepItem{BudgetLimiter(n, ""), item.pos}
+	}
+	return out, nil
+}
+
 func (d *decoder) source(f field, src *Source) error {
 	set, err := d.mapping(f, []key{
-		{"size", func(f field) (err error) { src.Size, err = d.size(f); return }},
+		{"size", func(f field) (err error) { src.Size, src.Sizes, err = d.sizes(f); return }},
 		{"seed", func(f field) (err error) { src.Seed, err = d.uint(f); return }},
 		{"compressibility", func(f field) (err error) { src.Compressibility, err = d.number(f); return }},
 	})
@@ -675,6 +734,32 @@ func (d *decoder) size(f field) (int64, error) {
 		return v, nil
 	}
 	return 0, d.wrongType(f, "a size in bytes such as 20MiB")
+}
+
+// sizes decodes source.size: one byte count, or a list of them to sweep
+// (a list of one is that size alone).
+func (d *decoder) sizes(f field) (int64, []int64, error) {
+	if _, ok := f.val.(*ast.SequenceNode); !ok {
+		n, err := d.size(f)
+		return n, nil, err
+	}
+	items, err := d.list(f)
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(items) == 0 {
+		return 0, nil, d.errorf(f, "lists no size")
+	}
+	out := make([]int64, len(items))
+	for i, item := range items {
+		if out[i], err = d.size(item); err != nil {
+			return 0, nil, err
+		}
+	}
+	if len(out) == 1 {
+		return out[0], nil, nil
+	}
+	return 0, out, nil
 }
 
 // positiveSize decodes a byte count > 0.

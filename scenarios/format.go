@@ -17,8 +17,16 @@ func (s *Spec) Format() []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "name: %s\n", str(s.Name))
 	fmt.Fprintf(&b, "description: %s\n", strconv.Quote(s.Description))
+	size := FormatBytes(s.Source.Size)
+	if len(s.Source.Sizes) > 0 {
+		var sizes []string
+		for _, n := range s.Source.Sizes {
+			sizes = append(sizes, FormatBytes(n))
+		}
+		size = "[" + strings.Join(sizes, ", ") + "]"
+	}
 	fmt.Fprintf(&b, "source: {size: %s, seed: %d, compressibility: %s}\n",
-		formatBytes(s.Source.Size), s.Source.Seed, formatNumber(s.Source.Compressibility))
+		size, s.Source.Seed, formatNumber(s.Source.Compressibility))
 	fmt.Fprintf(&b, "payment: %s\n", str(s.Payment))
 	fmt.Fprintf(&b, "strategies: %s\n", strList(s.Strategies))
 	if s.Baseline != "" {
@@ -41,7 +49,7 @@ func (s *Spec) Format() []byte {
 		fmt.Fprintf(&b, "allocator: %s\n", str(s.Allocator))
 	}
 	if s.MemoryLimit != 0 {
-		fmt.Fprintf(&b, "memory_limit: %s\n", formatBytes(s.MemoryLimit))
+		fmt.Fprintf(&b, "memory_limit: %s\n", FormatBytes(s.MemoryLimit))
 	}
 	fmt.Fprintf(&b, "count: %d\n", s.Count)
 	fmt.Fprintf(&b, "timeout: %s\n", formatDuration(s.Timeout))
@@ -66,7 +74,7 @@ func (s *Spec) Format() []byte {
 		case bu.Max != 0 && bu.Metric == "ns/op":
 			fmt.Fprintf(&b, "    max: %s\n", formatDuration(time.Duration(bu.Max)))
 		case bu.Max != 0:
-			fmt.Fprintf(&b, "    max: %s\n", formatBytes(int64(bu.Max)))
+			fmt.Fprintf(&b, "    max: %s\n", FormatBytes(int64(bu.Max)))
 		}
 		if bu.MaxModelRatio != 0 {
 			fmt.Fprintf(&b, "    max_model_ratio: %s\n", formatNumber(bu.MaxModelRatio))

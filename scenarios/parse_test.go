@@ -217,7 +217,7 @@ func TestParseErrors(t *testing.T) {
 
 		// Keys.
 		{"unknown key", head + "network:\n  bandwidth: 5Mbit\n", "x.yaml:5:3: network.bandwidth: unknown field (known: peers, uplink, latency, jitter, faults)"},
-		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, baseline, limiters, transport, network, memory_limit, client, allocator, count, timeout, budgets, expect); did you mean strategies?"},
+		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, baseline, limiters, caps, byte_budgets, transport, network, memory_limit, client, allocator, count, timeout, budgets, expect); did you mean strategies?"},
 		{"unknown nested key", head + "network:\n  faults: {dead: 0, lost: 0.1}\n", "x.yaml:5:21: network.faults.lost: unknown field (known: dead, fail, timeout, already_exists)"},
 		{"unknown budget key", head + "budgets:\n  - strategy: '*'\n    metric: peak-live-B\n    min: 1\n", "x.yaml:7:5: budgets[0].min: unknown field (known: strategy, metric, max, max_model_ratio)"},
 		{"number as key", head + "5: x\n", "x.yaml:4:1: 5: unknown field"},
@@ -303,9 +303,27 @@ func TestParseErrors(t *testing.T) {
 		{"fixed:08", head + "limiters: [fixed:08]\n", `x.yaml:4:12: limiters[0]: "fixed:08": the cap must be a whole number ≥ 1 without leading zeros`},
 		{"warm without cap", head + "limiters: [warm]\n", `x.yaml:4:12: limiters[0]: "warm" needs a cap: warm:N with N ≥ 1 (e.g. warm:64)`},
 		{"aimd with cap", head + "limiters: [aimd:8]\n", `x.yaml:4:12: limiters[0]: "aimd:8": aimd takes no cap`},
-		{"unknown limiter", head + "limiters: [fixd:8]\n", `x.yaml:4:12: limiters[0]: unknown limiter "fixd:8" (want aimd, warm:N, fixed:N or budget); did you mean fixed?`},
+		{"unknown limiter", head + "limiters: [fixd:8]\n", `x.yaml:4:12: limiters[0]: unknown limiter "fixd:8" (want aimd, warm:N, fixed:N, budget, budget:SIZE or budget:SIZE@INNER); did you mean fixed?`},
 		{"duplicate limiter", head + "limiters: [fixed:8, aimd, fixed:8]\n", `x.yaml:4:27: limiters[2]: "fixed:8" is listed twice (also limiters[0])`},
 		{"no limiters", head + "limiters: []\n", "x.yaml:4:1: limiters: lists no limiter"},
+		{"budget bytes spelled otherwise", head + "limiters: [budget:67108864]\n", `x.yaml:4:12: limiters[0]: "budget:67108864": write the budget as 64MiB (budget:64MiB)`},
+		{"budget of nothing", head + "limiters: [budget:0]\n", `x.yaml:4:12: limiters[0]: "budget:0": the byte budget must be > 0`},
+		{"budget not bytes", head + "limiters: [budget:lots]\n", `x.yaml:4:12: limiters[0]: "budget:lots": the byte budget: "lots" is not a size in bytes`},
+		{"budget in a budget", head + "limiters: [budget:64MiB@budget]\n", `x.yaml:4:12: limiters[0]: "budget:64MiB@budget": a budget's inner policy is aimd, warm:N or fixed:N, not another budget`},
+		{"budget over aimd spelled out", head + "limiters: [budget:64MiB@aimd]\n", `x.yaml:4:12: limiters[0]: "budget:64MiB@aimd": aimd is the inner policy by default (write budget:64MiB)`},
+		{"budget over a bad cap", head + "limiters: [budget:64MiB@fixed:0]\n", `x.yaml:4:12: limiters[0]: "budget:64MiB@fixed:0": the inner policy: "fixed:0": the cap must be`},
+
+		// Sweeps.
+		{"cap of 0", head + "caps: [8, 0]\n", "x.yaml:4:11: caps[1]: a cap must be ≥ 1 (got 0)"},
+		{"cap not a number", head + "caps: [eight]\n", `x.yaml:4:8: caps[0]: want a whole number, got "eight"`},
+		{"no caps", head + "caps: []\n", "x.yaml:4:1: caps: lists no cap (omit the key)"},
+		{"cap twice", head + "limiters: [fixed:8]\ncaps: [16, 8]\n", `x.yaml:5:12: limiters[2]: "fixed:8" is listed twice (also limiters[0])`},
+		{"byte budget of 0", head + "byte_budgets: [0]\n", "x.yaml:4:16: byte_budgets[0]: must be > 0"},
+		{"byte budget without unit", head + "byte_budgets: [64XB]\n", `x.yaml:4:16: byte_budgets[0]: "64XB" is not a size in bytes`},
+		{"no byte budgets", head + "byte_budgets: []\n", "x.yaml:4:1: byte_budgets: lists no budget (omit the key)"},
+		{"size twice", "name: x\ndescription: d\nsource: {size: [1MiB, 3MiB, 1048576]}\n", "x.yaml:3:29: source.size[2]: 1MiB is listed twice (also source.size[0])"},
+		{"size in a list too small", "name: x\ndescription: d\nsource: {size: [1MiB, 2]}\n", "x.yaml:3:23: source.size[1]: must be at least 3 bytes"},
+		{"no sizes", "name: x\ndescription: d\nsource: {size: []}\n", "x.yaml:3:10: source.size: lists no size"},
 
 		// Budgets.
 		{"budget with both limits", head + "budgets:\n  - strategy: '*'\n    metric: peak-live-B\n    max: 1GiB\n    max_model_ratio: 1.1\n",
@@ -468,7 +486,8 @@ func TestValidateAfterChange(t *testing.T) {
 // passes with a cap.
 func TestLists(t *testing.T) {
 	for _, l := range Limiters {
-		if err := checkLimiter(strings.Replace(l, "N", "8", 1)); err != nil {
+		l = strings.NewReplacer("N", "8", "SIZE", "64MiB", "INNER", "fixed:64").Replace(l)
+		if err := checkLimiter(l); err != nil {
 			t.Errorf("Limiters form %q: %v", l, err)
 		}
 	}

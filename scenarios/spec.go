@@ -29,11 +29,14 @@ var (
 	Payments = []string{"auto", "single", "merkle"}
 
 	// Limiters are the store-concurrency policies, as written in a
-	// scenario; N stands for a cap ≥ 1 in operations. aimd is the upstream
-	// AIMD limiter cold-started at 8, warm:N the same warm-started from a
-	// saved cap N, fixed:N a constant cap, budget the AIMD limiter under the
-	// 64 MiB in-flight byte budget.
-	Limiters = []string{"aimd", "warm:N", "fixed:N", "budget"}
+	// scenario; N stands for a cap ≥ 1 in operations, SIZE for a byte
+	// count as FormatBytes writes it (64MiB), INNER for one of the first
+	// three forms. aimd is the upstream AIMD limiter cold-started at 8,
+	// warm:N the same warm-started from a saved cap N, fixed:N a constant
+	// cap, budget the AIMD limiter under the 64 MiB in-flight byte budget,
+	// budget:SIZE the same under a budget of SIZE bytes, and
+	// budget:SIZE@INNER the policy INNER under that budget.
+	Limiters = []string{"aimd", "warm:N", "fixed:N", "budget", "budget:SIZE", "budget:SIZE@INNER"}
 
 	// Metrics are the figures a budget may limit, named by their benchfmt
 	// units: bytes for the -B metrics, nanoseconds for ns/op.
@@ -164,8 +167,12 @@ type Spec struct {
 // Source describes the generated file.
 type Source struct {
 	// Size is the file length in bytes, at least 3 (self-encryption's
-	// minimum) and at most MaxSize.
+	// minimum) and at most MaxSize; 0 when Sizes is set.
 	Size int64
+	// Sizes, when set, are two or more file lengths to sweep (source.size
+	// written as a list), each as Size would be, without repeats; the
+	// scenario then runs once per size (Variants). Nil for one size.
+	Sizes []int64
 	// Seed selects the bytes: the same seed gives the same file.
 	Seed uint64
 	// Compressibility is the share of each block, in [0, 1), that
@@ -294,11 +301,8 @@ func (s *Spec) Validate() error {
 		return s.errorf("description", "%v", err)
 	}
 
-	if s.Source.Size < 3 {
-		return s.errorf("source.size", "must be at least 3 bytes, self-encryption's minimum (got %d)", s.Source.Size)
-	}
-	if s.Source.Size > MaxSize {
-		return s.errorf("source.size", "must be at most %s (got %d bytes)", formatBytes(MaxSize), s.Source.Size)
+	if err := s.validateSizes(); err != nil {
+		return err
 	}
 	if c := s.Source.Compressibility; !(c >= 0 && c < 1) {
 		return s.errorf("source.compressibility", "must be in [0, 1) (got %v)", c)
@@ -367,6 +371,72 @@ func (s *Spec) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validateSizes checks Source.Size, or each of Source.Sizes.
+func (s *Spec) validateSizes() error {
+	check := func(field string, n int64) error {
+		switch {
+		case n < 3:
+			return s.errorf(field, "must be at least 3 bytes, self-encryption's minimum (got %d)", n)
+		case n > MaxSize:
+			return s.errorf(field, "must be at most %s (got %d bytes)", FormatBytes(MaxSize), n)
+		}
+		return nil
+	}
+	switch sz := s.Source.Sizes; {
+	case len(sz) == 0:
+		return check("source.size", s.Source.Size)
+	case s.Source.Size != 0:
+		return s.errorf("source.size", "set either one size or a list of sizes, not both (got %d and %d sizes)", s.Source.Size, len(sz))
+	case len(sz) == 1:
+		return s.errorf("source.size", "a list of one size: write the size alone")
+	}
+	for i, n := range s.Source.Sizes {
+		f := fmt.Sprintf("source.size[%d]", i)
+		if err := check(f, n); err != nil {
+			return err
+		}
+		if j := slices.Index(s.Source.Sizes[:i], n); j >= 0 {
+			return s.errorf(f, "%s is listed twice (also source.size[%d])", FormatBytes(n), j)
+		}
+	}
+	return nil
+}
+
+// A Variant is one point of a scenario's sweep over the list-valued keys
+// that change what is uploaded: today the source sizes. Each variant runs
+// every limiter with every strategy. A key to sweep later (the client, say)
+// is a field here and a loop in Variants, and nowhere else.
+type Variant struct {
+	// Name is the cases' scenario name in results: the scenario's own for
+	// a scenario that sweeps nothing, else the scenario's suffixed with
+	// each swept value, "-size-N" for a size of N bytes, so that every
+	// variant's records and benchmark names differ.
+	Name string
+	// Size is the source size in bytes.
+	Size int64
+}
+
+// Variants returns the scenario's sweep points, sorted: by size,
+// ascending. A scenario that sweeps nothing has one, named as the
+// scenario. The result is a function of the Spec alone.
+func (s *Spec) Variants() []Variant {
+	if len(s.Source.Sizes) == 0 {
+		return []Variant{{Name: s.Name, Size: s.Source.Size}}
+	}
+	sizes := slices.Sorted(slices.Values(s.Source.Sizes))
+	out := make([]Variant, len(sizes))
+	for i, n := range sizes {
+		out[i] = Variant{Name: SizeVariantName(s.Name, n), Size: n}
+	}
+	return out
+}
+
+// SizeVariantName is the name of scenario's variant of size bytes in a
+// size sweep: "cap-demo-size-104857600".
+func SizeVariantName(scenario string, size int64) string {
+	return fmt.Sprintf("%s-size-%d", scenario, size)
 }
 
 func (s *Spec) validateExpectation(i int) error {
@@ -481,14 +551,40 @@ func checkDescription(d string) error {
 }
 
 // checkLimiter requires one of the forms in Limiters, written canonically:
-// N in decimal without a sign or leading zeros, so that equal policies are
-// equal strings.
+// N in decimal without a sign or leading zeros, SIZE as FormatBytes writes
+// it, so that equal policies are equal strings.
 func checkLimiter(l string) error {
 	kind, arg, hasArg := strings.Cut(l, ":")
 	switch kind {
-	case "aimd", "budget":
+	case "aimd":
 		if hasArg {
-			return fmt.Errorf("%q: %s takes no cap (write %s)", l, kind, kind)
+			return fmt.Errorf("%q: aimd takes no cap (write aimd)", l)
+		}
+		return nil
+	case "budget":
+		if !hasArg {
+			return nil
+		}
+		size, inner, hasInner := strings.Cut(arg, "@")
+		n, err := ParseBytes(size)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%q: the byte budget: %v", l, err)
+		case n == 0:
+			return fmt.Errorf("%q: the byte budget must be > 0", l)
+		case n > MaxSize:
+			return fmt.Errorf("%q: the byte budget must be at most %s", l, FormatBytes(MaxSize))
+		case FormatBytes(n) != size:
+			return fmt.Errorf("%q: write the budget as %s (budget:%s), so that equal policies are equal names", l, FormatBytes(n), FormatBytes(n))
+		case !hasInner:
+			return nil
+		case inner == "aimd":
+			return fmt.Errorf("%q: aimd is the inner policy by default (write budget:%s)", l, size)
+		case strings.HasPrefix(inner, "budget"):
+			return fmt.Errorf("%q: a budget's inner policy is aimd, warm:N or fixed:N, not another budget", l)
+		}
+		if err := checkLimiter(inner); err != nil {
+			return fmt.Errorf("%q: the inner policy: %w", l, err)
 		}
 		return nil
 	case "warm", "fixed":
@@ -502,6 +598,17 @@ func checkLimiter(l string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown limiter %q (want %s)%s", l, orList(Limiters), suggest(kind, []string{"aimd", "warm", "fixed", "budget"}))
+}
+
+// BudgetLimiter returns the canonical name of the policy inner (aimd,
+// warm:N or fixed:N; "" for aimd) under an in-flight byte budget of
+// budget bytes: "budget:64MiB", "budget:71233535B@fixed:64".
+func BudgetLimiter(budget int64, inner string) string {
+	l := "budget:" + FormatBytes(budget)
+	if inner != "" && inner != "aimd" {
+		l += "@" + inner
+	}
+	return l
 }
 
 // checkMetric requires one of Metrics.

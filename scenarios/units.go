@@ -97,9 +97,9 @@ func ParseBytes(s string) (int64, error) {
 	return r.Num().Int64(), nil
 }
 
-// formatBytes writes n with the first unit of byteUnits that divides it
+// FormatBytes writes n with the first unit of byteUnits that divides it
 // exactly, so that ParseBytes gives n back: "20MiB", "300MB", "4190208B".
-func formatBytes(n int64) string {
+func FormatBytes(n int64) string {
 	if n == 0 {
 		return "0"
 	}

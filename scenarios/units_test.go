@@ -60,12 +60,12 @@ func TestFormatBytes(t *testing.T) {
 		{300e6, "300MB"}, {1e9, "1GB"}, {1000, "1kB"}, {4190208, "4092KiB"}, {4190207, "4190207B"},
 		{1<<63 - 1, "9223372036854775807B"},
 	} {
-		got := formatBytes(tc.n)
+		got := FormatBytes(tc.n)
 		if got != tc.want {
-			t.Errorf("formatBytes(%d) = %q, want %q", tc.n, got, tc.want)
+			t.Errorf("FormatBytes(%d) = %q, want %q", tc.n, got, tc.want)
 		}
 		if back, err := ParseBytes(got); err != nil || back != tc.n {
-			t.Errorf("ParseBytes(formatBytes(%d)) = %d, %v", tc.n, back, err)
+			t.Errorf("ParseBytes(FormatBytes(%d)) = %d, %v", tc.n, back, err)
 		}
 	}
 }

@@ -43,7 +43,9 @@ which both builds must be able to read. -count is the runs per side and case
 any difference significant). Exits 2 also for an unknown revision, a failed
 build, a build that cannot read this fanbench's jobs, or a crashed run; 1
 also when the head fails (oom, timeout, crash) more runs of a case than the
-base.
+base. With -shard i/n (or JOB_COMPLETION_INDEX, TEST_SHARD_INDEX), it runs
+its share of the cases on both sides and leaves the verdict to fanbench
+merge, which joins the shards' directories and judges them all at once.
 
 Examples:
   fanbench compare results-main results-pr
@@ -52,12 +54,13 @@ Examples:
   fanbench compare -base main
   fanbench compare -base HEAD~3 -head HEAD seed-20mb
   fanbench compare -base HEAD~1 -count 10 -modes copy-per-peer,streamed -o /tmp/cmp smoke seed-20mb
+  fanbench compare -base main -shard 2/4 -o cmp-2 smoke seed-20mb   # then: fanbench merge -o cmp cmp-*
 
 Flags:
 `
 
 // compareRevFlags are the flags that only the -base form takes.
-var compareRevFlags = []string{"head", "count", "o", "modes", "limiter", "cache", "timeout", "gogc", "order", "profile"}
+var compareRevFlags = []string{"head", "count", "o", "modes", "limiter", "cache", "timeout", "gogc", "order", "profile", "shard", "shards"}
 
 func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newCommandFlags("compare", compareUsage, stdout, stderr)
@@ -71,12 +74,13 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	fs.IntVar(&rc.count, "count", 6, "with -base: runs per side of each case")
 	fs.StringVar(&rc.out, "o", "results/compare", "with -base: results directory, one subdirectory per side")
 	fs.StringVar(&rc.modes, "modes", "", "with -base: comma-separated buffer strategies (default: the scenario's)")
-	fs.StringVar(&rc.limiters, "limiter", "", "with -base: comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget (default: the scenario's)")
+	fs.StringVar(&rc.limiters, "limiter", "", "with -base: comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget, budget:SIZE, budget:SIZE@INNER (default: the scenario's)")
 	fs.BoolVar(&rc.cache, "cache", true, "with -base: reuse encrypted spills across runs (in the user cache directory)")
 	fs.DurationVar(&rc.timeout, "timeout", 0, "with -base: time limit of each run (default: the scenario's)")
 	fs.IntVar(&rc.gogc, "gogc", 100, "with -base: GOGC of each run (-1 for off)")
 	fs.Uint64Var(&rc.order, "order", 1, "with -base: seed of the shuffled case order within each round")
 	fs.BoolVar(&rc.profile, "profile", true, "with -base: add one profiling run per case and side, whose peak profiles fanbench pprof DIR sets against each other")
+	rc.shards.register(fs)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -116,6 +120,9 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	if fs.NArg() != 2 {
 		fs.Usage()
 		return usageError{errors.New("compare: want OLD and NEW, or -base REV")}
+	}
+	if parseOnly(ctx) {
+		return nil
 	}
 	rep, err := compare.Files(fs.Arg(0), fs.Arg(1), opts)
 	if err != nil {

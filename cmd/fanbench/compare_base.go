@@ -15,12 +15,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/plan"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/spill"
 	"github.com/fanbench/fanbench/reports/benchout"
 	"github.com/fanbench/fanbench/reports/compare"
-	"github.com/fanbench/fanbench/reports/summary"
 	"github.com/fanbench/fanbench/scenarios"
 	"golang.org/x/perf/benchunit"
 )
@@ -47,6 +47,7 @@ type revCompare struct {
 	gogc            int
 	order           uint64
 	profile         bool
+	shards          shardOpts
 	scenarios       []string
 	set             map[string]bool // the flags given
 }
@@ -138,6 +139,13 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 	if err != nil {
 		return usageError{err}
 	}
+	shard, err := rc.shards.resolve(stderr)
+	if err != nil {
+		return err
+	}
+	if parseOnly(ctx) {
+		return nil
+	}
 	root, err := gitOutput(ctx, "", "rev-parse", "--show-toplevel")
 	if err != nil {
 		return usageError{fmt.Errorf("compare -base needs a git checkout of fanbench around the current directory: %w", err)}
@@ -158,6 +166,15 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 		b.dirty = st != ""
 	}
 
+	// A shard runs its cases on both sides, and leaves the verdict to
+	// fanbench merge.
+	all := jobs
+	version := fmt.Sprintf("%s %s, base %s, head %s", releaseVersion(), codeCommit(ctx), builds[sideBase].commitName(), builds[sideHead].commitName())
+	jobs, part, err := splitJobs(all, shard, result.Shard{Kind: "compare", Scenarios: rc.scenarioNames(), Plan: planDigest(nil, all), Version: version}, caseKey)
+	if err != nil {
+		return usageError{err}
+	}
+
 	// Each side's results directory is this comparison's from here on, and
 	// an earlier one's files are moved aside, before anything is built.
 	dirs := [2]string{filepath.Join(rc.out, "base"), filepath.Join(rc.out, "head")}
@@ -174,10 +191,12 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 		} else if len(moved) > 0 {
 			fmt.Fprintf(stderr, "fanbench: moved an earlier comparison's %s to %s\n", strings.Join(moved, ", "), filepath.Join(dir, result.PreviousDir))
 		}
-		batches[s] = result.Batch{ID: id, Commit: builds[s].commitName(), Started: time.Now()}
+		batches[s] = result.Batch{ID: id, Commit: builds[s].commitName(), Started: time.Now(), Shard: sidePart(part, side(s))}
 	}
-	if err := os.Remove(filepath.Join(rc.out, "summary.md")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return usageError{fmt.Errorf("results directory %s: %w", rc.out, err)}
+	for _, name := range []string{"summary.md", compareInfoFile} {
+		if err := os.Remove(filepath.Join(rc.out, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return usageError{fmt.Errorf("results directory %s: %w", rc.out, err)}
+		}
 	}
 
 	tmp, err := os.MkdirTemp("", "fanbench-compare-")
@@ -216,11 +235,25 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 		}
 	}
 
+	var cfgs [2]benchout.Config
+	for s, b := range builds {
+		cfgs[s] = sideConfig(all, b.bin)
+		if p := batches[s].Shard; p != nil {
+			cfg := cfgs[s]
+			cfg.Version = releaseVersion()
+			p.Config, _ = cfg.Lines()
+		}
+	}
 	steps := interleave(jobs)
 	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes, base and head interleaved; results in %s and %s (batch %s)\n",
 		strings.Join(rc.scenarioNames(), ", "), len(steps), dirs[sideBase], dirs[sideHead], id)
 	var recs [2][]*result.Record
 	start := time.Now()
+	weights := make([]float64, len(steps))
+	for i, st := range steps {
+		weights[i] = float64(st.job.Case.Source.Size)
+	}
+	est, last := plan.NewEstimate(weights), start
 	for s := range batches {
 		batches[s].Planned = len(steps) / 2
 		if err := result.WriteBatch(dirs[s], &batches[s]); err != nil {
@@ -242,8 +275,15 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 			break // killed by the interruption: it measured nothing
 		}
 		batches[st.side].Finished++
-		fmt.Fprintf(stderr, "[%d/%d] %s %s %s: %s, peak live %s (%s elapsed)\n", i+1, len(steps), st.side, job.Name(), job.Case.Limiter,
-			rec.Status, mib(rec.Live.Peak), time.Since(start).Round(time.Second))
+		now := time.Now()
+		est.Done(weights[i], now.Sub(last))
+		last = now
+		left := ""
+		if d, ok := est.Left(); ok && i+1 < len(steps) {
+			left = fmt.Sprintf(", about %s left", d.Round(time.Second))
+		}
+		fmt.Fprintf(stderr, "[%d/%d] %s %s %s: %s, peak live %s (%s elapsed%s)\n", i+1, len(steps), st.side, job.Name(), job.Case.Limiter,
+			rec.Status, mib(rec.Live.Peak), now.Sub(start).Round(time.Second), left)
 		if why := jobUnreadable(rec, &job); why != "" {
 			return exitError{exitUsage, fmt.Errorf("the %s commit's fanbench, %s, cannot read this job; choose a newer %s (%s)", st.side, b.label(), st.side, why)}
 		}
@@ -262,13 +302,18 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 		}
 	}
 	for s, dir := range dirs {
+		finishShard(batches[s].Shard, jobs, recs[s])
 		res := &result.Results{Batch: batches[s], Records: recs[s]}
 		if err := result.WriteResults(dir, res); err != nil {
 			return err
 		}
-		if _, err := writeBench(dir, res); err != nil {
+		if _, err := writeBench(dir, res, cfgs[s]); err != nil {
 			return err
 		}
+	}
+	info := compareInfo{Base: builds[sideBase].describe(), Head: builds[sideHead].describe(), Options: opts}
+	if err := writeCompareInfo(rc.out, &info); err != nil {
+		return err
 	}
 	if interrupted != nil {
 		done := batches[0].Finished + batches[1].Finished
@@ -276,40 +321,16 @@ func compareRevs(ctx context.Context, stdout, stderr io.Writer, rc *revCompare, 
 			done, len(steps), batches[0].Interrupted, dirs[sideBase], dirs[sideHead], interrupted)
 	}
 
-	fmt.Fprintf(stdout, "base: %s\nhead: %s\n", builds[sideBase].describe(), builds[sideHead].describe())
-	rep, err := compare.Files(filepath.Join(dirs[sideBase], "results.bench"), filepath.Join(dirs[sideHead], "results.bench"), opts)
-	if err != nil {
-		return exitError{2, err}
+	if part != nil {
+		_, _, crashes := unfinished(recs)
+		fmt.Fprintf(stdout, "shard %d/%d: %d of %d cases run on both sides, in %s and %s; the verdict comes from fanbench merge of every shard\n",
+			part.Index, part.Count, len(part.Mine), len(part.Units), dirs[sideBase], dirs[sideHead])
+		if crashes > 0 {
+			return exitError{exitUsage, fmt.Errorf("%d run(s) crashed; the comparison is incomplete", crashes)}
+		}
+		return nil
 	}
-	var text bytes.Buffer
-	if err := rep.WriteText(io.MultiWriter(stdout, &text)); err != nil {
-		return err
-	}
-	lines, headWorse, crashes := unfinished(recs)
-	for _, l := range lines {
-		fmt.Fprintln(stdout, l)
-		fmt.Fprintln(&text, l)
-	}
-	// The head's summary, with what changed against the base, for the PR.
-	var md bytes.Buffer
-	comparison := fmt.Sprintf("base: %s\nhead: %s\n\n%s", builds[sideBase].describe(), builds[sideHead].describe(), text.String())
-	if err := summary.Write(&md, recs[sideHead], summary.Options{Comparison: comparison, Batch: batches[sideHead], Base: recs[sideBase]}); err != nil {
-		return err
-	}
-	mdPath := filepath.Join(filepath.Dir(dirs[sideHead]), "summary.md")
-	if err := result.WriteFileAtomic(mdPath, md.Bytes()); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\nresults: %s, %s\nsummary: %s\n", dirs[sideBase], dirs[sideHead], mdPath)
-	switch {
-	case rep.Outcome() == compare.Fail:
-		return outcomeError(rep)
-	case headWorse:
-		return exitError{exitFail, errors.New("the head failed more runs than the base")}
-	case crashes > 0:
-		return exitError{exitUsage, fmt.Errorf("%d run(s) crashed; the comparison is incomplete", crashes)}
-	}
-	return outcomeError(rep)
+	return judgeComparison(stdout, rc.out, &info, recs, batches[sideHead])
 }
 
 // checkBenchUnits rejects a gating or tolerance unit of opts that

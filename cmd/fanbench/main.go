@@ -130,6 +130,15 @@ func (c *commandFlags) parse(args []string) error {
 	return nil
 }
 
+// parseOnlyKey marks a context in which a command parses and checks its
+// command line (flags, scenarios, shard) and then returns nil, doing
+// nothing: the test that every fanbench command line of docs/ci parses
+// runs them so.
+type parseOnlyKey struct{}
+
+// parseOnly reports whether ctx asks only for the command line's check.
+func parseOnly(ctx context.Context) bool { return ctx.Value(parseOnlyKey{}) != nil }
+
 // usageError is bad command-line input.
 type usageError struct{ error }
 
@@ -161,6 +170,8 @@ const usage = `usage: fanbench <command> [flags]
 Commands:
   run       run a scenario for every buffer strategy and print the figures
   compare   compare two results with a verdict and an exit code
+  fit       find the highest store cap and byte budget that fit a memory limit
+  merge     join the results of a batch's shards into one
   report    write report.html and summary.md for a results directory
   pprof     open a run's peak heap profile in pprof (web UI on loopback, or -top)
   calibrate replay a results directory's traced runs in a real Rust process
@@ -191,6 +202,10 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return cmdClients(ctx, stdout, stderr, args[1:])
 	case "compare":
 		return cmdCompare(ctx, stdout, stderr, args[1:])
+	case "fit":
+		return cmdFit(ctx, stdout, stderr, args[1:])
+	case "merge":
+		return cmdMerge(ctx, stdout, stderr, args[1:])
 	case "cache":
 		return cmdCache(ctx, stdout, stderr, args[1:])
 	case "calibrate":

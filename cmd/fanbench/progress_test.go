@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
+	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/upload"
 )
 
@@ -67,5 +69,40 @@ func TestProgressQuiet(t *testing.T) {
 		if p := newProgressLine(w); p != nil {
 			t.Errorf("a progress line on %T", w)
 		}
+	}
+}
+
+// TestBatchProgress checks the per-run lines' estimate of the time left:
+// the pace so far per byte uploaded, times the bytes left; and the batch's
+// part of the progress line, counting down from the estimate.
+func TestBatchProgress(t *testing.T) {
+	clock := &fakeClock{time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+	job := func(size int64, rep int) runner.Job {
+		return runner.Job{Case: runner.Case{Name: "sweep", Strategy: upload.Streamed, Limiter: "fixed:8", Source: source.Spec{Size: size}}, Rep: rep}
+	}
+	jobs := []runner.Job{job(100, 1), job(300, 2), job(600, 3)}
+	var lines, line bytes.Buffer
+	p := &progressLine{w: &line, now: clock.now}
+	on := batchProgress(&lines, jobs, p, clock.now)
+	end := func(d time.Duration, rep int) {
+		clock.t = clock.t.Add(d)
+		on(&result.Record{Scenario: "sweep", Strategy: "streamed", Limiter: "fixed:8", Rep: rep, Status: result.OK, Live: result.Live{Peak: 1 << 20}})
+	}
+	end(10*time.Second, 1) // 100 B in 10 s: 900 B left, 90 s
+	end(30*time.Second, 2) // 400 B in 40 s: 600 B left, 60 s
+	end(time.Minute, 3)
+	want := "[1/3] sweep/streamed-1 fixed:8: ok, peak live 1.0 MiB (10s elapsed, about 1m30s left)\n" +
+		"[2/3] sweep/streamed-2 fixed:8: ok, peak live 1.0 MiB (40s elapsed, about 1m0s left)\n" +
+		"[3/3] sweep/streamed-3 fixed:8: ok, peak live 1.0 MiB (1m40s elapsed)\n"
+	if lines.String() != want {
+		t.Errorf("lines:\n%s\nwant\n%s", lines.String(), want)
+	}
+	// The line counts down from the last estimate.
+	p.setBatch(2, 3, time.Minute, true)
+	clock.t = clock.t.Add(15 * time.Second)
+	line.Reset()
+	p.update(jobs[2], 0, 10)
+	if got := line.String(); got != "\r  sweep/streamed-3 fixed:8: 0/10 chunks stored; batch: 2 of 3 runs done, about 45s left" {
+		t.Errorf("line: %q", got)
 	}
 }

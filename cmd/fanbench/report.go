@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/reports/html"
 	"github.com/fanbench/fanbench/reports/summary"
 )
@@ -65,7 +66,7 @@ func cmdReport(_ context.Context, stdout, stderr io.Writer, args []string) error
 func writeReports(dir string, res *result.Results) ([]string, error) {
 	var page, md bytes.Buffer
 	opts := html.DefaultOptions
-	opts.Dir, opts.Batch = dir, res.Batch
+	opts.Dir, opts.Batch, opts.ByteBudget = dir, res.Batch, runner.LimiterBudget
 	if err := html.Write(&page, res.Records, opts); err != nil {
 		return nil, fmt.Errorf("report.html: %w", err)
 	}

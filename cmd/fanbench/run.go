@@ -54,6 +54,8 @@ Examples:
   fanbench run -size 1073741824 -limiter warm:64 -memlimit 4GiB
   fanbench run -client newest -limiter budget
   fanbench run -format bench -count 6 | tee new.txt
+  fanbench run docs/sweep.yaml                  # sizes × caps, one case each
+  fanbench run -shard 2/4 -o shard-2 cap-sweep-1gb   # then fanbench merge
 
 Flags:
 `
@@ -68,7 +70,7 @@ func (b budgetError) Error() string {
 func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newCommandFlags("run", runUsage, stdout, stderr)
 	modes := fs.String("modes", "", "comma-separated buffer strategies (default: the scenario's)")
-	lims := fs.String("limiter", "", "comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget (default: the scenario's)")
+	lims := fs.String("limiter", "", "comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget, budget:SIZE, budget:SIZE@INNER (default: the scenario's)")
 	count := fs.Int("count", 0, "repetitions of each case, interleaved (default: the scenario's)")
 	out := fs.String("o", "results", "results directory, taken by one batch at a time; an earlier batch's files are moved to its previous/")
 	timeout := fs.Duration("timeout", 0, "time limit of each run (default: the scenario's)")
@@ -85,6 +87,8 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	format := fs.String("format", "table", "what to print on stdout: table (medians), or bench (benchfmt, for benchstat; progress and paths go to stderr)")
 	traced := fs.Bool("trace", false, "write each run's client buffer events to traces/ for fanbench calibrate (a replay by a real Rust process)")
 	profile := fs.Bool("profile", true, "add one run per case that writes the exact profile of the client's buffers at the peak (kept apart from the medians)")
+	var shards shardOpts
+	shards.register(fs)
 	// Flags may come before, between or after the scenario names.
 	var names []string
 	for rest := args; ; {
@@ -121,6 +125,10 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err := checkFlags(set, *modes, *lims, sizeBytes, *pay, *count, *allocator, *clientName); err != nil {
 		return usageError{err}
 	}
+	shard, err := shards.resolve(stderr)
+	if err != nil {
+		return err
+	}
 	if len(names) == 0 {
 		names = []string{"seed-20mb"}
 	}
@@ -130,7 +138,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 
 	batch := result.Batch{Started: time.Now(), Baselines: map[string]string{}}
-	var plans []plan
+	var plans []scenarioPlan
 	var jobs []runner.Job
 	for _, name := range names {
 		spec, err := scenarios.Lookup(name)
@@ -142,7 +150,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 			spec.Name = fmt.Sprintf("%s-size-%d-seed-%d", spec.Name, or(sizeBytes, spec.Source.Size), or(*seed, spec.Source.Seed))
 		}
 		if set["size"] {
-			spec.Source.Size = sizeBytes
+			spec.Source.Size, spec.Source.Sizes = sizeBytes, nil
 		}
 		if set["seed"] {
 			spec.Source.Seed = *seed
@@ -195,14 +203,30 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 			return usageError{err}
 		}
 		jobs = append(jobs, js...)
-		plans = append(plans, plan{spec, cases})
+		plans = append(plans, scenarioPlan{spec, cases})
 		batch.Baselines[spec.Name] = baselineOf(spec)
 	}
 
+	// A shard runs its part of the cases; every shard writes the same
+	// benchfmt configuration, the whole batch's.
+	batch.ID, batch.Commit = result.NewBatchID(batch.Started), codeCommit(ctx)
+	specs := make([]*scenarios.Spec, len(plans))
+	for i, p := range plans {
+		specs[i] = p.spec
+	}
+	benchCfg := benchConfig(jobs)
+	jobs, batch.Shard, err = splitJobs(jobs, shard, partOf("run", specs, jobs, benchCfg, batch.Commit), caseKey)
+	if err != nil {
+		return usageError{err}
+	}
+	batch.Planned = len(jobs)
+
+	if parseOnly(ctx) {
+		return nil
+	}
 	// The results directory is this batch's from here on: a second batch
 	// is refused, and an earlier one's files are moved aside, before any
 	// run.
-	batch.ID, batch.Commit, batch.Planned = result.NewBatchID(batch.Started), codeCommit(ctx), len(jobs)
 	lock, err := result.LockDir(*out, batch.ID)
 	if err != nil {
 		return usageError{err}
@@ -225,27 +249,14 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		fmt.Fprintln(stderr, "note:", n)
 	}
 
-	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes, results in %s (batch %s, code %s)\n",
-		strings.Join(planNames(plans), ", "), len(jobs), *out, batch.ID, cmp.Or(batch.Commit, "of unknown commit"))
-	start, done := time.Now(), 0
+	fmt.Fprintf(stderr, "fanbench: %s: %d runs in child processes%s, results in %s (batch %s, code %s)\n",
+		strings.Join(planNames(plans), ", "), len(jobs), shardNote(batch.Shard), *out, batch.ID, cmp.Or(batch.Commit, "of unknown commit"))
 	opts := runner.SpawnOptions{}
 	prog := newProgressLine(stderr) // nil unless stderr is a terminal
 	if prog != nil {
 		opts.Progress = prog.update
 	}
-	opts.OnRecord = func(r *result.Record) {
-		if prog != nil {
-			prog.clear()
-		}
-		if r.Status == result.Cancelled {
-			fmt.Fprintf(stderr, "%s/%s-%s %s: cancelled, its child killed\n", r.Scenario, r.Strategy, repName(r), r.Limiter)
-			return
-		}
-		done++
-		fmt.Fprintf(stderr, "[%d/%d] %s/%s-%s %s: %s, peak live %s (%s elapsed)\n", done, len(jobs), r.Scenario, r.Strategy, repName(r), r.Limiter,
-			r.Status, mib(r.Live.Peak), time.Since(start).Round(time.Second))
-		printWarnings(stderr, r)
-	}
+	opts.OnRecord = batchProgress(stderr, jobs, prog, time.Now)
 	recs := runner.RunBatch(ctx, jobs, opts)
 	for _, r := range recs {
 		if r.Status != result.Cancelled {
@@ -268,11 +279,12 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	batch.Unexpected, finishedAnyway = judgeOutcomes(recs)
 	batch.Notes = append(batch.Notes, finishedAnyway...)
 
+	finishShard(batch.Shard, jobs, recs)
 	res := &result.Results{Batch: batch, Records: recs}
 	if err := result.WriteResults(*out, res); err != nil {
 		return err
 	}
-	bench, err := writeBench(*out, res)
+	bench, err := writeBench(*out, res, benchCfg)
 	if err != nil {
 		return err
 	}
@@ -325,14 +337,14 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	return nil
 }
 
-// plan is a scenario as the flags left it, and its cases.
-type plan struct {
+// scenarioPlan is a scenario as the flags left it, and its cases.
+type scenarioPlan struct {
 	spec  *scenarios.Spec
 	cases []runner.Case
 }
 
 // planNames names the plans' scenarios, each with its client profile.
-func planNames(plans []plan) []string {
+func planNames(plans []scenarioPlan) []string {
 	var names []string
 	for _, p := range plans {
 		names = append(names, fmt.Sprintf("%s (client %s)", p.spec.Name, cmp.Or(p.spec.Client, client.Default)))
@@ -564,11 +576,11 @@ func checkBudgets(spec *scenarios.Spec, recs []*result.Record, dir string) []str
 }
 
 // writeBench writes the finished measured runs of res as benchfmt to
-// DIR/results.bench and returns the bytes. The batch, the code's commit and
-// an interruption are comments, which benchstat and compare skip: a
-// commit: key would split benchstat's tables between two commits.
-func writeBench(dir string, res *result.Results) ([]byte, error) {
-	cfg := benchout.ConfigOf(res.Records)
+// DIR/results.bench with the file configuration cfg and returns the bytes.
+// The batch, the code's commit and an interruption are comments, which
+// benchstat and compare skip: a commit: key would split benchstat's tables
+// between two commits.
+func writeBench(dir string, res *result.Results, cfg benchout.Config) ([]byte, error) {
 	cfg.Version = releaseVersion()
 	cfg.Notes = append(cfg.Notes, fmt.Sprintf("batch %s, code %s", res.Batch.ID, cmp.Or(res.Batch.Commit, "of unknown commit")))
 	cfg.Notes = append(cfg.Notes, clientNotes(res.Records)...)

@@ -81,9 +81,49 @@ type Batch struct {
 	// Baselines maps a scenario to the strategy its figures are compared
 	// against (the first of the PR #82 pair, copy-per-peer, by default).
 	Baselines map[string]string `json:"baselines,omitempty"`
+	// Shard, when set, says that the batch is one part of a larger one
+	// split between machines (fanbench run -shard i/n), which fanbench
+	// merge joins.
+	Shard *Shard `json:"shard,omitempty"`
 	// FromRuns is set by LoadDir when the batch has no results.json of its
 	// own and was read from runs/: it ended without writing one (killed).
 	FromRuns bool `json:"-"`
+}
+
+// Shard describes a batch that is one part of a larger one: which part,
+// and what the whole was, so that the parts can be checked against each
+// other and joined.
+type Shard struct {
+	// Index (from 1) of Count: this batch is shard Index/Count.
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// Kind is the command whose part this is: "run", "fit", or a side of a
+	// comparison, "compare-base" or "compare-head".
+	Kind string `json:"kind"`
+	// Plan identifies the whole batch, all its parts: a digest of its
+	// scenarios as they ran (flags applied) and of its jobs. The parts of
+	// one batch have the same Plan.
+	Plan string `json:"plan"`
+	// Scenarios are the scenarios as given (names or paths), in order.
+	Scenarios []string `json:"scenarios"`
+	// Version is the fanbench that ran the part: its release and the
+	// code's commit.
+	Version string `json:"version"`
+	// Units are the keys of every unit of work of the whole batch (a case,
+	// "scenario/strategy/limiter", with all its runs; a fit's search),
+	// sorted; Mine are this part's.
+	Units []string `json:"units"`
+	Mine  []string `json:"mine"`
+	// Done are the units of Mine that the part finished (for a case: a run
+	// of it ended), sorted; written at the part's end.
+	Done []string `json:"done,omitempty"`
+	// Order lists the record paths (Job.RecordPath) of the whole batch's
+	// runs in the order an unsplit batch would run them.
+	Order []string `json:"order,omitempty"`
+	// Config is the file configuration of the part's results.bench, one
+	// "key: value" line each: the same in every part of a batch, so their
+	// results compare without splitting benchstat's tables.
+	Config []string `json:"config,omitempty"`
 }
 
 // InterruptedLine says how far an interrupted batch got, e.g.

@@ -19,17 +19,20 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
-	"github.com/fanbench/fanbench/harness/alloc"
-	"github.com/fanbench/fanbench/harness/client"
 	"strconv"
 	"strings"
 
+	"github.com/fanbench/fanbench/harness/alloc"
+	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/payment"
+	"github.com/fanbench/fanbench/harness/selfenc"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/scenarios"
 )
 
 // Case is one (scenario, strategy, policy) to run.
@@ -97,10 +100,15 @@ func SeedCase() Case {
 
 // ParseLimiter returns a constructor for the store policy named by s:
 //
-//	aimd        the AIMD limiter, cold start at 8 (ant-client adaptive.rs)
-//	warm:N      the AIMD limiter warm-started from a saved cap N
-//	fixed:N     a fixed cap N
-//	budget      the AIMD limiter under the 64 MiB in-flight byte budget
+//	aimd               the AIMD limiter, cold start at 8 (ant-client adaptive.rs)
+//	warm:N             the AIMD limiter warm-started from a saved cap N
+//	fixed:N            a fixed cap N
+//	budget             the AIMD limiter under the 64 MiB in-flight byte budget
+//	budget:SIZE        the AIMD limiter under a budget of SIZE bytes (20MiB, 67108864)
+//	budget:SIZE@INNER  the policy INNER (aimd, warm:N, fixed:N) under that budget
+//
+// SIZE takes the units of scenario files (scenarios.ParseBytes). Each chunk
+// in flight counts BudgetChunk bytes against a budget.
 //
 // Its AIMD limiters use limiter.DefaultStore; a run uses its client's
 // (limiterFor).
@@ -111,6 +119,9 @@ func ParseLimiter(s string) (func() limiter.Policy, error) {
 // limiterFor is ParseLimiter with the AIMD limiters configured by aimd.
 func limiterFor(s string, aimd limiter.Config) (func() limiter.Policy, error) {
 	name, arg, hasArg := strings.Cut(s, ":")
+	if name == "budget" {
+		return parseBudget(s, arg, hasArg, aimd)
+	}
 	n := 0
 	if hasArg {
 		v, err := strconv.Atoi(arg)
@@ -126,10 +137,59 @@ func limiterFor(s string, aimd limiter.Config) (func() limiter.Policy, error) {
 		return func() limiter.Policy { return limiter.WarmStart(aimd, n) }, nil
 	case name == "fixed" && hasArg:
 		return func() limiter.Policy { return limiter.Fixed(n) }, nil
-	case name == "budget" && !hasArg:
-		return func() limiter.Policy {
-			return limiter.ByteBudget{Inner: limiter.NewAIMD(aimd), Budget: limiter.StoreInflightByteBudget, MaxChunk: 4_190_208}
-		}, nil
 	}
-	return nil, fmt.Errorf("unknown limiter %q (want aimd, warm:N, fixed:N or budget)", s)
+	return nil, fmt.Errorf("unknown limiter %q (want aimd, warm:N, fixed:N, budget, budget:SIZE or budget:SIZE@INNER)", s)
+}
+
+// BudgetChunk is what a byte budget counts for each chunk in flight, in
+// bytes: self-encryption's maximum chunk size, so that the 64 MiB budget
+// bounds full chunks at 16 stores, as upstream's does (ant-client
+// ant-core/src/data/client/batch.rs STORE_INFLIGHT_BYTE_BUDGET / the
+// largest chunk of the wave; see limiter.ByteBudget).
+const BudgetChunk = selfenc.MaxChunkSize
+
+// parseBudget parses the budget forms of ParseLimiter; arg is what follows
+// "budget:", if hasArg.
+func parseBudget(s, arg string, hasArg bool, aimd limiter.Config) (func() limiter.Policy, error) {
+	budget := int64(limiter.StoreInflightByteBudget)
+	inner := func() limiter.Policy { return limiter.NewAIMD(aimd) }
+	if hasArg {
+		size, in, hasInner := strings.Cut(arg, "@")
+		n, err := scenarios.ParseBytes(size)
+		if err == nil && n == 0 {
+			err = errors.New("must be > 0")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("limiter %q: the byte budget: %w", s, err)
+		}
+		budget = n
+		if hasInner {
+			if strings.HasPrefix(in, "budget") {
+				return nil, fmt.Errorf("limiter %q: a budget's inner policy is aimd, warm:N or fixed:N, not another budget", s)
+			}
+			if inner, err = limiterFor(in, aimd); err != nil {
+				return nil, fmt.Errorf("limiter %q: the inner policy: %w", s, err)
+			}
+		}
+	}
+	return func() limiter.Policy {
+		return limiter.ByteBudget{Inner: inner(), Budget: budget, MaxChunk: BudgetChunk}
+	}, nil
+}
+
+// LimiterBudget returns the in-flight byte budget, in bytes, of a limiter
+// named as ParseLimiter takes it: 64 MiB for budget, SIZE for
+// budget:SIZE[@INNER]; ok false for a limiter without one or a name it
+// cannot read.
+func LimiterBudget(s string) (int64, bool) {
+	name, arg, hasArg := strings.Cut(s, ":")
+	switch {
+	case name != "budget":
+		return 0, false
+	case !hasArg:
+		return limiter.StoreInflightByteBudget, true
+	}
+	size, _, _ := strings.Cut(arg, "@")
+	n, err := scenarios.ParseBytes(size)
+	return n, err == nil && n > 0
 }

@@ -11,10 +11,12 @@ import (
 	"github.com/fanbench/fanbench/scenarios"
 )
 
-// CasesOf returns the cases of a scenario, one per (limiter, strategy) in
-// the spec's order, each with its spill cache under cacheRoot (empty: no
-// cache). Names the spec holds that the harness does not know give an
-// error positioned at the spec's field.
+// CasesOf returns the cases of a scenario: for each of its variants
+// (scenarios.Spec.Variants: one per swept size, in order), one per
+// (limiter, strategy) in the spec's order, each named after its variant,
+// with its spill cache under cacheRoot (empty: no cache). Names the spec
+// holds that the harness does not know give an error positioned at the
+// spec's field.
 func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
 	mode, err := payment.ParseMode(s.Payment)
 	if err != nil {
@@ -30,30 +32,38 @@ func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
 	if err := net.Net.Validate(); err != nil {
 		return nil, &scenarios.Error{Pos: s.Pos("network"), Field: "network", Msg: err.Error()}
 	}
-	var cases []Case
 	for i, l := range s.Limiters {
 		if _, err := ParseLimiter(l); err != nil {
 			field := fmt.Sprintf("limiters[%d]", i)
 			return nil, &scenarios.Error{Pos: s.Pos(field), Field: field, Msg: err.Error()}
 		}
-		for j, name := range s.Strategies {
-			st, err := upload.ParseStrategy(name)
-			if err != nil {
-				field := fmt.Sprintf("strategies[%d]", j)
-				return nil, &scenarios.Error{Pos: s.Pos(field), Field: field, Msg: err.Error()}
+	}
+	strategies := make([]upload.Strategy, len(s.Strategies))
+	for j, name := range s.Strategies {
+		st, err := upload.ParseStrategy(name)
+		if err != nil {
+			field := fmt.Sprintf("strategies[%d]", j)
+			return nil, &scenarios.Error{Pos: s.Pos(field), Field: field, Msg: err.Error()}
+		}
+		strategies[j] = st
+	}
+	var cases []Case
+	for _, v := range s.Variants() {
+		for _, l := range s.Limiters {
+			for _, st := range strategies {
+				cases = append(cases, Case{
+					Name:      v.Name,
+					Source:    source.Spec{Seed: s.Source.Seed, Size: v.Size, Compressibility: s.Source.Compressibility},
+					Strategy:  st,
+					Transport: s.Transport,
+					Payment:   mode,
+					Limiter:   l,
+					Net:       net,
+					CacheRoot: cacheRoot,
+					Allocator: s.Allocator,
+					Client:    s.Client,
+				})
 			}
-			cases = append(cases, Case{
-				Name:      s.Name,
-				Source:    source.Spec{Seed: s.Source.Seed, Size: s.Source.Size, Compressibility: s.Source.Compressibility},
-				Strategy:  st,
-				Transport: s.Transport,
-				Payment:   mode,
-				Limiter:   l,
-				Net:       net,
-				CacheRoot: cacheRoot,
-				Allocator: s.Allocator,
-				Client:    s.Client,
-			})
 		}
 	}
 	return cases, nil

@@ -215,6 +215,66 @@ func (c Config) keys() ([]benchfmt.Config, error) {
 	return out, nil
 }
 
+// Lines returns the configuration lines Write puts before the results,
+// "key: value", in order: a key whose value is empty is left out. It fails
+// as Write does on a malformed key or value.
+func (c Config) Lines() ([]string, error) {
+	keys, err := c.keys()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.Key + ": " + string(k.Value)
+	}
+	return out, nil
+}
+
+// ConfigOfLines returns the Config whose Lines are lines: each known key
+// sets its field, any other goes to Extra in order. It fails on a line that
+// is not "key: value" or repeats a key.
+func ConfigOfLines(lines []string) (Config, error) {
+	var c Config
+	seen := map[string]bool{}
+	for _, l := range lines {
+		k, v, ok := strings.Cut(l, ": ")
+		if !ok || checkKey(k) != nil {
+			return Config{}, fmt.Errorf("benchout: config line %q is not key: value", l)
+		}
+		if seen[k] {
+			return Config{}, fmt.Errorf("benchout: config key %q given twice", k)
+		}
+		seen[k] = true
+		switch k {
+		case "goos":
+			c.GOOS = v
+		case "goarch":
+			c.GOARCH = v
+		case "cpu":
+			c.CPU = v
+		case "gomaxprocs":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return Config{}, fmt.Errorf("benchout: config line %q: not a number", l)
+			}
+			c.GOMAXPROCS = n
+		case "gogc":
+			c.GOGC = v
+		case "go-version":
+			c.GoVersion = v
+		case "fanbench-version":
+			c.Version = v
+		case "allocator":
+			c.Allocator = v
+		case "commit":
+			c.Commit = v
+		default:
+			c.Extra = append(c.Extra, Key{k, v})
+		}
+	}
+	return c, nil
+}
+
 // checkKey reports whether benchfmt.Reader would read k as a configuration
 // key: it starts with a lowercase letter and holds no whitespace, uppercase
 // letter or colon.

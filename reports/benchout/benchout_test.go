@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -434,5 +435,30 @@ func TestWriteNotes(t *testing.T) {
 	}
 	if a, b := read(with.Bytes()), read(without.Bytes()); !slices.Equal(a, b) || len(a) != 1 {
 		t.Errorf("results with notes %v, without %v", a, b)
+	}
+}
+
+// TestConfigLines checks that ConfigOfLines reads back what Lines writes,
+// and its errors.
+func TestConfigLines(t *testing.T) {
+	c := Config{GOOS: "linux", GOARCH: "amd64", CPU: "AMD EPYC: 7B13", GOMAXPROCS: 2, GOGC: "off", GoVersion: "go1.26.8",
+		Version: "(devel)", Allocator: "glibc", Extra: []Key{{"scenario-set", "ci"}}}
+	lines, err := c.Lines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"goos: linux", "goarch: amd64", "cpu: AMD EPYC: 7B13", "gomaxprocs: 2", "gogc: off", "go-version: go1.26.8",
+		"fanbench-version: (devel)", "allocator: glibc", "scenario-set: ci"}
+	if !slices.Equal(lines, want) {
+		t.Errorf("Lines = %q, want %q", lines, want)
+	}
+	back, err := ConfigOfLines(lines)
+	if err != nil || !reflect.DeepEqual(back, c) {
+		t.Errorf("ConfigOfLines = %+v, %v; want %+v", back, err, c)
+	}
+	for _, bad := range [][]string{{"goos"}, {"Goos: linux"}, {"goos: a", "goos: b"}, {"gomaxprocs: two"}} {
+		if _, err := ConfigOfLines(bad); err == nil {
+			t.Errorf("ConfigOfLines(%q): no error", bad)
+		}
 	}
 }

@@ -1,6 +1,10 @@
 package html
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/reports/runs"
 )
@@ -45,16 +49,63 @@ func (s *scenario) byLimiter(l string) []*group {
 	return out
 }
 
-// sweep reports whether the scenario compares two or more limiters with a
-// numeric cap.
-func (s *scenario) sweep() bool {
-	n := 0
-	for _, l := range s.limiters {
-		if _, ok := runs.LimiterCap(l); ok {
-			n++
+// sweeps reports whether two or more of the scenario's groups have
+// different values on the axis.
+func (s *scenario) sweeps(ax axis) bool {
+	return len(axisValues(s.groups, ax)) >= 2
+}
+
+// axisValues returns the distinct values of groups on the axis.
+func axisValues(groups []*group, ax axis) []float64 {
+	var xs []float64
+	for _, g := range groups {
+		if x, ok := ax.x(g); ok && !slices.Contains(xs, x) {
+			xs = append(xs, x)
 		}
 	}
-	return n >= 2
+	return xs
+}
+
+// sizeSweep is a sweep over upload sizes: the scenarios that one scenario
+// file expanded, one per size (named "<base>-size-<bytes>", as
+// scenarios.SizeVariantName names them), under one limiter.
+type sizeSweep struct {
+	base, limiter string
+	groups        []*group
+	limit         int64
+}
+
+// sizeAxis is a group's upload size, in MiB.
+var sizeAxis = axis{"upload size (MiB)", func(g *group) (float64, bool) { return runs.MiB(g.Runs[0].Size), g.Runs[0].Size > 0 }}
+
+// sizeSweeps finds the size sweeps among the scenarios: the scenarios whose
+// name is "<base>-size-<their records' size>", by base and limiter, where
+// there are two sizes or more.
+func sizeSweeps(scens []*scenario) []*sizeSweep {
+	var out []*sizeSweep
+	find := func(base, limiter string) *sizeSweep {
+		for _, s := range out {
+			if s.base == base && s.limiter == limiter {
+				return s
+			}
+		}
+		s := &sizeSweep{base: base, limiter: limiter}
+		out = append(out, s)
+		return s
+	}
+	for _, sc := range scens {
+		for _, g := range sc.groups {
+			size := g.Runs[0].Size
+			base, ok := strings.CutSuffix(sc.name, fmt.Sprintf("-size-%d", size))
+			if !ok {
+				continue
+			}
+			sw := find(base, g.Limiter)
+			sw.groups = append(sw.groups, g)
+			sw.limit = max(sw.limit, sc.limit)
+		}
+	}
+	return slices.DeleteFunc(out, func(s *sizeSweep) bool { return len(axisValues(s.groups, sizeAxis)) < 2 })
 }
 
 // groupRecords sorts recs into scenarios (by name) of groups (by limiter,

@@ -24,6 +24,10 @@ type Options struct {
 	// said first, then the broken budgets (or that every one was met), the
 	// runs that ended unexpectedly and the notes.
 	Batch result.Batch
+	// ByteBudget reads the in-flight byte budget, in bytes, of a limiter
+	// that has one ("budget:64MiB"), for the charts of peak against the
+	// budget; nil draws none.
+	ByteBudget func(limiter string) (int64, bool)
 }
 
 // DefaultOptions is the report of the results directory "results".
@@ -42,14 +46,22 @@ type section struct {
 	Name   string
 	Limit  string
 	Live   []template.HTML // chart (a), one per limiter
-	Sweep  template.HTML   // chart (d), "" unless a sweep
+	Sweep  template.HTML   // chart (d) against the cap, "" unless a sweep
+	Budget template.HTML   // chart (d) against the byte budget, "" unless a sweep
 	Stacks []template.HTML // chart (b), one per group with a timeline
 	Memory []template.HTML // chart (c), one per group with samples
 	Rows   []row
 }
 
+// sizeSection is the chart of a sweep over upload sizes.
+type sizeSection struct {
+	Name, Limiter string
+	Chart         template.HTML
+}
+
 type page struct {
 	Title, Generated string
+	Sizes            []sizeSection
 	Records          int
 	Batch            result.Batch
 	Interrupted      string
@@ -77,8 +89,23 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 			pg.Records++
 		}
 	}
-	for _, s := range groupRecords(recs) {
-		sec, err := buildSection(s, pal)
+	budget := axis{"in-flight byte budget (MiB)", func(g *group) (float64, bool) {
+		if opts.ByteBudget == nil {
+			return 0, false
+		}
+		b, ok := opts.ByteBudget(g.Limiter)
+		return runs.MiB(b), ok
+	}}
+	scens := groupRecords(recs)
+	for _, sw := range sizeSweeps(scens) {
+		h, err := sweepChart(fmt.Sprintf("%s, limiter %s: peak live against upload size", sw.base, sw.limiter), sw.groups, sizeAxis, sw.limit, pal)
+		if err != nil {
+			return fmt.Errorf("html: size sweep %s: %w", sw.base, err)
+		}
+		pg.Sizes = append(pg.Sizes, sizeSection{sw.base, sw.limiter, h})
+	}
+	for _, s := range scens {
+		sec, err := buildSection(s, budget, pal)
 		if err != nil {
 			return fmt.Errorf("html: scenario %s: %w", s.name, err)
 		}
@@ -98,8 +125,9 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 	return pageTmpl.Execute(w, pg)
 }
 
-// buildSection draws one scenario's charts and table.
-func buildSection(s *scenario, pal *palette) (section, error) {
+// buildSection draws one scenario's charts and table; budget is the axis of
+// byte budgets.
+func buildSection(s *scenario, budget axis, pal *palette) (section, error) {
 	sec := section{Name: s.name}
 	if s.limit > 0 {
 		sec.Limit = runs.FormatBytes(s.limit)
@@ -116,12 +144,19 @@ func buildSection(s *scenario, pal *palette) (section, error) {
 			return sec, err
 		}
 	}
-	if s.sweep() {
-		h, err := sweepChart(s, pal)
+	if s.sweeps(capAxis) {
+		h, err := sweepChart(s.name+": peak live against store cap", s.groups, capAxis, s.limit, pal)
 		if err != nil {
 			return sec, err
 		}
 		sec.Sweep = h
+	}
+	if s.sweeps(budget) {
+		h, err := sweepChart(s.name+": peak live against byte budget", s.groups, budget, s.limit, pal)
+		if err != nil {
+			return sec, err
+		}
+		sec.Budget = h
 	}
 	for _, g := range s.groups {
 		h, err := stackChart(g, pal)
@@ -213,6 +248,11 @@ Live is the exact total of tracked client buffers over <em>simulated</em> time; 
 {{end}}{{if .Batch.Notes}}<p>Notes:</p>
 <ul>{{range .Batch.Notes}}<li>{{.}}</li>
 {{end}}</ul>
+{{end}}{{if .Sizes}}<section>
+<h2>Peak live against upload size</h2>
+<p class="small">One point per size: the median peak live of its OK runs; a cross marks a size whose runs were all OOM-killed.</p>
+{{range .Sizes}}<figure>{{.Chart}}</figure>
+{{end}}</section>
 {{end}}{{range .Sections}}
 <section>
 <h2>{{.Name}}</h2>
@@ -223,6 +263,8 @@ Live is the exact total of tracked client buffers over <em>simulated</em> time; 
 {{end}}
 {{if .Sweep}}<h3>Peak live against store cap</h3>
 <figure>{{.Sweep}}</figure>
+{{end}}{{if .Budget}}<h3>Peak live against byte budget</h3>
+<figure>{{.Budget}}</figure>
 {{end}}
 <h3>Live bytes by site</h3>
 <p class="small">Stacked in the record's site order from the bottom: the tallest band at the peak is the buffer that makes it.</p>

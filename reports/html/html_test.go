@@ -326,3 +326,52 @@ func TestCalibrationAbsentOrBroken(t *testing.T) {
 		t.Errorf("a broken calibration.json: %v", err)
 	}
 }
+
+// TestSweepAxes checks the charts of sweeps other than the store cap: a
+// scenario's byte budgets (read by Options.ByteBudget) and the sizes of a
+// scenario expanded into one scenario per size ("<base>-size-<bytes>"),
+// with an OOM-killed point marked; and that a scenario named like a size
+// variant of another size is no sweep.
+func TestSweepAxes(t *testing.T) {
+	sized := func(name string, size int64, lim string, k int64) *result.Record {
+		r := rec(name, "streamed", lim, 1, k, 256*mb)
+		r.Size, r.Memory.PeakResident = size, r.Live.Peak*9/10
+		return r
+	}
+	killed := sized("sizes-size-3145728", 3<<20, "fixed:8", 3)
+	killed.Status, killed.Stored = result.OOM, 1
+	recs := []*result.Record{
+		sized("budgets", 1<<20, "budget:16MiB", 1), sized("budgets", 1<<20, "budget:32MiB@fixed:64", 2), sized("budgets", 1<<20, "fixed:8", 2),
+		sized("sizes-size-1048576", 1<<20, "fixed:8", 1), sized("sizes-size-2097152", 2<<20, "fixed:8", 2), killed,
+		sized("lone-size-5", 7, "fixed:8", 1),
+	}
+	var b bytes.Buffer
+	opts := Options{Now: fixedNow, ByteBudget: func(l string) (int64, bool) {
+		switch l {
+		case "budget:16MiB":
+			return 16 << 20, true
+		case "budget:32MiB@fixed:64":
+			return 32 << 20, true
+		}
+		return 0, false
+	}}
+	if err := Write(&b, recs, opts); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{"Peak live against byte budget", "budgets: peak live against byte budget", "in-flight byte budget (MiB)",
+		"Peak live against upload size", "sizes, limiter fixed:8: peak live against upload size", "streamed oom at 1/9", "client resident (dashed)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page does not say %q", want)
+		}
+	}
+	if strings.Contains(page, "lone, limiter") || strings.Contains(page, "budgets: peak live against store cap") {
+		t.Error("a chart of a sweep that is none")
+	}
+	// Without a reader of budgets, no budget chart.
+	b.Reset()
+	opts.ByteBudget = nil
+	if err := Write(&b, recs, opts); err != nil || strings.Contains(b.String(), "against byte budget") {
+		t.Errorf("a budget chart without Options.ByteBudget (%v)", err)
+	}
+}

@@ -73,8 +73,12 @@ func CompareStrategies(a, b string) int {
 }
 
 // LimiterCap returns the number after the last ':' of a limiter such as
-// "fixed:16", or of a bare number.
+// "fixed:16", or of a bare number; a byte budget ("budget:64MiB@fixed:64")
+// has no cap of its own.
 func LimiterCap(l string) (float64, bool) {
+	if strings.HasPrefix(l, "budget") {
+		return 0, false
+	}
 	if i := strings.LastIndexByte(l, ':'); i >= 0 {
 		l = l[i+1:]
 	}

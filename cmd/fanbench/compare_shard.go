@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"debug/buildinfo"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+
+	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/harness/runner"
+	"github.com/fanbench/fanbench/reports/benchout"
+	"github.com/fanbench/fanbench/reports/compare"
+	"github.com/fanbench/fanbench/reports/summary"
+)
+
+// compareInfoFile is where compare -base describes its comparison, beside
+// base/ and head/: what each side is and how to judge them, so that fanbench
+// merge can judge its shards as one.
+const compareInfoFile = "compare.json"
+
+// compareInfo is compare.json.
+type compareInfo struct {
+	Base    string          `json:"base"`
+	Head    string          `json:"head"`
+	Options compare.Options `json:"options"`
+}
+
+func writeCompareInfo(dir string, info *compareInfo) error {
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	return result.WriteFileAtomic(filepath.Join(dir, compareInfoFile), append(b, '\n'))
+}
+
+func readCompareInfo(dir string) (*compareInfo, error) {
+	path := filepath.Join(dir, compareInfoFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var info compareInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &info, nil
+}
+
+// isCompareDir reports whether dir is a compare -base results directory.
+func isCompareDir(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, compareInfoFile))
+	return err == nil
+}
+
+// sidePart is a comparison's part description for one side's batch.
+func sidePart(part *result.Shard, s side) *result.Shard {
+	if part == nil {
+		return nil
+	}
+	p := *part
+	p.Kind = "compare-" + s.String()
+	return &p
+}
+
+// sideConfig is the file configuration of one side's results.bench: as
+// benchConfig for this fanbench's jobs, with the Go version that built the
+// side's binary bin, so that it is known before any run and the same in
+// every shard of the comparison.
+func sideConfig(jobs []runner.Job, bin string) benchout.Config {
+	c := benchConfig(jobs)
+	if bi, err := buildinfo.ReadFile(bin); err == nil {
+		c.GoVersion = bi.GoVersion
+	} else {
+		c.GoVersion = ""
+	}
+	return c
+}
+
+// judgeComparison gives the verdict on a comparison whose sides are in
+// out/base and out/head (their results.bench, and recs, their records),
+// prints it, writes out/summary.md and returns the exit it calls for.
+func judgeComparison(stdout io.Writer, out string, info *compareInfo, recs [2][]*result.Record, headBatch result.Batch) error {
+	dirs := [2]string{filepath.Join(out, "base"), filepath.Join(out, "head")}
+	fmt.Fprintf(stdout, "base: %s\nhead: %s\n", info.Base, info.Head)
+	rep, err := compare.Files(filepath.Join(dirs[sideBase], "results.bench"), filepath.Join(dirs[sideHead], "results.bench"), info.Options)
+	if err != nil {
+		return exitError{exitUsage, err}
+	}
+	var text bytes.Buffer
+	if err := rep.WriteText(io.MultiWriter(stdout, &text)); err != nil {
+		return err
+	}
+	lines, headWorse, crashes := unfinished(recs)
+	for _, l := range lines {
+		fmt.Fprintln(stdout, l)
+		fmt.Fprintln(&text, l)
+	}
+	// The head's summary, with what changed against the base, for the PR.
+	var md bytes.Buffer
+	comparison := fmt.Sprintf("base: %s\nhead: %s\n\n%s", info.Base, info.Head, text.String())
+	if err := summary.Write(&md, recs[sideHead], summary.Options{Comparison: comparison, Batch: headBatch, Base: recs[sideBase]}); err != nil {
+		return err
+	}
+	mdPath := filepath.Join(out, "summary.md")
+	if err := result.WriteFileAtomic(mdPath, md.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nresults: %s, %s\nsummary: %s\n", dirs[sideBase], dirs[sideHead], mdPath)
+	switch {
+	case rep.Outcome() == compare.Fail:
+		return outcomeError(rep)
+	case headWorse:
+		return exitError{exitFail, errors.New("the head failed more runs than the base")}
+	case crashes > 0:
+		return exitError{exitUsage, fmt.Errorf("%d run(s) crashed; the comparison is incomplete", crashes)}
+	}
+	return outcomeError(rep)
+}
+
+// mergeCompare joins the shards of a compare -base (each dir holding base/,
+// head/ and compare.json) into out, side by side, and judges the joined
+// sides as compare -base would have.
+func mergeCompare(_ context.Context, stdout, stderr io.Writer, out string, dirs []string) error {
+	var info *compareInfo
+	for _, d := range dirs {
+		in, err := readCompareInfo(d)
+		if err != nil {
+			return usageError{fmt.Errorf("merge: %s is not a directory of fanbench compare -base (%w); give the shards of one kind", d, err)}
+		}
+		if info != nil && !reflect.DeepEqual(in, info) {
+			return usageError{fmt.Errorf("merge: the shards compare different things: %s compares %q with %q (options %+v), %s compares %q with %q (options %+v)",
+				dirs[0], info.Base, info.Head, info.Options, d, in.Base, in.Head, in.Options)}
+		}
+		info = in
+	}
+	var recs [2][]*result.Record
+	var headBatch result.Batch
+	for s, name := range []string{"base", "head"} {
+		var sides []string
+		for _, d := range dirs {
+			sides = append(sides, filepath.Join(d, name))
+		}
+		dir := filepath.Join(out, name)
+		joined, lock, err := joinInto(dir, sides, stderr)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+		if err := joined.WriteRuns(dir); err != nil {
+			return err
+		}
+		if err := result.WriteResults(dir, joined.Results); err != nil {
+			return err
+		}
+		cfg, err := benchout.ConfigOfLines(joined.Config)
+		if err != nil {
+			return err
+		}
+		if _, err := writeBench(dir, joined.Results, cfg); err != nil {
+			return err
+		}
+		recs[s] = joined.Results.Records
+		headBatch = joined.Results.Batch
+	}
+	if err := writeCompareInfo(out, info); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "merged %d shards of a comparison\n", len(dirs))
+	return judgeComparison(stdout, out, info, recs, headBatch)
+}

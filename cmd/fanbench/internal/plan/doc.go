@@ -1,0 +1,19 @@
+// Package plan lays a batch of runs out over shards and over time: which
+// cases this machine runs when a sweep is split between several (a CI
+// matrix, a Kubernetes Indexed Job, Bazel's test sharding), and how long the
+// batch has left.
+//
+// In steps:
+//  1. Resolve finds this machine's shard: the -shard i/n flag (1-based, as
+//     Playwright's --shard), else Kubernetes' JOB_COMPLETION_INDEX (0-based,
+//     the count from -shards or FANBENCH_SHARDS), else Bazel's
+//     TEST_SHARD_INDEX and TEST_TOTAL_SHARDS (0-based). Bad input is an
+//     error naming the flag or the variable.
+//  2. Assign gives every unit of work (a case with all its runs) a shard,
+//     from the units sorted by key: heaviest first, each to the shard with
+//     the least weight so far (ties: the lower index). The assignment is a
+//     function of the keys and weights alone, so every shard computes the
+//     same one, and each unit runs on exactly one shard.
+//  3. An Estimate follows a batch's finished runs and says how long the
+//     rest will take, at the pace so far per unit of weight.
+package plan
