@@ -41,8 +41,8 @@ type Entry struct {
 	MaxByteBudget *int64 `json:"max_byte_budget"`
 	// LargestChunk is the upload's largest chunk, which the client divides
 	// the byte budget by.
-	LargestChunk int64 `json:"largest_chunk_b"`
-	BudgetInner   string `json:"budget_inner"`
+	LargestChunk int64  `json:"largest_chunk_b"`
+	BudgetInner  string `json:"budget_inner"`
 	// PeakLive, Resident and ModelPeak are measured at MaxFixedCap (0 when
 	// it is 0): the peak of live tracked bytes, the client's peak resident
 	// memory (what the limit judges) and the model's prediction.
