@@ -21,7 +21,8 @@
 //     every proof paid so far).
 //  2. Stores: the first cap chunks start at once, one after another, as
 //     the client's store stream polls them; a new one starts each time one
-//     ends (the cap is the wave's). A store sets up (the PaidChunk clones,
+//     ends (the cap is the wave's; for a client that reads it per slot,
+//     each store starts after as many others ended as in the run). A store sets up (the PaidChunk clones,
 //     the merkle proof clone, the shared frame or header and trailer of
 //     encode-once and streamed), then builds its 4 sends in turn, each as
 //     far as it goes before it must wait: the strategy's buffers
@@ -47,7 +48,7 @@
 // Without transport copies a send puts its message on the wire at once
 // and holds its buffers until the answer. The peak is the highest total
 // along the way, over all waves. It assumes no faults, retries or
-// fallbacks, and a cap that does not move within a wave.
+// fallbacks.
 package model
 
 import (
@@ -75,6 +76,11 @@ type Input struct {
 	Waves [][]int
 	// Caps holds the store concurrency read for each wave.
 	Caps []int
+	// LaunchAfter, when set for a wave, holds for each of its stores how
+	// many of the wave's stores had ended when it started, for a client
+	// that reads the cap every time a slot frees (the cap moves; this is
+	// the schedule it made). It replaces Caps[w].
+	LaunchAfter [][]int
 	// ProofSize is the bytes of one chunk's payment proof.
 	ProofSize int
 	// ProofSizes, when set, holds each chunk's proof size in bytes, shaped
@@ -168,19 +174,25 @@ func wave(in Input, w, k int, proofs, before int64) Prediction {
 	case in.Client.Waves.KeepProofs:
 		s.add(buffer.Proof, before, nil)
 	}
-	next := 0
+	// may reports whether store i may start now.
+	next, running, ended := 0, 0, 0
+	may := func(i int) bool { return running < k }
+	if w < len(in.LaunchAfter) && len(in.LaunchAfter[w]) == len(sizes) {
+		may = func(i int) bool { return ended >= in.LaunchAfter[w][i] }
+	}
 	var launch func()
 	launch = func() {
-		if next == len(sizes) {
-			return
+		for next < len(sizes) && may(next) {
+			running++
+			next++
+			s.start(next-1, func() {
+				running--
+				ended++
+				s.soon(launch) // the slot frees; the launcher runs next
+			})
 		}
-		i := next
-		next++
-		s.start(i, func() { s.soon(launch) }) // the slot frees; the launcher runs next
 	}
-	for range k {
-		launch()
-	}
+	launch()
 	s.run()
 	return s.best
 }

@@ -180,3 +180,18 @@ func TestReplacement(t *testing.T) {
 		t.Fatalf("merkle chunk share = %d, want 2000", got)
 	}
 }
+
+// TestLaunchAfter checks that a wave's schedule from a moving cap replaces
+// its cap: three 1000-byte chunks at cap 1 hold one chunk's four copies at
+// most; started as a cap that rose to 2 at once started them (stores 0 and
+// 1 after no end, store 2 after one), two chunks' copies are in flight.
+func TestLaunchAfter(t *testing.T) {
+	in := Input{Strategy: upload.CopyPerPeer, Waves: [][]int{{1000, 1000, 1000}}, Caps: []int{1}, ProofSize: 1}
+	if got := Predict(in).Sites[buffer.PeerCopy]; got != 4000 {
+		t.Fatalf("copies at cap 1 = %d, want 4000", got)
+	}
+	in.LaunchAfter = [][]int{{0, 0, 1}}
+	if got := Predict(in).Sites[buffer.PeerCopy]; got != 8000 {
+		t.Fatalf("copies with two started at once = %d, want 8000", got)
+	}
+}

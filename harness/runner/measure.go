@@ -257,6 +257,9 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		for len(in.Caps) < len(in.Waves) && len(in.Caps) > 0 { // a rolling cap that never moved
 			in.Caps = append(in.Caps, in.Caps[len(in.Caps)-1])
 		}
+		for w := 0; len(res.LaunchAfter) == len(sizes) && w < len(sizes); w += wave {
+			in.LaunchAfter = append(in.LaunchAfter, res.LaunchAfter[w:min(w+wave, len(sizes))])
+		}
 		for w := 0; w < len(res.ProofSizes); w += wave {
 			in.ProofSizes = append(in.ProofSizes, res.ProofSizes[w:min(w+wave, len(res.ProofSizes))])
 		}

@@ -19,8 +19,14 @@ type Result struct {
 	// Waves is the number of waves run; RetryRounds the extra single-path
 	// store rounds run in all.
 	Waves, RetryRounds int
-	// Caps holds the store concurrency read for each wave and retry round.
+	// Caps holds the store concurrency read for each wave and retry round;
+	// for a client that reads it per slot (client.PerSlot), each value it
+	// took, in order.
 	Caps []int
+	// LaunchAfter holds, for a client that reads the cap per slot, how
+	// many stores of its wave (or pass) had ended when each store started,
+	// in the order they started: the schedule the moving cap made.
+	LaunchAfter []int
 	// Transactions is the number of ledger transactions paid.
 	Transactions int
 	// Proofs is the number of payment proofs made and ProofBytes their

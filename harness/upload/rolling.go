@@ -35,16 +35,18 @@ var deferredDelays = []time.Duration{0, 15 * time.Second, 45 * time.Second}
 func (r *run) rolling(ctx context.Context, name string, n int, capOf func() int, do func(ctx context.Context, i int)) {
 	done := simtime.NewQueue[struct{}](ctx)
 	var g simtime.Group
-	inflight := 0
+	inflight, ended := 0, 0
 	for i := range n {
 		for {
 			k := max(1, capOf())
 			if inflight < k {
 				r.noteCap(k)
+				r.res.LaunchAfter = append(r.res.LaunchAfter, ended)
 				break
 			}
 			done.Get()
 			inflight--
+			ended++
 		}
 		if ctx.Err() != nil {
 			break
