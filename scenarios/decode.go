@@ -216,7 +216,7 @@ func (d *decoder) spec(body ast.Node) (*Spec, error) {
 		{"transport", func(f field) (err error) { s.Transport, err = d.boolean(f); return }},
 		{"network", func(f field) error { return d.network(f, &s.Network) }},
 		{"memory_limit", func(f field) (err error) { s.MemoryLimit, err = d.positiveSize(f); return }},
-		{"client", func(f field) (err error) { s.Client, err = d.str(f); return }},
+		{"client", func(f field) (err error) { s.Clients, err = d.strOrList(f); return }},
 		{"allocator", func(f field) (err error) { s.Allocator, err = d.str(f); return }},
 		{"count", func(f field) (err error) { s.Count, err = d.integer(f); return }},
 		{"timeout", func(f field) (err error) { s.Timeout, err = d.duration(f); return }},
@@ -604,6 +604,19 @@ func (d *decoder) strList(f field) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// strOrList decodes one string, or a list of them.
+func (d *decoder) strOrList(f field) ([]string, error) {
+	if _, ok := f.val.(*ast.SequenceNode); ok {
+		l, err := d.strList(f)
+		if err == nil && len(l) == 0 {
+			err = d.errorf(f, "lists nothing (omit the key for the default)")
+		}
+		return l, err
+	}
+	v, err := d.str(f)
+	return []string{v}, err
 }
 
 func (d *decoder) boolean(f field) (bool, error) {

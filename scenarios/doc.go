@@ -73,7 +73,9 @@
 //	                         # reaches it is killed, as by the OOM killer.
 //	client: seed             # optional: the client profile the strategies
 //	                         # run on (fanbench clients lists them;
-//	                         # default seed, the seed capture's client).
+//	                         # default seed, the seed capture's client),
+//	                         # or a list of them, one variant each, named
+//	                         # <name>-client-<client>.
 //	allocator: glibc         # optional: the allocator that places the
 //	                         # client's buffers: glibc, mimalloc or go
 //	                         # (default: the client's own, glibc).

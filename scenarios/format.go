@@ -42,8 +42,12 @@ func (s *Spec) Format() []byte {
 	fmt.Fprintf(&b, "  jitter: %s\n", formatDuration(n.Jitter))
 	fmt.Fprintf(&b, "  faults: {dead: %s, fail: %s, timeout: %s, already_exists: %s}\n",
 		formatNumber(n.Faults.Dead), formatNumber(n.Faults.Fail), formatNumber(n.Faults.Timeout), formatNumber(n.Faults.AlreadyExists))
-	if s.Client != "" {
-		fmt.Fprintf(&b, "client: %s\n", str(s.Client))
+	switch len(s.Clients) {
+	case 0:
+	case 1:
+		fmt.Fprintf(&b, "client: %s\n", str(s.Clients[0]))
+	default:
+		fmt.Fprintf(&b, "client: %s\n", strList(s.Clients))
 	}
 	if s.Allocator != "" {
 		fmt.Fprintf(&b, "allocator: %s\n", str(s.Allocator))

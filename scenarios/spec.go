@@ -139,10 +139,11 @@ type Spec struct {
 	// client's resident memory reaches it is killed as by the OOM killer.
 	// 0 means no limit.
 	MemoryLimit int64
-	// Client is the client profile the strategies run on, one of
-	// client.Names(); "" means client.Default, the client of the seed's
-	// heaptrack capture.
-	Client string
+	// Clients are the client profiles the strategies run on, each one of
+	// client.Names(), without repeats; none means client.Default, the
+	// client of the seed's heaptrack capture. Several make one variant
+	// each (Variants).
+	Clients []string
 	// Allocator is the client allocator policy that places the client's
 	// buffers, one of alloc.Policies; "" means the modelled client's own
 	// (glibc malloc for ant-client).
@@ -307,8 +308,17 @@ func (s *Spec) Validate() error {
 	if c := s.Source.Compressibility; !(c >= 0 && c < 1) {
 		return s.errorf("source.compressibility", "must be in [0, 1) (got %v)", c)
 	}
-	if s.Client != "" && !slices.Contains(client.Names(), s.Client) {
-		return s.errorf("client", "unknown client %q (want %s; fanbench clients lists them)", s.Client, orList(client.Names()))
+	for i, c := range s.Clients {
+		f := "client"
+		if len(s.Clients) > 1 {
+			f = fmt.Sprintf("client[%d]", i)
+		}
+		if !slices.Contains(client.Names(), c) {
+			return s.errorf(f, "unknown client %q (want %s; fanbench clients lists them)", c, orList(client.Names()))
+		}
+		if j := slices.Index(s.Clients[:i], c); j >= 0 {
+			return s.errorf(f, "%q is listed twice (also client[%d])", c, j)
+		}
 	}
 	if s.Allocator != "" && !slices.Contains(alloc.Policies(), s.Allocator) {
 		return s.errorf("allocator", "unknown allocator %q (want %s)", s.Allocator, orList(alloc.Policies()))
@@ -416,19 +426,36 @@ type Variant struct {
 	Name string
 	// Size is the source size in bytes.
 	Size int64
+	// Client is the client profile ("" for client.Default).
+	Client string
 }
 
 // Variants returns the scenario's sweep points, sorted: by size,
-// ascending. A scenario that sweeps nothing has one, named as the
-// scenario. The result is a function of the Spec alone.
+// ascending, then by client in the scenario's order. A scenario that sweeps
+// nothing has one, named as the scenario. The result is a function of the
+// Spec alone.
 func (s *Spec) Variants() []Variant {
-	if len(s.Source.Sizes) == 0 {
-		return []Variant{{Name: s.Name, Size: s.Source.Size}}
+	sizes := []int64{s.Source.Size}
+	if len(s.Source.Sizes) > 0 {
+		sizes = slices.Sorted(slices.Values(s.Source.Sizes))
 	}
-	sizes := slices.Sorted(slices.Values(s.Source.Sizes))
-	out := make([]Variant, len(sizes))
-	for i, n := range sizes {
-		out[i] = Variant{Name: SizeVariantName(s.Name, n), Size: n}
+	clients := s.Clients
+	if len(clients) == 0 {
+		clients = []string{""}
+	}
+	var out []Variant
+	for _, n := range sizes {
+		name := s.Name
+		if len(s.Source.Sizes) > 0 {
+			name = SizeVariantName(s.Name, n)
+		}
+		for _, c := range clients {
+			v := Variant{Name: name, Size: n, Client: c}
+			if len(clients) > 1 {
+				v.Name += "-client-" + c
+			}
+			out = append(out, v)
+		}
 	}
 	return out
 }

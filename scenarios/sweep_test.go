@@ -58,7 +58,7 @@ func TestVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Variant{{"sweep-size-1048576", 1 << 20}, {"sweep-size-2000000", 2e6}, {"sweep-size-3145728", 3 << 20}}
+	want := []Variant{{"sweep-size-1048576", 1 << 20, ""}, {"sweep-size-2000000", 2e6, ""}, {"sweep-size-3145728", 3 << 20, ""}}
 	if got := s.Variants(); !slices.Equal(got, want) {
 		t.Errorf("Variants = %v, want %v", got, want)
 	}
@@ -66,8 +66,26 @@ func TestVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := one.Variants(); !slices.Equal(got, []Variant{{"one", 3 << 20}}) || one.Source.Sizes != nil {
+	if got := one.Variants(); !slices.Equal(got, []Variant{{"one", 3 << 20, ""}}) || one.Source.Sizes != nil {
 		t.Errorf("a list of one size: Variants = %v, Sizes %v", got, one.Source.Sizes)
+	}
+	// Sizes × clients: a variant each, the client's name added when there
+	// are several; one client names no variant.
+	both, err := Parse("both.yaml", []byte("name: both\ndescription: d\nsource: {size: [2MiB, 1MiB]}\nclient: [newest, seed]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBoth := []Variant{{"both-size-1048576-client-newest", 1 << 20, "newest"}, {"both-size-1048576-client-seed", 1 << 20, "seed"},
+		{"both-size-2097152-client-newest", 2 << 20, "newest"}, {"both-size-2097152-client-seed", 2 << 20, "seed"}}
+	if got := both.Variants(); !slices.Equal(got, wantBoth) {
+		t.Errorf("Variants = %v, want %v", got, wantBoth)
+	}
+	lone, err := Parse("lone.yaml", []byte("name: lone\ndescription: d\nsource: {size: 3MiB}\nclient: apr28\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lone.Variants(); !slices.Equal(got, []Variant{{"lone", 3 << 20, "apr28"}}) {
+		t.Errorf("one client: Variants = %v", got)
 	}
 	// Only caps: no aimd by default beside them.
 	caps, err := Parse("caps.yaml", []byte("name: caps\ndescription: d\nsource: {size: 3MiB}\ncaps: [8]\n"))

@@ -132,7 +132,7 @@ func cmdFit(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		spec.Allocator = *allocator
 	}
 	if set["client"] {
-		spec.Client = *clientName
+		spec.Clients = []string{*clientName}
 	}
 	if set["timeout"] {
 		spec.Timeout = *timeout

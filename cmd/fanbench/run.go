@@ -76,7 +76,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	timeout := fs.Duration("timeout", 0, "time limit of each run (default: the scenario's)")
 	gogc := fs.Int("gogc", 100, "GOGC of each run (-1 for off)")
 	memlimit := fs.String("memlimit", "", "emulated machine memory, e.g. 4GiB: a run whose client's resident memory reaches it is killed (oom) (default: the scenario's)")
-	clientName := fs.String("client", "", "client profile to model: "+strings.Join(client.Names(), ", ")+" (default: the scenario's, else "+client.Default+"; fanbench clients lists them)")
+	clientName := fs.String("client", "", "comma-separated client profiles to model, one variant each: "+strings.Join(client.Names(), ", ")+" (default: the scenario's, else "+client.Default+"; fanbench clients lists them)")
 	allocator := fs.String("allocator", "", "allocator of the client's buffers: "+strings.Join(alloc.Policies(), ", ")+" (default: the scenario's, else the client's own: glibc)")
 	size := fs.String("size", "", "source size: bytes, or a number and a unit as in scenario files (20MiB, 1.5GiB, 300MB) (default: the scenario's)")
 	seed := fs.Uint64("seed", 0, "source seed (default: the scenario's)")
@@ -177,7 +177,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 			spec.Allocator = *allocator
 		}
 		if set["client"] {
-			spec.Client = *clientName
+			spec.Clients = splitList(*clientName)
 		}
 		if set["memlimit"] {
 			spec.MemoryLimit = memBytes
@@ -347,7 +347,11 @@ type scenarioPlan struct {
 func planNames(plans []scenarioPlan) []string {
 	var names []string
 	for _, p := range plans {
-		names = append(names, fmt.Sprintf("%s (client %s)", p.spec.Name, cmp.Or(p.spec.Client, client.Default)))
+		clients := p.spec.Clients
+		if len(clients) == 0 {
+			clients = []string{client.Default}
+		}
+		names = append(names, fmt.Sprintf("%s (client %s)", p.spec.Name, strings.Join(clients, ", ")))
 	}
 	return names
 }
@@ -467,8 +471,14 @@ func checkFlags(set map[string]bool, modes, lims string, size int64, pay string,
 		return fmt.Errorf("-count: must be ≥ 1 (got %d)", count)
 	}
 	if set["client"] {
-		if _, err := client.Lookup(clientName); err != nil || clientName == "" {
-			return fmt.Errorf("-client: unknown client %q (known: %s; fanbench clients lists them)", clientName, strings.Join(client.Names(), ", "))
+		names := splitList(clientName)
+		if len(names) == 0 {
+			names = []string{clientName}
+		}
+		for _, c := range names {
+			if _, err := client.Lookup(c); err != nil || c == "" {
+				return fmt.Errorf("-client: unknown client %q (known: %s; fanbench clients lists them)", c, strings.Join(client.Names(), ", "))
+			}
 		}
 	}
 	if a := set["allocator"]; a && !slices.Contains(alloc.Policies(), allocator) {

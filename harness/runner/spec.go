@@ -61,7 +61,7 @@ func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
 					Net:       net,
 					CacheRoot: cacheRoot,
 					Allocator: s.Allocator,
-					Client:    s.Client,
+					Client:    v.Client,
 				})
 			}
 		}
