@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/scenarios"
 	"github.com/olekukonko/tablewriter"
 )
@@ -36,13 +38,17 @@ func cmdScenarios(_ context.Context, stdout, stderr io.Writer, args []string) er
 		return err
 	}
 	t := tablewriter.NewWriter(stdout)
-	t.Header("name", "size", "limiters", "strategies", "memory limit", "description")
+	t.Header("name", "size", "limiters", "strategies", "client", "memory limit", "description")
 	for _, s := range scenarios.Builtins() {
 		limit := "-"
 		if s.MemoryLimit > 0 {
 			limit = mib(s.MemoryLimit)
 		}
-		t.Append(s.Name, mib(s.Source.Size), fmt.Sprint(s.Limiters), fmt.Sprint(len(s.Strategies)), limit, s.Description)
+		clients := strings.Join(s.Clients, ", ")
+		if clients == "" {
+			clients = client.Default
+		}
+		t.Append(s.Name, mib(s.Source.Size), fmt.Sprint(s.Limiters), fmt.Sprint(len(s.Strategies)), clients, limit, s.Description)
 	}
 	return t.Render()
 }
