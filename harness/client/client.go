@@ -176,7 +176,7 @@ const seedBaseline = 22_000_000
 var profiles = []Profile{
 	{
 		Name: "seed", Commit: "6cada1d", Date: "2026-05-06",
-		Summary: "the seed capture's (PR #82's parent): a send returns when QUIC has taken it; 64 KiB segments; 30 s store timeout",
+		Summary: "PR #82's parent by its Cargo.lock (saorsa-transport 0.34.1): a send returns when QUIC has taken it; 64 KiB segments; 30 s store timeout",
 		Transport: Transport{
 			AckWait: NoAckWait, SendWindow: quic5MiB, Segment: 64 << 10, Permit: true, PermitMin: 1 << 20,
 		},
@@ -209,7 +209,12 @@ var profiles = []Profile{
 }
 
 // Default is the client a scenario runs when it names none: the client of
-// the seed's heaptrack capture.
+// the seed's heaptrack capture as its source pins it (PR #82's parent,
+// 6cada1d, whose Cargo.lock gives saorsa-transport 0.34.1). The capture's
+// own figures are closer to a client whose sends wait for the
+// acknowledgement (README, "The seed's figures beside fanbench's"): the
+// DEV-01 build may have run another transport; the default stays with the
+// source.
 const Default = "seed"
 
 // Profiles returns every client profile, oldest commit first is not
