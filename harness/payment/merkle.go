@@ -198,26 +198,47 @@ func DecodeMerkleProof(b []byte) (*MerkleProof, error) {
 // sub-batch of a single address (len(addrs) ≡ 1 mod 256) always fails so,
 // as upstream's MerkleTree refuses one leaf.
 func PayMerkle(ctx context.Context, addrs []xorname.Name, ask CandidateFunc, l *Ledger) (map[xorname.Name][]byte, error) {
-	if len(addrs) < MinLeaves {
-		return nil, fmt.Errorf("merkle payment of %d chunks: %w: need at least %d", len(addrs), ErrBatch, MinLeaves)
-	}
 	proofs := make(map[xorname.Name][]byte, len(addrs))
-	batches := (len(addrs) + MaxLeaves - 1) / MaxLeaves
-	for i := range batches {
-		sub := addrs[i*MaxLeaves : min((i+1)*MaxLeaves, len(addrs))]
-		if err := payMerkleBatch(ctx, sub, ask, l, proofs); err != nil {
-			if i == 0 {
-				return nil, fmt.Errorf("merkle sub-batch 1/%d: %w", batches, err)
-			}
-			return proofs, fmt.Errorf("%w: merkle sub-batch %d/%d failed after %d proofs: %w",
-				ErrPartialPayment, i+1, batches, len(proofs), err)
-		}
+	err := PayMerkleEach(ctx, addrs, ask, l, func(i int, proof []byte) { proofs[addrs[i]] = proof })
+	if err != nil && len(proofs) == 0 {
+		return nil, err
 	}
-	return proofs, nil
+	return proofs, err
 }
 
-// payMerkleBatch pays for one sub-batch and adds its proofs to proofs.
-func payMerkleBatch(ctx context.Context, addrs []xorname.Name, ask CandidateFunc, l *Ledger, proofs map[xorname.Name][]byte) error {
+// PayMerkleEach pays as PayMerkle does, but hands each proof to keep as it
+// is made, with its index in addrs, in addrs' order, instead of returning
+// them all at once: a caller that copies each proof where it keeps it
+// leaves the Go heap with one proof at a time, not every proof of the
+// upload (about 128 KB a chunk). keep owns proof. The errors are
+// PayMerkle's; the proofs of a failed sub-batch are never handed over.
+func PayMerkleEach(ctx context.Context, addrs []xorname.Name, ask CandidateFunc, l *Ledger, keep func(i int, proof []byte)) error {
+	if len(addrs) < MinLeaves {
+		return fmt.Errorf("merkle payment of %d chunks: %w: need at least %d", len(addrs), ErrBatch, MinLeaves)
+	}
+	batches := (len(addrs) + MaxLeaves - 1) / MaxLeaves
+	paid := 0
+	for i := range batches {
+		first := i * MaxLeaves
+		sub := addrs[first:min(first+MaxLeaves, len(addrs))]
+		err := payMerkleBatch(ctx, sub, ask, l, func(j int, proof []byte) {
+			keep(first+j, proof)
+			paid++
+		})
+		if err != nil {
+			if i == 0 {
+				return fmt.Errorf("merkle sub-batch 1/%d: %w", batches, err)
+			}
+			return fmt.Errorf("%w: merkle sub-batch %d/%d failed after %d proofs: %w",
+				ErrPartialPayment, i+1, batches, paid, err)
+		}
+	}
+	return nil
+}
+
+// payMerkleBatch pays for one sub-batch and hands its proofs to keep, with
+// their index in addrs.
+func payMerkleBatch(ctx context.Context, addrs []xorname.Name, ask CandidateFunc, l *Ledger, keep func(j int, proof []byte)) error {
 	if len(addrs) < MinLeaves {
 		return fmt.Errorf("%w: a tree needs at least %d leaves, got %d", ErrBatch, MinLeaves, len(addrs))
 	}
@@ -249,7 +270,7 @@ func payMerkleBatch(ctx context.Context, addrs []xorname.Name, ask CandidateFunc
 	// finalize_merkle_batch: one proof per chunk around the winner pool.
 	for i, a := range addrs {
 		p := MerkleProof{Address: a, Data: t.addressBranch(i), Winner: *pool}
-		proofs[a] = EncodeMerkleProof(&p)
+		keep(i, EncodeMerkleProof(&p))
 	}
 	return nil
 }

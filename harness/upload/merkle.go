@@ -84,22 +84,20 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 // proof (site Proof), for the caller to release.
 func (r *run) payMerkle(ctx context.Context, addrs []xorname.Name) (map[xorname.Name]*buffer.Buf, error) {
 	before := r.net.Ledger().Transactions()
-	proofs, err := payment.PayMerkle(ctx, addrs, r.net.Candidates, r.net.Ledger())
+	// Each proof is copied to its site as it is made, in upload order, so
+	// every run allocates and frees in the same order and the harness's
+	// heap holds one proof at a time.
+	held := make(map[xorname.Name]*buffer.Buf, len(addrs))
+	err := payment.PayMerkleEach(ctx, addrs, r.net.Candidates, r.net.Ledger(), func(i int, proof []byte) {
+		held[addrs[i]] = buffer.Copy(r.heap, buffer.Proof, proof)
+		r.proofMade(i, len(proof))
+	})
 	r.res.Transactions += r.net.Ledger().Transactions() - before
 	if err != nil {
+		for _, a := range addrs {
+			held[a].Release()
+		}
 		return nil, fmt.Errorf("merkle payment: %w", err)
 	}
-	// In upload order, never the map's, so every run allocates and frees
-	// in the same order.
-	held := make(map[xorname.Name]*buffer.Buf, len(proofs))
-	for i, a := range addrs {
-		p, ok := proofs[a]
-		if !ok {
-			continue // a partial payment: the store of a fails
-		}
-		held[a] = buffer.Copy(r.heap, buffer.Proof, p)
-		r.proofMade(i, len(p))
-	}
-	clear(proofs)
 	return held, nil
 }
