@@ -29,6 +29,15 @@ const FinishGrow = "finish_grow"
 // transport_handle.rs (compute_signable_bytes, serialize_wire_message,
 // create_protocol_message, send_message's data.clone() per channel).
 var DefaultRules = []Rule{
+	// quinn-proto copies what a stream write admits into the connection's
+	// send buffer (saorsa-transport's vendored quinn 0.11: SendStream::write
+	// → write_source → Bytes::copy_from_slice), an inner frame of the send
+	// path, so before the transport's rules.
+	{"quic-send", [][][]string{
+		{{"quinn_send_stream_write"}},
+		{{"quinn_proto", "SendStream", "write"}},
+		{{"quinn_proto", "send", "write_source"}},
+	}},
 	{"signable", [][][]string{{{"compute_signable_bytes"}}}},
 	{"wire", [][][]string{
 		{{"create_protocol_message_wire_serialize"}},

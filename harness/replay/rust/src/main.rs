@@ -140,6 +140,9 @@ sites! {
     0xab "wire" create_protocol_message_wire_serialize create_protocol_message_wire_serialize_grow;
     // buffers the simulated peers keep; never traced as the client's.
     0xac "peer-store" peer_store peer_store_grow;
+    // quinn-proto's send stream: the copy of the bytes a write admits, held
+    // until the peer acknowledges them (saorsa-transport's vendored quinn).
+    0xad "quic-send" quinn_send_stream_write quinn_send_stream_write_grow;
     // a site this replay does not know.
     0xaf "" unknown_site unknown_site_grow;
 }
