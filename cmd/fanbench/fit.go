@@ -247,15 +247,17 @@ func budgetFor(largest int64) func(cap int) int64 {
 func (f *fitter) search(ctx context.Context, c runner.Case, spec *scenarios.Spec) (fit.Entry, error) {
 	e := fit.Entry{Strategy: c.Strategy.String(), Client: cmp.Or(c.Client, client.Default), Scenario: c.Name, Size: c.Source.Size, MemLimit: f.tmpl.MemoryLimit,
 		Allocator: cmp.Or(c.Allocator, "glibc"), BudgetInner: budgetInner}
-	sizes, err := runner.ChunkSizes(ctx, c)
+	up, err := runner.NewUpload(ctx, c)
 	if err != nil {
 		return e, fmt.Errorf("fit: %s: the upload's chunks: %w", c.Name, err)
 	}
+	defer up.Close()
+	sizes := up.Sizes
 	e.LargestChunk = int64(slices.Max(sizes))
 	budget := budgetFor(e.LargestChunk)
 	bound := runner.CapBound(len(sizes))
 	for k := 1; k <= bound; k++ {
-		e.Predicted = append(e.Predicted, runner.PredictAtCap(c, sizes, k))
+		e.Predicted = append(e.Predicted, up.PredictAtCap(k))
 	}
 	model := fit.Proposer{Predicted: e.Predicted, Limit: f.tmpl.MemoryLimit, Baseline: c.Baseline()}
 	e.ProposedCap = model.Propose(nil)
