@@ -127,6 +127,10 @@ type Config struct {
 	// Progress, when set, is called after every chunk that ends stored,
 	// with the stored count and the total. It must be cheap.
 	Progress func(stored, total int)
+
+	// waveSize, when not 0, replaces WaveSize, so that tests can see waves
+	// of a few chunks (export_test.go).
+	waveSize int
 }
 
 // DefaultConfig returns the settings of the default client (the client of
@@ -165,12 +169,26 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("upload: client: no profile")
 	case c.Client.Timeouts.Single <= 0 || c.Client.Timeouts.Merkle <= 0:
 		return fmt.Errorf("upload: client %s: store timeouts must be > 0", c.Client.Name)
+	case (c.Client.Store.CapRead == client.PerSlot) != (c.Client.Waves.LoadPerRecord && c.Client.Waves.KeepProofs):
+		// The rolling paths (rolling.go) are the per-record loads and the
+		// kept proofs; the wave paths read whole waves and drop proofs.
+		return fmt.Errorf("upload: client %s: this uploader loads chunks per record and keeps every proof exactly when the cap is read per slot", c.Client.Name)
+	case c.Client.Waves.OverlapQuotes && c.Client.Store.CapRead != client.PerSlot:
+		return fmt.Errorf("upload: client %s: quoting overlaps stores only on the rolling path (a cap read per slot)", c.Client.Name)
 	case c.QuoteTimeout <= 0 || c.QuoteOverallTimeout <= 0:
 		return fmt.Errorf("upload: quote_timeout: must be > 0")
 	case c.Workers < 0:
 		return fmt.Errorf("upload: workers: must be ≥ 0 (got %d)", c.Workers)
 	}
 	return nil
+}
+
+// waves returns the chunks in a wave.
+func (c *Config) waves() int {
+	if c.waveSize > 0 {
+		return c.waveSize
+	}
+	return WaveSize
 }
 
 func (c *Config) workers() int {

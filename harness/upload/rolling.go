@@ -85,7 +85,8 @@ func (r *run) preflight(addrs []xorname.Name) error {
 }
 
 // singleRolling uploads in waves of WaveSize: wave w's stores run beside
-// the quoting of wave w+1 (futures::join!), which holds quotes only; each
+// the quoting of wave w+1 (futures::join!; after them unless the client
+// overlaps them, client.Waves), which holds quotes only; each
 // store loads its chunk at launch, retries inside its slot (store_paid_
 // chunks_with_events: up to MaxRetries more rounds, BaseDelay doubling) and
 // drops the chunk when it ends; every proof stays for the whole upload.
@@ -95,12 +96,13 @@ func (r *run) singleRolling(ctx context.Context, addrs []xorname.Name) error {
 	}
 	var kept []*buffer.Buf // every proof, for the whole upload
 	defer func() { release(kept) }()
-	preps, err := r.prepareWave(ctx, 0, addrs[:min(WaveSize, len(addrs))])
-	for w := 0; w < len(addrs); w += WaveSize {
+	size := r.cfg.waves()
+	preps, err := r.prepareWave(ctx, 0, addrs[:min(size, len(addrs))])
+	for w := 0; w < len(addrs); w += size {
 		if err != nil {
 			return err
 		}
-		wave := addrs[w:min(w+WaveSize, len(addrs))]
+		wave := addrs[w:min(w+size, len(addrs))]
 		r.res.Waves++
 		var todo []*prepared
 		for _, p := range preps {
@@ -116,9 +118,13 @@ func (r *run) singleRolling(ctx context.Context, addrs []xorname.Name) error {
 		var next []*prepared
 		var nextErr error
 		var g simtime.Group
-		if w+WaveSize < len(addrs) {
-			nw := addrs[w+WaveSize : min(w+2*WaveSize, len(addrs))]
-			g.Go(ctx, "quote next wave", func(ctx context.Context) { next, nextErr = r.prepareWave(ctx, w+WaveSize, nw) })
+		quoteNext := func(ctx context.Context) {
+			if w+size < len(addrs) {
+				next, nextErr = r.prepareWave(ctx, w+size, addrs[w+size:min(w+2*size, len(addrs))])
+			}
+		}
+		if r.cfg.Client.Waves.OverlapQuotes {
+			g.Go(ctx, "quote next wave", quoteNext)
 		}
 		largest := r.largest(w, len(wave))
 		var failed []error
@@ -135,6 +141,9 @@ func (r *run) singleRolling(ctx context.Context, addrs []xorname.Name) error {
 		}
 		if len(failed) > 0 {
 			return fmt.Errorf("%w: %d chunks of the wave not stored after %d retries: %w", ErrPartialUpload, len(failed), MaxRetries, errors.Join(failed...))
+		}
+		if !r.cfg.Client.Waves.OverlapQuotes {
+			quoteNext(ctx)
 		}
 		preps, err = next, nextErr
 	}
