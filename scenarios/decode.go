@@ -232,7 +232,7 @@ func (d *decoder) spec(body ast.Node) (*Spec, error) {
 		}
 	}
 	if s.Strategies == nil {
-		s.Strategies = slices.Clone(Strategies)
+		s.Strategies = Strategies()
 	}
 	if s.Limiters == nil && caps == nil && budgets == nil {
 		s.Limiters = slices.Clone(DefaultLimiters)

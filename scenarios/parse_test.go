@@ -43,7 +43,7 @@ func TestParseDefaults(t *testing.T) {
 	// The defaults are copies: changing them in one spec leaves the next
 	// alone.
 	s.Strategies[0], s.Limiters[0] = "changed", "changed"
-	if Strategies[0] != "copy-per-peer" || DefaultLimiters[0] != "aimd" {
+	if Strategies()[0] != "copy-per-peer" || DefaultLimiters[0] != "aimd" {
 		t.Fatalf("Parse shares the default lists with its result")
 	}
 }
@@ -475,7 +475,7 @@ func TestValidateAfterChange(t *testing.T) {
 		t.Errorf("Validate = %v", err)
 	}
 	hand := &Spec{File: "flags", Name: "x", Description: "d", Source: Source{Size: 3}, Payment: "auto",
-		Strategies: Strategies, Limiters: DefaultLimiters, Network: DefaultNetwork, Count: 1, Timeout: time.Second}
+		Strategies: Strategies(), Limiters: DefaultLimiters, Network: DefaultNetwork, Count: 1, Timeout: time.Second}
 	if err := hand.Validate(); err != nil {
 		t.Errorf("Validate(valid hand-built spec) = %v", err)
 	}

@@ -14,16 +14,18 @@ import (
 
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/client"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
 
-// The names a scenario may use. The harness owns what they mean and can
-// check in a test that it knows every one of them. Do not modify these
+// Strategies returns the buffer strategies a scenario may name, in the
+// order a scenario runs them by default: the registry's (package strategy,
+// which gives them their meaning).
+func Strategies() []string { return strategy.Names() }
+
+// The other names a scenario may use. The harness owns what they mean and
+// can check in a test that it knows every one of them. Do not modify these
 // lists.
 var (
-	// Strategies are the buffer strategies, in the order a scenario runs
-	// them by default.
-	Strategies = []string{"copy-per-peer", "shared-buffer", "encode-once", "streamed"}
-
 	// Payments are the payment modes: auto picks merkle at 64 chunks or
 	// more and single below, as the real client does.
 	Payments = []string{"auto", "single", "merkle"}
@@ -120,8 +122,8 @@ type Spec struct {
 	Source Source
 	// Payment is one of Payments.
 	Payment string
-	// Strategies are the buffer strategies to run, each one of Strategies,
-	// without repeats.
+	// Strategies are the buffer strategies to run, each one of
+	// Strategies(), without repeats.
 	Strategies []string
 	// Baseline is the strategy the others are compared against in the
 	// reports, one of Strategies; "" leaves the choice to the reports
@@ -327,13 +329,14 @@ func (s *Spec) Validate() error {
 		return s.errorf("payment", "unknown payment mode %q (want %s)", s.Payment, orList(Payments))
 	}
 
+	known := Strategies()
 	if len(s.Strategies) == 0 {
-		return s.errorf("strategies", "lists no strategy (omit the key for all of %s)", strings.Join(Strategies, ", "))
+		return s.errorf("strategies", "lists no strategy (omit the key for all of %s)", strings.Join(known, ", "))
 	}
 	for i, st := range s.Strategies {
 		f := fmt.Sprintf("strategies[%d]", i)
-		if !slices.Contains(Strategies, st) {
-			return s.errorf(f, "unknown strategy %q (want %s)%s", st, orList(Strategies), suggest(st, Strategies))
+		if !slices.Contains(known, st) {
+			return s.errorf(f, "unknown strategy %q (want %s)%s", st, orList(known), suggest(st, known))
 		}
 		if j := slices.Index(s.Strategies[:i], st); j >= 0 {
 			return s.errorf(f, "%q is listed twice (also strategies[%d])", st, j)
@@ -525,8 +528,9 @@ func (s *Spec) checkStrategyRef(field, strategy, notRun string) error {
 	case strategy == "":
 		return s.errorf(field, "missing (required: a strategy or %q)", AnyStrategy)
 	case strategy == AnyStrategy:
-	case !slices.Contains(Strategies, strategy):
-		return s.errorf(field, "unknown strategy %q (want %q or %s)%s", strategy, AnyStrategy, orList(Strategies), suggest(strategy, Strategies))
+	case !slices.Contains(Strategies(), strategy):
+		known := Strategies()
+		return s.errorf(field, "unknown strategy %q (want %q or %s)%s", strategy, AnyStrategy, orList(known), suggest(strategy, known))
 	case !slices.Contains(s.Strategies, strategy):
 		return s.errorf(field, "%q is not among this scenario's strategies (%s)%s", strategy, strings.Join(s.Strategies, ", "), notRun)
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"runtime"
 	"testing"
 
@@ -81,7 +82,7 @@ func BenchmarkUploadPhase(b *testing.B) {
 		b.Fatal(err)
 	}
 	cache := b.TempDir()
-	for _, s := range upload.Strategies() {
+	for _, s := range strategy.All() {
 		b.Run("mode="+s.String(), func(b *testing.B) {
 			cfg := upload.DefaultConfig()
 			cfg.Strategy, cfg.Store, cfg.CacheRoot = s, policy, cache

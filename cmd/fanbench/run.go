@@ -23,7 +23,7 @@ import (
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/spill"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/reports/benchout"
 	"github.com/fanbench/fanbench/reports/runs"
 	"github.com/fanbench/fanbench/scenarios"
@@ -69,7 +69,7 @@ func (b budgetError) Error() string {
 
 func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newCommandFlags("run", runUsage, stdout, stderr)
-	modes := fs.String("modes", "", "comma-separated buffer strategies (default: the scenario's)")
+	modes := fs.String("modes", "", "comma-separated buffer strategies: "+strings.Join(strategy.Names(), ", ")+" (default: the scenario's)")
 	lims := fs.String("limiter", "", "comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget, budget:SIZE, budget:SIZE@INNER (default: the scenario's)")
 	count := fs.Int("count", 0, "repetitions of each case, interleaved (default: the scenario's)")
 	out := fs.String("o", "results", "results directory, taken by one batch at a time; an earlier batch's files are moved to its previous/")
@@ -447,7 +447,7 @@ func runName(r *result.Record) string {
 func checkFlags(set map[string]bool, modes, lims string, size int64, pay string, count int, allocator, clientName string) error {
 	if set["modes"] {
 		for _, m := range splitList(modes) {
-			if _, err := upload.ParseStrategy(m); err != nil {
+			if _, err := strategy.Parse(m); err != nil {
 				return fmt.Errorf("-modes: %w", err)
 			}
 		}
@@ -823,8 +823,8 @@ func baselineOf(spec *scenarios.Spec) string {
 	switch {
 	case spec.Baseline != "":
 		return spec.Baseline
-	case slices.Contains(spec.Strategies, "copy-per-peer"):
-		return "copy-per-peer"
+	case slices.Contains(spec.Strategies, strategy.CopyPerPeer.String()):
+		return strategy.CopyPerPeer.String()
 	}
 	return spec.Strategies[0]
 }

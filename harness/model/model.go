@@ -59,13 +59,16 @@ import (
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/harness/wire"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
 // Input is the structure of an upload.
 type Input struct {
-	Strategy  upload.Strategy
+	// Strategy is the buffer strategy; the model asks its registry entry
+	// what it holds (strategy.Def.Footprint).
+	Strategy  strategy.Strategy
 	Transport bool
 	Merkle    bool
 	// Client is the client profile that runs (its transport, how it holds
@@ -129,8 +132,12 @@ type Prediction struct {
 	Sites [buffer.NumSites]int64
 }
 
-// Predict returns the predicted peak of in.
+// Predict returns the predicted peak of in; zero for a strategy that is
+// not registered.
 func Predict(in Input) Prediction {
+	if !in.Strategy.Valid() {
+		return Prediction{}
+	}
 	var best Prediction
 	var proofs int64 // every chunk's, which merkle holds throughout
 	for w, sizes := range in.Waves {
@@ -205,6 +212,7 @@ func wave(in Input, w, k int, proofs, before int64) Prediction {
 // timer fires.
 type sim struct {
 	in         *Input
+	def        strategy.Def // the strategy's registry entry
 	w          int
 	live, best Prediction
 
@@ -222,6 +230,7 @@ func newSim(in *Input, w int) *sim {
 		rate = 1
 	}
 	s := &sim{in: in, w: w, conns: map[int]*conn{}}
+	s.def, _ = in.Strategy.Def()
 	s.up.rate = rate
 	return s
 }
@@ -344,28 +353,19 @@ func (s *sim) start(i int, end func()) {
 	}
 	put := wire.Put{RequestID: upload.ModelRequestID, Content: content(c), Proof: make([]byte, p)}
 	L := int64(put.Len())
-	switch in.Strategy {
-	case upload.EncodeOnce:
-		s.add(buffer.Encode, int64(put.Growth(wire.ContentBytes).Cap()), h)
-	case upload.Streamed:
-		s.add(buffer.Encode, int64(put.HeaderLen()), h)
-		s.add(buffer.Encode, int64(put.TrailerLen()), h)
+	fp := s.def.Footprint(&put)
+	for _, b := range fp.Store {
+		s.add(b.Site, b.Bytes, h)
 	}
 	env := wire.NewClientEnvelope(xorname.Name{}, upload.EnvelopeTimestamp)
 	t := in.Client.Transport
 	for j := range upload.CloseGroupMajority {
 		sd := &send{st: st, peer: in.peer(s.w, i, j), F: L}
 		h := &sd.held
-		var enc int64 // the send's own encoded message, if any
-		switch in.Strategy {
-		case upload.CopyPerPeer:
-			s.add(buffer.PeerCopy, int64(c), h)
-			s.add(buffer.ProofCopy, P, h)
-			enc = int64(put.Growth(wire.ContentVec).Cap())
-		case upload.SharedBuffer:
-			s.add(buffer.ProofCopy, P, h)
-			enc = int64(put.Growth(wire.ContentBytes).Cap())
+		for _, b := range fp.Send {
+			s.add(b.Site, b.Bytes, h)
 		}
+		enc := fp.Encoded // the send's own encoded message, if any
 		s.add(buffer.Encode, enc, h)
 		sd.ret[buffer.Encode] = enc
 		if !in.Transport {
@@ -373,7 +373,7 @@ func (s *sim) start(i int, end func()) {
 			continue
 		}
 		sd.F = int64(env.Len(int(L)))
-		if in.Strategy == upload.Streamed {
+		if fp.ByReference {
 			// The envelope's header and the message's around the chunk,
 			// which QUIC takes by reference.
 			sd.head = int64(len(env.WireHeader(nil, int(L))) + put.HeaderLen())

@@ -31,15 +31,15 @@ import (
 	"github.com/fanbench/fanbench/harness/selfenc"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/scenarios"
 )
 
 // Case is one (scenario, strategy, policy) to run.
 type Case struct {
-	Name     string          `json:"name"`
-	Source   source.Spec     `json:"source"`
-	Strategy upload.Strategy `json:"strategy"`
+	Name     string            `json:"name"`
+	Source   source.Spec       `json:"source"`
+	Strategy strategy.Strategy `json:"strategy"`
 	// Transport turns the transport's own copies on.
 	Transport bool         `json:"transport"`
 	Payment   payment.Mode `json:"payment"`
@@ -90,7 +90,7 @@ func SeedCase() Case {
 	return Case{
 		Name:      "seed-20mb",
 		Source:    source.Spec{Seed: 1, Size: 20 << 20},
-		Strategy:  upload.CopyPerPeer,
+		Strategy:  strategy.CopyPerPeer,
 		Transport: true,
 		Payment:   payment.Auto,
 		Limiter:   "aimd",

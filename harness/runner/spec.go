@@ -7,7 +7,7 @@ import (
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/scenarios"
 )
 
@@ -38,9 +38,9 @@ func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
 			return nil, &scenarios.Error{Pos: s.Pos(field), Field: field, Msg: err.Error()}
 		}
 	}
-	strategies := make([]upload.Strategy, len(s.Strategies))
+	strategies := make([]strategy.Strategy, len(s.Strategies))
 	for j, name := range s.Strategies {
-		st, err := upload.ParseStrategy(name)
+		st, err := strategy.Parse(name)
 		if err != nil {
 			field := fmt.Sprintf("strategies[%d]", j)
 			return nil, &scenarios.Error{Pos: s.Pos(field), Field: field, Msg: err.Error()}

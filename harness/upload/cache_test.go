@@ -12,13 +12,14 @@ import (
 	"github.com/fanbench/fanbench/harness/spill"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
 
 // cachedUploader returns an uploader whose spills go through a cache in
 // root.
 func cachedUploader(t *testing.T, root string) *upload.Uploader {
 	t.Helper()
-	return newUploader(t, upload.SharedBuffer, false, nil, func(c *upload.Config) { c.CacheRoot = root })
+	return newUploader(t, strategy.SharedBuffer, false, nil, func(c *upload.Config) { c.CacheRoot = root })
 }
 
 // encryptCached runs the encryption phase through the cache and closes the

@@ -9,63 +9,8 @@ import (
 	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/payment"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
-
-// Strategy is how a per-peer send builds its message from the chunk.
-type Strategy int
-
-const (
-	// CopyPerPeer deep-copies the chunk for every peer (content.to_vec())
-	// and encodes a message with a Vec<u8> content field: ant-client before
-	// PR #82.
-	CopyPerPeer Strategy = iota
-	// SharedBuffer shares the chunk across the peer sends (bytes::Bytes);
-	// each send still encodes its own message: PR #82 with ant-protocol
-	// v2.1.0.
-	SharedBuffer
-	// EncodeOnce encodes one message per chunk and shares the frame across
-	// its peer sends: beyond PR #82.
-	EncodeOnce
-	// Streamed encodes only the header and trailer and writes the payload
-	// from the shared chunk, with no payload-sized encode buffer: beyond
-	// PR #82 (the direction of saorsa-transport's exp-chunk-streaming).
-	Streamed
-
-	numStrategies
-)
-
-var strategyNames = [numStrategies]string{"copy-per-peer", "shared-buffer", "encode-once", "streamed"}
-
-// Strategies lists every strategy in order.
-func Strategies() []Strategy { return []Strategy{CopyPerPeer, SharedBuffer, EncodeOnce, Streamed} }
-
-// String returns the strategy's name as scenarios and reports spell it.
-func (s Strategy) String() string {
-	if s >= 0 && s < numStrategies {
-		return strategyNames[s]
-	}
-	return fmt.Sprintf("strategy(%d)", int(s))
-}
-
-// MarshalText writes the strategy's name.
-func (s Strategy) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText reads a strategy's name.
-func (s *Strategy) UnmarshalText(b []byte) error {
-	v, err := ParseStrategy(string(b))
-	*s = v
-	return err
-}
-
-// ParseStrategy returns the strategy named name.
-func ParseStrategy(name string) (Strategy, error) {
-	for i, n := range strategyNames {
-		if n == name {
-			return Strategy(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown strategy %q (want one of copy-per-peer, shared-buffer, encode-once, streamed)", name)
-}
 
 // Constants of the real uploader, each with its source.
 const (
@@ -96,7 +41,9 @@ const (
 
 // Config sets up one uploader. Durations are simulated time.
 type Config struct {
-	Strategy Strategy
+	// Strategy is the buffer strategy: how each per-peer send builds its
+	// message (package strategy).
+	Strategy strategy.Strategy
 	// Transport turns on the transport's own copies (retry clone,
 	// per-channel clone, signable and wire re-serialisation), as the real
 	// saorsa-core send path makes them.
@@ -139,7 +86,7 @@ func DefaultConfig() Config {
 		panic(err) // the default is one of the profiles
 	}
 	return Config{
-		Strategy:            CopyPerPeer,
+		Strategy:            strategy.CopyPerPeer,
 		Transport:           true,
 		Payment:             payment.Auto,
 		Store:               func() limiter.Policy { return limiter.NewAIMD(limiter.DefaultStore) },
@@ -153,7 +100,7 @@ func DefaultConfig() Config {
 // Validate reports the first setting that cannot work, naming its field.
 func (c *Config) Validate() error {
 	switch {
-	case c.Strategy < 0 || c.Strategy >= numStrategies:
+	case !c.Strategy.Valid():
 		return fmt.Errorf("upload: strategy: unknown value %d", int(c.Strategy))
 	case c.Payment < payment.Auto || c.Payment > payment.Single:
 		return fmt.Errorf("upload: payment: unknown value %d", int(c.Payment))

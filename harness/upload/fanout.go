@@ -9,46 +9,19 @@ import (
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/transport"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/harness/wire"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
-// message is what the peer sends of one chunk store share. Which fields are
-// set depends on the strategy: EncodeOnce shares one encoded frame,
-// Streamed shares a header and a trailer around the chunk.
-type message struct {
-	put         wire.Put    // Content and Proof alias the caller's buffers
-	content     *buffer.Buf // the wave's chunk (bytes::Bytes)
-	frame       *buffer.Buf // EncodeOnce
-	head, trail *buffer.Buf // Streamed
-}
-
-func (r *run) newMessage(addr xorname.Name, content *buffer.Buf, proof []byte, reqID uint64) *message {
-	m := &message{put: wire.Put{RequestID: reqID, Address: addr, Content: content.B, Proof: proof}, content: content}
-	switch r.cfg.Strategy {
-	case EncodeOnce:
-		m.frame = r.encode(&m.put, wire.ContentBytes)
-	case Streamed:
-		m.head = buffer.New(r.heap, buffer.Encode, m.put.HeaderLen(), m.put.HeaderLen())
-		m.head.B = m.put.AppendHeader(m.head.B)
-		m.trail = buffer.New(r.heap, buffer.Encode, m.put.TrailerLen(), m.put.TrailerLen())
-		m.trail.B = m.put.AppendTrailer(m.trail.B)
+// newMessage prepares one chunk store's message: what its sends share, as
+// the strategy builds it.
+func (r *run) newMessage(addr xorname.Name, content *buffer.Buf, proof []byte, reqID uint64) *strategy.Message {
+	m := &strategy.Message{Put: wire.Put{RequestID: reqID, Address: addr, Content: content.B, Proof: proof}, Content: content}
+	if r.def.Prepare != nil {
+		r.def.Prepare(r.heap, m)
 	}
 	return m
-}
-
-func (m *message) release() {
-	m.frame.Release()
-	m.head.Release()
-	m.trail.Release()
-}
-
-// encode runs the model of postcard::to_stdvec: a buffer at site Encode with
-// the capacity the real Vec ends with.
-func (r *run) encode(p *wire.Put, k wire.ContentKind) *buffer.Buf {
-	b := buffer.NewVec(r.heap, buffer.Encode, p.Growth(k))
-	b.B = p.Append(b.B)
-	return b
 }
 
 // putToCloseGroup stores one chunk on its close group
@@ -61,7 +34,7 @@ func (r *run) putToCloseGroup(ctx context.Context, addr xorname.Name, content *b
 	ctx, cancel := simtime.WithCancel(ctx)
 	defer cancel()
 	m := r.newMessage(addr, content, proof, reqID)
-	defer m.release()
+	defer m.Release()
 
 	results := simtime.NewQueue[error](ctx)
 	launch := func(p xorname.Name) {
@@ -115,42 +88,14 @@ func (r *run) putToCloseGroup(ctx context.Context, addr xorname.Name, content *b
 // chunk.rs L181-247). The per-peer buffers are what the strategies differ
 // in; the response timeout starts only once the body is written
 // (ant-protocol chunk_protocol.rs L45-54).
-func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *message, timeout time.Duration) error {
-	var (
-		reply transport.Reply
-		err   error
-	)
-	switch r.cfg.Strategy {
-	case CopyPerPeer:
-		// ChunkPutRequest::with_payment(address, content.to_vec(), proof.clone())
-		content := buffer.Copy(r.heap, buffer.PeerCopy, m.content.B)
-		defer content.Release()
-		proof := buffer.Copy(r.heap, buffer.ProofCopy, m.put.Proof)
-		defer proof.Release()
-		put := m.put
-		put.Content, put.Proof = content.B, proof.B
-		enc := r.encode(&put, wire.ContentVec)
-		reply, err = r.tx.Send(ctx, peer, enc.B)
-		enc.Release() // the encoded message lives until the send returns
-	case SharedBuffer:
-		// The Bytes is shared; the proof is still cloned per peer.
-		content := m.content.Retain()
-		defer content.Release()
-		proof := buffer.Copy(r.heap, buffer.ProofCopy, m.put.Proof)
-		defer proof.Release()
-		put := m.put
-		put.Proof = proof.B
-		enc := r.encode(&put, wire.ContentBytes)
-		reply, err = r.tx.Send(ctx, peer, enc.B)
-		enc.Release()
-	case EncodeOnce:
-		frame := m.frame.Retain()
-		reply, err = r.tx.Send(ctx, peer, frame.B)
-		frame.Release()
-	case Streamed:
-		content := m.content.Retain()
-		defer content.Release()
-		reply, err = r.tx.Send(ctx, peer, m.head.B, content.B, m.trail.B)
+func (r *run) putToPeer(ctx context.Context, peer xorname.Name, m *strategy.Message, timeout time.Duration) error {
+	out := r.def.Send(r.heap, m)
+	if out.Done != nil {
+		defer out.Done()
+	}
+	reply, err := r.tx.Send(ctx, peer, out.Parts...)
+	if out.Sent != nil {
+		out.Sent() // what lives only as long as the send goes now
 	}
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/transport"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
@@ -107,7 +108,7 @@ func TestPutToCloseGroup(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, s := range Strategies() {
+			for _, s := range strategy.All() {
 				f := &fakeNet{clock: simtime.New(), answer: map[xorname.Name]error{}, exists: map[xorname.Name]bool{}, names: map[xorname.Name]string{}}
 				for i, p := range ps {
 					f.names[p] = fmt.Sprint("p", i)

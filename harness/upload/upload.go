@@ -12,6 +12,7 @@ import (
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/transport"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/harness/xorname"
 	"github.com/zeebo/blake3"
 )
@@ -19,6 +20,7 @@ import (
 // run is the state of one upload phase.
 type run struct {
 	cfg    *Config
+	def    strategy.Def // the buffer strategy's
 	heap   *buffer.Heap
 	net    Network
 	tx     *transport.Sender
@@ -52,6 +54,7 @@ func (u *Uploader) Upload(ctx context.Context, enc *Encrypted, net Network) (Res
 	clock := net.Clock()
 	start, simStart := time.Now(), clock.Now()
 	r := &run{cfg: &u.cfg, heap: u.cfg.heap(), net: net, policy: u.cfg.Store(), enc: enc}
+	r.def, _ = u.cfg.Strategy.Def() // New checked it
 	r.tx = newClientSender(net, r.heap, u.cfg.Transport, u.cfg.Client)
 	addrs := enc.Chunks()
 	sizes, err := enc.ChunkSizes()

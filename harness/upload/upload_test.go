@@ -19,6 +19,7 @@ import (
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/transport"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/harness/xorname"
 	"github.com/zeebo/blake3"
 )
@@ -41,7 +42,7 @@ func newNet(t testing.TB, f testnet.Faults) *testnet.Testnet {
 
 // newUploader returns an uploader with a fixed store cap of 8 and quote
 // timeouts long enough for -race; opts adjust its settings further.
-func newUploader(t testing.TB, s upload.Strategy, transportCopies bool, m buffer.Meter, opts ...func(*upload.Config)) *upload.Uploader {
+func newUploader(t testing.TB, s strategy.Strategy, transportCopies bool, m buffer.Meter, opts ...func(*upload.Config)) *upload.Uploader {
 	t.Helper()
 	cfg := upload.DefaultConfig()
 	cfg.Strategy, cfg.Transport, cfg.Heap = s, transportCopies, buffer.GoHeap(m)
@@ -81,7 +82,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for i, size := range sizes {
 		src := source.Spec{Seed: uint64(i + 1), Size: size, Compressibility: 0.9}
-		s := upload.Strategies()[i%4]
+		s := strategy.All()[i%4]
 		var c buffer.Counter
 		u := newUploader(t, s, true, &c)
 		net := newNet(t, testnet.Faults{})
@@ -142,7 +143,7 @@ func TestStrategiesSendSameBytes(t *testing.T) {
 	src := source.Spec{Seed: 7, Size: 3*selfenc.MaxChunkSize + 5, Compressibility: 0.9}
 	for _, copies := range []bool{true, false} {
 		var first []string
-		for _, s := range upload.Strategies() {
+		for _, s := range strategy.All() {
 			u := newUploader(t, s, copies, nil)
 			rec := &recorder{Testnet: newNet(t, testnet.Faults{})}
 			ctx := context.Background()
@@ -163,7 +164,7 @@ func TestStrategiesSendSameBytes(t *testing.T) {
 				continue
 			}
 			if !slices.Equal(first, rec.digests) {
-				t.Errorf("transport copies %v: %v sends other bytes than %v", copies, s, upload.Strategies()[0])
+				t.Errorf("transport copies %v: %v sends other bytes than %v", copies, s, strategy.All()[0])
 			}
 		}
 	}
@@ -177,7 +178,7 @@ func TestFaultsRetry(t *testing.T) {
 	faults := testnet.Faults{Fail: 0.3, Timeout: 0.1, AlreadyExists: 0.05}
 	var first upload.Result
 	for i := range 2 {
-		u := newUploader(t, upload.SharedBuffer, true, nil)
+		u := newUploader(t, strategy.SharedBuffer, true, nil)
 		_, res, err := encryptAndUpload(t, u, newNet(t, faults), src)
 		if err != nil {
 			t.Fatal(err)
@@ -206,11 +207,11 @@ func TestFaultsRetry(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	u := newUploader(t, upload.CopyPerPeer, true, nil)
+	u := newUploader(t, strategy.CopyPerPeer, true, nil)
 	if _, err := u.Encrypt(context.Background(), source.Spec{Size: 2}); err == nil {
 		t.Fatal("a 2-byte source was accepted")
 	}
-	if _, err := upload.ParseStrategy("zero-copy"); err == nil {
+	if _, err := strategy.Parse("zero-copy"); err == nil {
 		t.Fatal("an unknown strategy was accepted")
 	}
 	cfg := upload.DefaultConfig()
@@ -252,7 +253,7 @@ func TestBufferLifetimes(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			var stored atomic.Int64
 			m := &lifetimeMeter{stored: &stored}
-			u := newUploader(t, upload.SharedBuffer, true, m, func(c *upload.Config) {
+			u := newUploader(t, strategy.SharedBuffer, true, m, func(c *upload.Config) {
 				c.Payment = mode
 				c.Store = func() limiter.Policy { return limiter.Fixed(2) }
 				c.Progress = func(n, _ int) { stored.Store(int64(n)) }
