@@ -217,6 +217,7 @@ func (d *decoder) spec(body ast.Node) (*Spec, error) {
 		{"network", func(f field) error { return d.network(f, &s.Network) }},
 		{"memory_limit", func(f field) (err error) { s.MemoryLimit, err = d.positiveSize(f); return }},
 		{"client", func(f field) (err error) { s.Clients, err = d.strOrList(f); return }},
+		{"uploader", func(f field) (err error) { s.Uploader, err = d.str(f); return }},
 		{"allocator", func(f field) (err error) { s.Allocator, err = d.str(f); return }},
 		{"count", func(f field) (err error) { s.Count, err = d.integer(f); return }},
 		{"timeout", func(f field) (err error) { s.Timeout, err = d.duration(f); return }},

@@ -146,6 +146,11 @@ type Spec struct {
 	// client of the seed's heaptrack capture. Several make one variant
 	// each (Variants).
 	Clients []string
+	// Uploader names the uploader the cases run (the harness's registry
+	// of uploaders; `fanbench run -h` lists them); "" means the default,
+	// ant-client's file uploader. The harness checks the name and
+	// positions its error at this field (Pos("uploader")).
+	Uploader string
 	// Allocator is the client allocator policy that places the client's
 	// buffers, one of alloc.Policies; "" means the modelled client's own
 	// (glibc malloc for ant-client).

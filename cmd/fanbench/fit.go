@@ -62,6 +62,7 @@ func cmdFit(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	seed := fs.Uint64("seed", 0, "source seed (default: the scenario's)")
 	transport := fs.Bool("transport", true, "model the transport's own copies (default: the scenario's)")
 	pay := fs.String("payment", "", "payment mode: auto, single or merkle (default: the scenario's)")
+	uploaderName := fs.String("uploader", "", uploaderUsage())
 	allocator := fs.String("allocator", "", "allocator of the client's buffers (default: the scenario's, else glibc)")
 	clientName := fs.String("client", "", "client profile to model: "+strings.Join(client.Names(), ", ")+" (default: the scenario's, else "+client.Default+")")
 	timeout := fs.Duration("timeout", 0, "time limit of each run (default: the scenario's)")
@@ -106,6 +107,9 @@ func cmdFit(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err := checkFlags(set, *modes, "", sizeBytes, *pay, 1, *allocator, *clientName); err != nil {
 		return usageError{err}
 	}
+	if err := checkUploader(set, *uploaderName); err != nil {
+		return usageError{err}
+	}
 	shard, err := shards.resolve(stderr)
 	if err != nil {
 		return err
@@ -133,6 +137,9 @@ func cmdFit(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 	if set["client"] {
 		spec.Clients = []string{*clientName}
+	}
+	if set["uploader"] {
+		spec.Uploader = *uploaderName
 	}
 	if set["timeout"] {
 		spec.Timeout = *timeout

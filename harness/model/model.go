@@ -58,6 +58,7 @@ import (
 
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/client"
+	"github.com/fanbench/fanbench/harness/fanout"
 	"github.com/fanbench/fanbench/harness/upload"
 	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/harness/wire"
@@ -115,7 +116,7 @@ func (in *Input) peer(w, i, j int) int {
 	if w < len(in.Peers) && i < len(in.Peers[w]) && j < len(in.Peers[w][i]) {
 		return in.Peers[w][i][j]
 	}
-	return -1 - ((w*upload.WaveSize+i)*upload.CloseGroupMajority + j) // a peer of its own
+	return -1 - ((w*upload.WaveSize+i)*fanout.CloseGroupMajority + j) // a peer of its own
 }
 
 // latency returns peer's one-way latency.
@@ -330,7 +331,7 @@ type send struct {
 func (s *sim) start(i int, end func()) {
 	in := s.in
 	c, p := in.Waves[s.w][i], in.proof(s.w, i)
-	st := &store{idx: i, left: upload.CloseGroupMajority, end: end}
+	st := &store{idx: i, left: fanout.CloseGroupMajority, end: end}
 	h := &st.held
 	P := int64(p)
 	switch {
@@ -351,15 +352,15 @@ func (s *sim) start(i int, end func()) {
 	default:
 		s.add(buffer.ProofCopy, P, h) // the PaidChunk clone, for a retry
 	}
-	put := wire.Put{RequestID: upload.ModelRequestID, Content: content(c), Proof: make([]byte, p)}
+	put := wire.Put{RequestID: fanout.ModelRequestID, Content: content(c), Proof: make([]byte, p)}
 	L := int64(put.Len())
 	fp := s.def.Footprint(&put)
 	for _, b := range fp.Store {
 		s.add(b.Site, b.Bytes, h)
 	}
-	env := wire.NewClientEnvelope(xorname.Name{}, upload.EnvelopeTimestamp)
+	env := wire.NewClientEnvelope(xorname.Name{}, fanout.EnvelopeTimestamp)
 	t := in.Client.Transport
-	for j := range upload.CloseGroupMajority {
+	for j := range fanout.CloseGroupMajority {
 		sd := &send{st: st, peer: in.peer(s.w, i, j), F: L}
 		h := &sd.held
 		for _, b := range fp.Send {

@@ -21,10 +21,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/shirou/gopsutil/v4/process"
-
 	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/shirou/gopsutil/v4/process"
 )
 
 // Isolated runs: the parent side.
@@ -540,6 +539,7 @@ func parentRecord(job *Job, gomaxprocs, stored, total int) *result.Record {
 	return &result.Record{
 		Version: result.Version, Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter,
 		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Profile: job.Profile, Seed: c.Source.Seed, Size: c.Source.Size,
+		Uploader: c.uploaderName(),
 		Env: result.Env{
 			GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
 			GOMAXPROCS: gomaxprocs, GOGC: gogc, GOMEMLIMIT: limit, MemProfileRate: rate,

@@ -22,6 +22,7 @@ import (
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/client"
+	"github.com/fanbench/fanbench/harness/fanout"
 	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/model"
@@ -31,6 +32,7 @@ import (
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/trace"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
@@ -73,7 +75,7 @@ func newRecord(job Job) *result.Record {
 		Version: result.Version, Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter,
 		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Profile: job.Profile, Seed: c.Source.Seed, Size: c.Source.Size,
 		Env: env(job), Status: result.OK,
-		Client: c.profileName(),
+		Client: c.profileName(), Uploader: c.uploaderName(),
 		Memory: result.Memory{Allocator: c.allocator()},
 	}
 }
@@ -91,6 +93,10 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	if err != nil {
 		return err
 	}
+	def, err := uploader.Lookup(c.Uploader)
+	if err != nil {
+		return err
+	}
 	net, err := testnet.New(c.Net)
 	if err != nil {
 		return err
@@ -98,10 +104,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	defer net.Close()
 	clock := net.Clock()
 
-	cfg := upload.DefaultConfig()
-	cfg.Strategy, cfg.Transport, cfg.Payment, cfg.Store, cfg.Client = c.Strategy, c.Transport, c.Payment, policy, profile
-	cfg.CacheRoot = c.CacheRoot
-	u, err := upload.New(cfg)
+	u, err := def.New(c.settings(policy, profile))
 	if err != nil {
 		return err
 	}
@@ -127,14 +130,15 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 
 	// The meter and the progress line are made before the reset, so the
 	// measured phase allocates as little of its own as it can.
+	env := uploader.Env{Net: net, Clock: clock, Ledger: uploader.PaymentLedger(net.Ledger())}
 	if job.Bare {
-		cfg.Heap = buffer.NewHeap(mem, nil, clock.Now)
-		return bare(ctx, cfg, enc, net, rec)
+		env.Heap = buffer.NewHeap(mem, nil, clock.Now)
+		return bare(ctx, u, enc, env, rec)
 	}
 	t0 := clock.Now()
 	live := meter.NewLive(func() time.Duration { return clock.Now() - t0 }, 10*time.Millisecond)
-	cfg.Heap = buffer.NewHeap(mem, live, clock.Now)
-	cfg.Heap.SetLimit(job.MemoryLimit, profile.Baseline, nil)
+	env.Heap = buffer.NewHeap(mem, live, clock.Now)
+	env.Heap.SetLimit(job.MemoryLimit, profile.Baseline, nil)
 	var tw *trace.Writer
 	if job.Trace && job.Dir != "" {
 		path := filepath.Join(job.Dir, job.TracePath())
@@ -152,16 +156,13 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 			Labels: map[string]string{"payment": c.Payment.String(), "allocator": c.allocator(), "transport": fmt.Sprint(c.Transport)},
 			Sites:  buffer.TraceSites(),
 		})
-		cfg.Heap.Trace(tw, clock.Task)
+		env.Heap.Trace(tw, clock.Task)
 	}
 	prog := newProgressWriter(progress)
 	var stored atomic.Int64
-	cfg.Progress = func(n, total int) {
+	env.Progress = func(n, total int) {
 		stored.Store(int64(n))
 		prog.write(n, total, live.Peak())
-	}
-	if u, err = upload.New(cfg); err != nil {
-		return err
 	}
 	peakPath, endPath := job.ProfilePaths()
 	sampler := meter.Sampler{Interval: job.SampleInterval}
@@ -193,7 +194,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		}
 	})
 
-	res, uerr, killed := upload1(ctx, u, enc, net)
+	res, uerr, killed := upload1(ctx, u, enc, env)
 	close(ticking)
 	ticker.Wait()
 	if tw != nil {
@@ -243,8 +244,9 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		rec.EndProfile = endPath
 	}
 
-	// The model covers runs that went as planned: no fallbacks, no retries.
-	if uerr == nil && killed == nil && res.Fallbacks == 0 && res.RetryRounds == 0 && res.Proofs > 0 && res.AlreadyStored == 0 {
+	// The model covers runs of the uploaders it models that went as
+	// planned: no fallbacks, no retries.
+	if def.Modelled && uerr == nil && killed == nil && res.Fallbacks == 0 && res.RetryRounds == 0 && res.Proofs > 0 && res.AlreadyStored == 0 {
 		merkle := res.Mode == payment.Merkle
 		// The rolling clients store every merkle chunk in one pass: one
 		// wave, as the model takes it.
@@ -280,7 +282,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 // upload1 runs the upload phase and returns its result and error, or,
 // when the memory limit ended it, what it was killed with. A panic of
 // another kind goes on up.
-func upload1(ctx context.Context, u *upload.Uploader, enc *upload.Encrypted, net *testnet.Testnet) (res upload.Result, err error, killed *buffer.Killed) {
+func upload1(ctx context.Context, u uploader.Uploader, enc *uploader.Encrypted, env uploader.Env) (res uploader.Result, err error, killed *buffer.Killed) {
 	defer func() {
 		p := recover()
 		if p == nil {
@@ -298,22 +300,18 @@ func upload1(ctx context.Context, u *upload.Uploader, enc *upload.Encrypted, net
 			panic(p)
 		}
 	}()
-	res, err = u.Upload(ctx, enc, net)
+	res, err = u.Upload(ctx, enc, env)
 	return res, err, nil
 }
 
 // bare runs the upload phase with no measurement but its wall time and the
 // bytes and objects allocated during it.
-func bare(ctx context.Context, cfg upload.Config, enc *upload.Encrypted, net *testnet.Testnet, rec *result.Record) error {
-	u, err := upload.New(cfg)
-	if err != nil {
-		return err
-	}
+func bare(ctx context.Context, u uploader.Uploader, enc *uploader.Encrypted, env uploader.Env, rec *result.Record) error {
 	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"}}
 	debug.FreeOSMemory() // as the measured path does, so the two differ only by measuring
 	metrics.Read(s)
 	b0, o0 := s[0].Value.Uint64(), s[1].Value.Uint64()
-	res, err := u.Upload(ctx, enc, net)
+	res, err := u.Upload(ctx, enc, env)
 	metrics.Read(s)
 	rec.Runtime.AllocBytes, rec.Runtime.AllocObjects = int64(s[0].Value.Uint64()-b0), int64(s[1].Value.Uint64()-o0)
 	rec.Upload = upload2record(res, rec.Upload)
@@ -340,7 +338,7 @@ func targets(net *testnet.Testnet, addrs []xorname.Name, size int) (peers [][][]
 		var wave [][]int
 		for _, a := range addrs[w:min(w+size, len(addrs))] {
 			var ps []int
-			for _, p := range net.Closest(a, upload.CloseGroupMajority) {
+			for _, p := range net.Closest(a, fanout.CloseGroupMajority) {
 				n, ok := number[p]
 				if !ok {
 					n = len(number)
@@ -372,7 +370,7 @@ func modelInput(c Case, wave int, sizes []int, proofSize int) model.Input {
 	return in
 }
 
-func upload2record(r upload.Result, u result.Upload) result.Upload {
+func upload2record(r uploader.Result, u result.Upload) result.Upload {
 	u.Mode, u.Waves, u.RetryRounds, u.Caps = r.Mode.String(), r.Waves, r.RetryRounds, r.Caps
 	u.Transactions, u.Sends, u.Fallbacks = r.Transactions, r.Sends, r.Fallbacks
 	u.PeerErrors, u.PeerTimeouts = r.PeerErrors, r.PeerTimeouts

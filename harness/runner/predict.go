@@ -9,6 +9,7 @@ import (
 	"github.com/fanbench/fanbench/harness/model"
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/uploader"
 )
 
 // ChunkSizes returns the chunk sizes of c's source in upload order, in
@@ -16,9 +17,12 @@ import (
 // this process, or takes the spill from the cache when c has one (where
 // the runs of c then find it).
 func ChunkSizes(ctx context.Context, c Case) ([]int, error) {
-	cfg := upload.DefaultConfig()
-	cfg.Strategy, cfg.Transport, cfg.Payment, cfg.CacheRoot = c.Strategy, c.Transport, c.Payment, c.CacheRoot
-	u, err := upload.New(cfg)
+	def, err := uploader.Lookup(c.Uploader)
+	if err != nil {
+		return nil, err
+	}
+	s := uploader.DefaultSettings()
+	u, err := def.New(c.settings(s.Store, s.Client))
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload/strategy"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/fanbench/fanbench/scenarios"
 )
 
@@ -55,6 +56,9 @@ type Case struct {
 	// Client names the client profile (package client); empty means
 	// client.Default.
 	Client string `json:"client,omitempty"`
+	// Uploader names the uploader (package uploader's registry); empty
+	// means uploader.Default.
+	Uploader string `json:"uploader,omitempty"`
 	// Reserve is the address space, in bytes, the client's allocator
 	// reserves for its buffers: the most it can hold at once. 0 means
 	// alloc.DefaultReserve.
@@ -67,6 +71,23 @@ func (c Case) profileName() string {
 		return client.Default
 	}
 	return c.Client
+}
+
+// uploaderName returns the name of the case's uploader.
+func (c Case) uploaderName() string {
+	if c.Uploader == "" {
+		return uploader.Default
+	}
+	return c.Uploader
+}
+
+// settings returns what the case's uploader is built from, with the store
+// policy policy and the client profile.
+func (c Case) settings(policy func() limiter.Policy, profile client.Profile) uploader.Settings {
+	s := uploader.DefaultSettings()
+	s.Strategy, s.Transport, s.Payment, s.Store, s.Client = c.Strategy, c.Transport, c.Payment, policy, profile
+	s.CacheRoot = c.CacheRoot
+	return s
 }
 
 // profile returns the case's client profile.

@@ -8,6 +8,7 @@ import (
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload/strategy"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/fanbench/fanbench/scenarios"
 )
 
@@ -31,6 +32,9 @@ func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
 	net.Faults = testnet.Faults{Dead: f.Dead, Fail: f.Fail, Timeout: f.Timeout, AlreadyExists: f.AlreadyExists}
 	if err := net.Net.Validate(); err != nil {
 		return nil, &scenarios.Error{Pos: s.Pos("network"), Field: "network", Msg: err.Error()}
+	}
+	if _, err := uploader.Lookup(s.Uploader); err != nil {
+		return nil, &scenarios.Error{Pos: s.Pos("uploader"), Field: "uploader", Msg: err.Error()}
 	}
 	for i, l := range s.Limiters {
 		if _, err := ParseLimiter(l); err != nil {
@@ -62,6 +66,7 @@ func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
 					CacheRoot: cacheRoot,
 					Allocator: s.Allocator,
 					Client:    v.Client,
+					Uploader:  s.Uploader,
 				})
 			}
 		}

@@ -1,9 +1,9 @@
-package upload
+package uploader
 
 import (
-	"github.com/fanbench/fanbench/harness/payment"
-	"sync/atomic"
 	"time"
+
+	"github.com/fanbench/fanbench/harness/payment"
 )
 
 // Result describes one upload phase. Counts are exact; durations are real
@@ -16,8 +16,8 @@ type Result struct {
 	// Chunks is the number of chunks to store; Stored how many ended stored
 	// (AlreadyStored of them were skipped at quoting).
 	Chunks, Stored, AlreadyStored int
-	// Waves is the number of waves run; RetryRounds the extra single-path
-	// store rounds run in all.
+	// Waves is the number of waves run; RetryRounds the extra store rounds
+	// run in all.
 	Waves, RetryRounds int
 	// Caps holds the store concurrency read for each wave and retry round;
 	// for a client that reads it per slot (client.PerSlot), each value it
@@ -43,8 +43,21 @@ type Result struct {
 	Elapsed, SimElapsed time.Duration
 }
 
-// counters are the Result's atomic tallies while the upload runs.
-type counters struct {
-	stored, alreadyStored         atomic.Int64
-	sends, fallbacks, errs, touts atomic.Int64
+// ProofMade counts the payment proof, of size bytes, of the i-th of total
+// chunks in upload order.
+func (r *Result) ProofMade(i, total, size int) {
+	if r.ProofSizes == nil {
+		r.ProofSizes = make([]int, total)
+	}
+	r.ProofSizes[i] = size
+	r.Proofs++
+	r.ProofBytes += int64(size)
+}
+
+// NoteCap records a cap read, when it differs from the last one recorded
+// (a client that reads the cap per slot).
+func (r *Result) NoteCap(k int) {
+	if c := r.Caps; len(c) == 0 || c[len(c)-1] != k {
+		r.Caps = append(r.Caps, k)
+	}
 }
