@@ -14,7 +14,8 @@
 // ends, and every byte it sent is acknowledged, before the next starts):
 //
 //  1. Resident: the wave's chunks, read at once (single: held to the
-//     wave's end; merkle: each until its store ends) unless the client
+//     wave's end unless DropChunks; merkle: each until its store ends)
+//     unless the client
 //     loads each chunk when its store starts (client.Waves); the proofs
 //     (single: the wave's, each until its chunk's store ends; merkle:
 //     every chunk's, for the whole upload; a client that keeps proofs:
@@ -72,6 +73,10 @@ type Input struct {
 	Strategy  strategy.Strategy
 	Transport bool
 	Merkle    bool
+	// DropChunks drops each chunk read at its wave's start when its store
+	// ends, as merkle waves do, on the single-node path too (the
+	// external-signer's wave batch, whose paid chunks own their bodies).
+	DropChunks bool
 	// Client is the client profile that runs (its transport, how it holds
 	// waves and proofs). In the zero Profile, sends return once QUIC has
 	// taken them, with no window.
@@ -337,7 +342,7 @@ func (s *sim) start(i int, end func()) {
 	switch {
 	case in.Client.Waves.LoadPerRecord:
 		s.add(buffer.SpillRead, int64(c), h) // loaded when its store starts
-	case in.Merkle:
+	case in.Merkle || in.DropChunks:
 		h[buffer.SpillRead] = int64(c) // the wave's read chunk, dropped when its store ends
 	}
 	if !in.Merkle && !in.Client.Waves.KeepProofs {

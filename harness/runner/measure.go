@@ -21,7 +21,6 @@ import (
 
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/buffer"
-	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/fanout"
 	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/meter"
@@ -31,7 +30,6 @@ import (
 	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/trace"
-	"github.com/fanbench/fanbench/harness/upload"
 	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
@@ -244,18 +242,14 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		rec.EndProfile = endPath
 	}
 
-	// The model covers runs of the uploaders it models that went as
-	// planned: no fallbacks, no retries.
-	if def.Modelled && uerr == nil && killed == nil && res.Fallbacks == 0 && res.RetryRounds == 0 && res.Proofs > 0 && res.AlreadyStored == 0 {
-		merkle := res.Mode == payment.Merkle
-		// The rolling clients store every merkle chunk in one pass: one
-		// wave, as the model takes it.
-		wave := upload.WaveSize
-		if merkle && profile.Store.CapRead == client.PerSlot {
-			wave = len(sizes)
-		}
+	// The model covers runs that say how they held their chunks and
+	// proofs (Result.Held) and went as planned: no fallbacks, no retries.
+	if held := res.Held; held.Wave > 0 && uerr == nil && killed == nil && res.Fallbacks == 0 && res.RetryRounds == 0 && res.Proofs > 0 && res.AlreadyStored == 0 {
+		wave := held.Wave
 		in := modelInput(c, wave, sizes, int(res.ProofBytes/int64(res.Proofs)))
-		in.Caps, in.Merkle, in.Client = res.Caps, merkle, profile
+		in.Caps, in.Merkle, in.Client = res.Caps, res.Mode == payment.Merkle, profile
+		in.Client.Waves.LoadPerRecord, in.Client.Waves.KeepProofs = held.PerRecord, held.KeepProofs
+		in.DropChunks = held.UntilStoreEnds
 		for len(in.Caps) < len(in.Waves) && len(in.Caps) > 0 { // a rolling cap that never moved
 			in.Caps = append(in.Caps, in.Caps[len(in.Caps)-1])
 		}

@@ -9,10 +9,12 @@ import (
 	"testing"
 
 	"github.com/fanbench/fanbench/harness/client"
+	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload/strategy"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/google/pprof/profile"
 )
 
@@ -122,6 +124,30 @@ func TestModelWithReplacement(t *testing.T) {
 				t.Fatalf("%s %v: %s: %s (model %d)", cl, s, rec.Status, rec.Error, rec.ModelPeak)
 			}
 			checkModel(t, cl+" "+s.String(), rec)
+		}
+	}
+}
+
+// TestModelOtherUploaders checks the model against the runs of every
+// other registered uploader, to the byte, on both payment paths, and that
+// their records name them.
+func TestModelOtherUploaders(t *testing.T) {
+	for _, u := range uploader.Names() {
+		if u == uploader.Default {
+			continue
+		}
+		for _, pay := range []payment.Mode{payment.Single, payment.Merkle} {
+			for _, s := range []strategy.Strategy{strategy.CopyPerPeer, strategy.Streamed} {
+				c := smallCase(t, s, true)
+				c.Source = source.Spec{Seed: 6, Size: 4*4_190_208 + 1000}
+				c.Limiter, c.Payment, c.Uploader = "fixed:2", pay, u
+				rec := RunChild(context.Background(), DefaultJob(c, 1, t.TempDir()), nil)
+				what := fmt.Sprintf("%s %v %v", u, pay, s)
+				if rec.Status != result.OK || rec.ModelPeak == 0 || rec.Uploader != u {
+					t.Fatalf("%s: %s: %s (model %d, uploader %q)", what, rec.Status, rec.Error, rec.ModelPeak, rec.Uploader)
+				}
+				checkModel(t, what, rec)
+			}
 		}
 	}
 }

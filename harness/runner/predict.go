@@ -41,7 +41,13 @@ func ChunkSizes(ctx context.Context, c Case) ([]int, error) {
 // proofs' sizes are estimated (56,000 bytes on the single-node path,
 // 128,000 merkle), and every send has a connection of its own, with no
 // latency, where a run's chunks share their peers'.
+//
+// It follows the default uploader's waves (package upload), and returns 0
+// for a case of another uploader.
 func PredictAtCap(c Case, sizes []int, cap int) int64 {
+	if c.uploaderName() != uploader.Default {
+		return 0
+	}
 	prof, err := c.profile()
 	if err != nil {
 		prof, _ = client.Lookup("")

@@ -95,6 +95,12 @@ func (r *run) upload(ctx context.Context, addrs []xorname.Name) error {
 			err = r.single(ctx, addrs)
 		}
 	}
+	// How the waves held their chunks and proofs: as the client's profile
+	// says; a rolling client stores every merkle chunk in one pass.
+	r.res.Held = uploader.Held{Wave: WaveSize, PerRecord: r.cfg.Client.Waves.LoadPerRecord, KeepProofs: r.cfg.Client.Waves.KeepProofs}
+	if merkle && rolling {
+		r.res.Held.Wave = len(addrs)
+	}
 	return err
 }
 

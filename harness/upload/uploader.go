@@ -18,9 +18,8 @@ var _ uploader.Uploader = (*Uploader)(nil)
 // The default uploader of the registry.
 func init() {
 	uploader.Register(uploader.Def{
-		Name:     uploader.Default,
-		Summary:  "ant-client's file uploader (file_upload_with_progress): waves read from the spill, paid by the client's own wallet",
-		Modelled: true,
+		Name:    uploader.Default,
+		Summary: "ant-client's file uploader (file_upload_with_progress): waves read from the spill, paid by the client's own wallet",
 		New: func(s uploader.Settings) (uploader.Uploader, error) {
 			cfg := DefaultConfig()
 			cfg.Settings = s

@@ -16,9 +16,6 @@ type Def struct {
 	Name string
 	// Summary says in one line which client code path it follows.
 	Summary string
-	// Modelled says the analytic model (package model) covers its runs:
-	// the runner then predicts each run's peak (Record.ModelPeak).
-	Modelled bool
 	// New builds the uploader for a case's settings.
 	New func(Settings) (Uploader, error)
 }

@@ -41,6 +41,29 @@ type Result struct {
 	Sends, Fallbacks, PeerErrors, PeerTimeouts int64
 	// Elapsed is the real duration, SimElapsed the simulated one.
 	Elapsed, SimElapsed time.Duration
+	// Held says how the upload held its chunks and proofs, in the terms
+	// of the analytic model (package model); the zero Held (Wave 0) when
+	// the model does not cover the way it ran.
+	Held Held
+}
+
+// Held is how an upload held its chunks and proofs while it stored them.
+type Held struct {
+	// Wave is the most chunks one wave stores: every store of a wave ends
+	// before the next wave starts (the whole upload for one pass); 0 for
+	// an upload the model does not cover.
+	Wave int
+	// PerRecord says each chunk is read from the spill when its store
+	// starts and dropped when it ends; otherwise a wave's chunks are read
+	// when the wave starts.
+	PerRecord bool
+	// UntilStoreEnds says a chunk read at its wave's start is dropped when
+	// its store ends, not at the wave's end (merkle waves do so whatever
+	// this says).
+	UntilStoreEnds bool
+	// KeepProofs says every single-node proof is kept for the whole upload,
+	// not dropped when its chunk's store ends (merkle proofs always are).
+	KeepProofs bool
 }
 
 // ProofMade counts the payment proof, of size bytes, of the i-th of total
