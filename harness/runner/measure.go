@@ -1,27 +1,22 @@
 package runner
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/buffer"
-	"github.com/fanbench/fanbench/harness/fanout"
 	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/model"
@@ -31,7 +26,6 @@ import (
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/trace"
 	"github.com/fanbench/fanbench/harness/uploader"
-	"github.com/fanbench/fanbench/harness/xorname"
 )
 
 // RunChild performs job in this process and returns its record, never nil;
@@ -322,131 +316,10 @@ func writeFile(path string, write func(io.Writer) error) error {
 	return result.WriteFileAtomic(path, b.Bytes())
 }
 
-// targets numbers the peers each chunk's first sends go to, for the
-// model's connections, in waves as the model takes them: with no faults
-// both paths send to the chunk's closest peers, nearest first; and the
-// one-way latency of each peer so numbered.
-func targets(net *testnet.Testnet, addrs []xorname.Name, size int) (peers [][][]int, latency []time.Duration) {
-	number := map[xorname.Name]int{}
-	for w := 0; w < len(addrs); w += size {
-		var wave [][]int
-		for _, a := range addrs[w:min(w+size, len(addrs))] {
-			var ps []int
-			for _, p := range net.Closest(a, fanout.CloseGroupMajority) {
-				n, ok := number[p]
-				if !ok {
-					n = len(number)
-					number[p] = n
-					latency = append(latency, net.Latency(p))
-				}
-				ps = append(ps, n)
-			}
-			wave = append(wave, ps)
-		}
-		peers = append(peers, wave)
-	}
-	return peers, latency
-}
-
-// modelInput describes c's upload for the model: waves of the chunk sizes,
-// wave chunks each, merkle as Auto would choose.
-func modelInput(c Case, wave int, sizes []int, proofSize int) model.Input {
-	in := model.Input{Strategy: c.Strategy, Transport: c.Transport, Merkle: payment.UseMerkle(len(sizes), c.Payment), ProofSize: proofSize}
-	if proofSize == 0 {
-		in.ProofSize = 56_000 // a hint only: the real size comes from the run
-		if in.Merkle {
-			in.ProofSize = 128_000
-		}
-	}
-	for w := 0; w < len(sizes); w += wave {
-		in.Waves = append(in.Waves, sizes[w:min(w+wave, len(sizes))])
-	}
-	return in
-}
-
 func upload2record(r uploader.Result, u result.Upload) result.Upload {
 	u.Mode, u.Waves, u.RetryRounds, u.Caps = r.Mode.String(), r.Waves, r.RetryRounds, r.Caps
 	u.Transactions, u.Sends, u.Fallbacks = r.Transactions, r.Sends, r.Fallbacks
 	u.PeerErrors, u.PeerTimeouts = r.PeerErrors, r.PeerTimeouts
 	u.Wall, u.Sim = int64(r.Elapsed), int64(r.SimElapsed)
 	return u
-}
-
-// progressWriter writes progress lines "<stored> <total> <live-peak>"
-// without allocating per line.
-type progressWriter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
-}
-
-func newProgressWriter(w io.Writer) *progressWriter {
-	return &progressWriter{w: w, buf: make([]byte, 0, 64)}
-}
-
-func (p *progressWriter) write(stored, total int, peak int64) {
-	if p.w == nil {
-		return
-	}
-	p.mu.Lock()
-	b := strconv.AppendInt(p.buf[:0], int64(stored), 10)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(total), 10)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, peak, 10)
-	b = append(b, '\n')
-	p.w.Write(b)
-	p.buf = b
-	p.mu.Unlock()
-}
-
-// vmHWM reads this process's peak resident set from /proc/self/status.
-func vmHWM() (int64, error) { return procStatus("VmHWM:") }
-
-// procStatus reads a size field of /proc/self/status, in bytes.
-func procStatus(field string) (int64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc/self/status", field)
-}
-
-// env reads the settings this process runs with.
-func env(job Job) result.Env {
-	s := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
-	metrics.Read(s)
-	e := result.Env{
-		GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPU: cpuModel(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0), GOGC: -1, GOMEMLIMIT: math.MaxInt64,
-		MemProfileRate: runtime.MemProfileRate, MemoryLimit: job.MemoryLimit,
-	}
-	if v := s[0].Value; v.Kind() == metrics.KindUint64 && v.Uint64() <= math.MaxInt32 {
-		e.GOGC = int(v.Uint64()) // GOGC=off reads as an out-of-range value
-	}
-	if s[1].Value.Kind() == metrics.KindUint64 {
-		e.GOMEMLIMIT = int64(s[1].Value.Uint64())
-	}
-	return e
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "model name"); ok {
-			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-		}
-	}
-	return ""
 }

@@ -1,21 +1,3 @@
-// Package runner runs measured uploads, each in a fresh child process.
-//
-// The flow:
-//  1. Plan lays out the jobs: count rounds, every (scenario, strategy,
-//     limiter) case once per round, in a shuffled order, so the cases
-//     interleave.
-//  2. RunBatch runs them one at a time; Spawn re-executes the program with
-//     the job in FANBENCH_CHILD_JOB and GOGC, GOMEMLIMIT, GOMAXPROCS and the
-//     profile rate pinned, samples the child's RSS (gopsutil), kills it at
-//     the emulated memory limit or the time limit, and reads wait4's peak.
-//  3. In the child, MaybeChild (called first in main) runs RunChild: setup,
-//     a reset of VmHWM, the measured upload phase (exact live bytes by site,
-//     the runtime sampler, heap profiles at the peak and at the end), the
-//     analytic model's prediction; it writes the record and exits.
-//  4. The parent completes the record with its OS figures and writes it
-//     atomically under the results directory, so an interrupted batch keeps
-//     every finished run; a child that crashes, hangs or is killed still
-//     yields a record that says so.
 package runner
 
 import (
