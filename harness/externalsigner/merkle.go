@@ -143,18 +143,23 @@ func (r *run) storeHeld(ctx context.Context, addrs []xorname.Name, bodies []*buf
 	}
 }
 
-// storeFromSpill stores every chunk since 0.3.3 (upload_merkle_from_spill,
-// native.rs id 61613608677; merkle_store_with_retry and
-// merkle_deferred_retry, merkle.rs id 61780559716): one rolling pass whose
-// cap, clamp(current, 1, MerkleStoreMaxInFlight), is read again whenever a
-// slot frees; each store clones its proof, then reads its body from the
-// spill, and drops both when it ends; chunks that fail are retried in
-// deferred rounds after DeferredDelays.
+// storeFromSpill stores every paid chunk since 0.3.3
+// (upload_merkle_from_spill, native.rs id 61613608677;
+// merkle_store_with_retry and merkle_deferred_retry, merkle.rs id
+// 61780559716): one rolling pass whose cap, clamp(current, 1,
+// MerkleStoreMaxInFlight), is read again whenever a slot frees; each store
+// clones its proof, then reads its body from the spill, and drops both when
+// it ends; chunks that fail are retried in deferred rounds after
+// DeferredDelays. The chunks of a batch the wallet did not pay are not
+// stored: they end the upload partial (CHANGELOG [0.3.3]).
 func (r *run) storeFromSpill(ctx context.Context, addrs []xorname.Name, held map[xorname.Name]*buffer.Buf) error {
-	todo := make([]int, len(addrs))
-	for i := range todo {
-		todo[i] = i
+	var todo []int
+	for i, a := range addrs {
+		if held[a] != nil {
+			todo = append(todo, i)
+		}
 	}
+	unpaid := len(addrs) - len(todo)
 	largest := r.largest(nil)
 	for round := 0; ; round++ {
 		failed := make([]bool, len(todo))
@@ -166,12 +171,7 @@ func (r *run) storeFromSpill(ctx context.Context, addrs []xorname.Name, held map
 			r.res.LaunchAfter = append(r.res.LaunchAfter, ended)
 		}, func(ctx context.Context, j int) {
 			addr := addrs[todo[j]]
-			proof := held[addr]
-			if proof == nil {
-				failed[j], errs[j] = true, fmt.Errorf("chunk %s: no merkle proof", addr.Short())
-				return
-			}
-			clone := buffer.Copy(r.heap, buffer.ProofCopy, proof.B)
+			clone := buffer.Copy(r.heap, buffer.ProofCopy, held[addr].B)
 			defer clone.Release()
 			body, err := r.enc.Spill().Read(addr, r.heap)
 			if err != nil {
@@ -198,6 +198,9 @@ func (r *run) storeFromSpill(ctx context.Context, addrs []xorname.Name, held map
 			if f {
 				next, last = append(next, todo[j]), append(last, errs[j])
 			}
+		}
+		if len(next) == 0 && unpaid > 0 {
+			return fmt.Errorf("%w: %d chunks of unpaid merkle batches", uploader.ErrPartialUpload, unpaid)
 		}
 		if len(next) == 0 {
 			return nil

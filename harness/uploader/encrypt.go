@@ -29,13 +29,6 @@ type Encrypted struct {
 	dir *spill.Dir
 }
 
-// NewEncrypted returns the outcome of an encryption phase of src that
-// spilled its chunks to dir, with root data map dm; the Encrypted owns dir
-// from then on (Close).
-func NewEncrypted(src source.Spec, dm selfenc.DataMap, dir *spill.Dir) *Encrypted {
-	return &Encrypted{Source: src, DataMap: dm, dir: dir}
-}
-
 // Chunks returns every chunk address in spill order: data chunks in the
 // order self-encryption emitted them, then the data-map chunks.
 func (e *Encrypted) Chunks() []xorname.Name { return e.dir.Addresses() }
