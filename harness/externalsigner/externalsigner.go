@@ -238,19 +238,10 @@ func (r *run) upload(ctx context.Context, addrs []xorname.Name) error {
 	return r.waveBatch(ctx, addrs, bodies)
 }
 
-// readAll reads every chunk of addrs from the spill (site SpillRead). Disk
-// work takes no virtual time.
+// readAll reads every chunk of addrs back from the spill (site
+// SpillRead).
 func (r *run) readAll(addrs []xorname.Name) ([]*buffer.Buf, error) {
-	bodies := make([]*buffer.Buf, len(addrs))
-	for i, a := range addrs {
-		b, err := r.enc.Spill().Read(a, r.heap)
-		if err != nil {
-			release(bodies)
-			return nil, err
-		}
-		bodies[i] = b
-	}
-	return bodies, nil
+	return r.enc.ReadChunks(addrs, r.heap)
 }
 
 // release drops every body still held and forgets it.

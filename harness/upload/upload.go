@@ -121,19 +121,9 @@ func (r *run) largest(first, n int) int {
 	return m
 }
 
-// readWave reads every chunk of a wave from the spill (read_wave). Disk
-// work takes no virtual time.
+// readWave reads every chunk of a wave from the spill (read_wave).
 func (r *run) readWave(addrs []xorname.Name) ([]*buffer.Buf, error) {
-	bufs := make([]*buffer.Buf, len(addrs))
-	for i, a := range addrs {
-		b, err := r.enc.Spill().Read(a, r.heap)
-		if err != nil {
-			release(bufs)
-			return nil, err
-		}
-		bufs[i] = b
-	}
-	return bufs, nil
+	return r.enc.ReadChunks(addrs, r.heap)
 }
 
 func release(bufs []*buffer.Buf) {
