@@ -3,11 +3,12 @@
 // by path.
 //
 // A scenario names a generated file to upload and the cases to run it
-// under: every strategy with every limiter, Count times. The package is a
-// leaf: it imports no other fanbench package. It checks what it can know by
-// itself (structure, types, units, ranges and the fixed names in
-// Strategies, Payments, Limiters and Metrics); the harness converts a Spec
-// into runs and positions its own errors with Spec.Pos.
+// under: every strategy with every limiter, Count times. Of fanbench it
+// imports only the registries of names (the strategies, client profiles and
+// allocators). It checks what it can know by itself (structure, types,
+// units, ranges and the names in Strategies(), Payments, Limiters and
+// Metrics); the harness converts a Spec into runs and positions its own
+// errors with Spec.Pos.
 //
 // Loading a scenario:
 //  1. Lookup takes a built-in name or a path; Builtin and Load take one of

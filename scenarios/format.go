@@ -49,6 +49,9 @@ func (s *Spec) Format() []byte {
 	default:
 		fmt.Fprintf(&b, "client: %s\n", strList(s.Clients))
 	}
+	if s.Uploader != "" {
+		fmt.Fprintf(&b, "uploader: %s\n", str(s.Uploader))
+	}
 	if s.Allocator != "" {
 		fmt.Fprintf(&b, "allocator: %s\n", str(s.Allocator))
 	}

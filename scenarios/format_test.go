@@ -49,6 +49,7 @@ network:
   jitter: 0
   faults: {dead: 0.5, fail: 1, timeout: 0.000001, already_exists: 0.25}
 memory_limit: 1000B
+uploader: external-signer-0.3.3
 count: 10
 timeout: 1h30m
 budgets:

@@ -43,7 +43,7 @@ func TestParseDefaults(t *testing.T) {
 	// The defaults are copies: changing them in one spec leaves the next
 	// alone.
 	s.Strategies[0], s.Limiters[0] = "changed", "changed"
-	if Strategies[0] != "copy-per-peer" || DefaultLimiters[0] != "aimd" {
+	if Strategies()[0] != "copy-per-peer" || DefaultLimiters[0] != "aimd" {
 		t.Fatalf("Parse shares the default lists with its result")
 	}
 }
@@ -217,7 +217,7 @@ func TestParseErrors(t *testing.T) {
 
 		// Keys.
 		{"unknown key", head + "network:\n  bandwidth: 5Mbit\n", "x.yaml:5:3: network.bandwidth: unknown field (known: peers, uplink, latency, jitter, faults)"},
-		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, baseline, limiters, caps, byte_budgets, transport, network, memory_limit, client, allocator, count, timeout, budgets, expect); did you mean strategies?"},
+		{"unknown key suggestion", head + "strategy: [streamed]\n", "x.yaml:4:1: strategy: unknown field (known: name, description, source, payment, strategies, baseline, limiters, caps, byte_budgets, transport, network, memory_limit, client, uploader, allocator, count, timeout, budgets, expect); did you mean strategies?"},
 		{"unknown nested key", head + "network:\n  faults: {dead: 0, lost: 0.1}\n", "x.yaml:5:21: network.faults.lost: unknown field (known: dead, fail, timeout, already_exists)"},
 		{"unknown budget key", head + "budgets:\n  - strategy: '*'\n    metric: peak-live-B\n    min: 1\n", "x.yaml:7:5: budgets[0].min: unknown field (known: strategy, metric, max, max_model_ratio)"},
 		{"number as key", head + "5: x\n", "x.yaml:4:1: 5: unknown field"},
@@ -475,7 +475,7 @@ func TestValidateAfterChange(t *testing.T) {
 		t.Errorf("Validate = %v", err)
 	}
 	hand := &Spec{File: "flags", Name: "x", Description: "d", Source: Source{Size: 3}, Payment: "auto",
-		Strategies: Strategies, Limiters: DefaultLimiters, Network: DefaultNetwork, Count: 1, Timeout: time.Second}
+		Strategies: Strategies(), Limiters: DefaultLimiters, Network: DefaultNetwork, Count: 1, Timeout: time.Second}
 	if err := hand.Validate(); err != nil {
 		t.Errorf("Validate(valid hand-built spec) = %v", err)
 	}

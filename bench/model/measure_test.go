@@ -6,7 +6,7 @@ import (
 
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
 
 // BenchmarkOverhead runs the same upload (the seed case, -size to change
@@ -20,7 +20,7 @@ func BenchmarkOverhead(b *testing.B) {
 	c.Source.Size = *size
 	c.Limiter = "fixed:8"
 	c.CacheRoot = b.TempDir()
-	for _, s := range []upload.Strategy{upload.CopyPerPeer, upload.Streamed} {
+	for _, s := range []strategy.Strategy{strategy.CopyPerPeer, strategy.Streamed} {
 		c.Strategy = s
 		for _, bare := range []bool{false, true} {
 			name := "mode=" + s.String() + "/measure=on"

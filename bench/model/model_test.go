@@ -3,16 +3,18 @@ package model_test
 import (
 	"context"
 	"flag"
-	"github.com/fanbench/fanbench/harness/alloc"
-	"github.com/fanbench/fanbench/harness/buffer"
 	"runtime"
 	"testing"
 
+	"github.com/fanbench/fanbench/harness/alloc"
+	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/selfenc"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
+	"github.com/fanbench/fanbench/harness/uploader"
 )
 
 var (
@@ -81,7 +83,7 @@ func BenchmarkUploadPhase(b *testing.B) {
 		b.Fatal(err)
 	}
 	cache := b.TempDir()
-	for _, s := range upload.Strategies() {
+	for _, s := range strategy.All() {
 		b.Run("mode="+s.String(), func(b *testing.B) {
 			cfg := upload.DefaultConfig()
 			cfg.Strategy, cfg.Store, cfg.CacheRoot = s, policy, cache
@@ -105,20 +107,18 @@ func BenchmarkUploadPhase(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				cfg.Heap = buffer.NewHeap(mem, nil, net.Clock().Now)
-				if u, err = upload.New(cfg); err != nil {
-					b.Fatal(err)
-				}
+				heap := buffer.NewHeap(mem, nil, net.Clock().Now)
+				env := uploader.Env{Net: net, Clock: net.Clock(), Ledger: uploader.PaymentLedger(net.Ledger()), Heap: heap}
 				b.StartTimer()
 				cpu0 := cpuTime()
-				res, err := u.Upload(context.Background(), enc, net)
+				res, err := u.Upload(context.Background(), enc, env)
 				if err != nil {
 					b.Fatal(err)
 				}
 				cpu := cpuTime() - cpu0
 				b.StopTimer()
 				st := mem.Stats()
-				fl, err := floor(floorWork{faulted: st.Resident + st.Returned, written: cfg.Heap.Written(), hashed: net.Hashed()})
+				fl, err := floor(floorWork{faulted: st.Resident + st.Returned, written: heap.Written(), hashed: net.Hashed()})
 				if err != nil {
 					b.Fatal(err)
 				}

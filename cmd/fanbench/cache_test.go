@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/spill"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/fanbench/fanbench/harness/xorname"
 	"github.com/fanbench/fanbench/scenarios"
 )
@@ -208,7 +208,7 @@ func TestCacheDefaultMax(t *testing.T) {
 			continue
 		}
 		seen[k] = true
-		total += upload.SpillBound(src.Size)
+		total += uploader.SpillBound(src.Size)
 	}
 	t.Logf("built-in spills: at most %d bytes (%.2f GiB) in %d entries", total, float64(total)/(1<<30), len(seen))
 	if total > spill.DefaultMax {

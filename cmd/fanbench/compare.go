@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/reports/compare"
 )
 
@@ -73,7 +74,7 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	fs.StringVar(&rc.head, "head", "", "with -base: the commit to compare against the base (default: the working tree)")
 	fs.IntVar(&rc.count, "count", 6, "with -base: runs per side of each case")
 	fs.StringVar(&rc.out, "o", "results/compare", "with -base: results directory, one subdirectory per side")
-	fs.StringVar(&rc.modes, "modes", "", "with -base: comma-separated buffer strategies (default: the scenario's)")
+	fs.StringVar(&rc.modes, "modes", "", "with -base: comma-separated buffer strategies: "+strings.Join(strategy.Names(), ", ")+" (default: the scenario's)")
 	fs.StringVar(&rc.limiters, "limiter", "", "with -base: comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget, budget:SIZE, budget:SIZE@INNER (default: the scenario's)")
 	fs.BoolVar(&rc.cache, "cache", true, "with -base: reuse encrypted spills across runs (in the user cache directory)")
 	fs.DurationVar(&rc.timeout, "timeout", 0, "with -base: time limit of each run (default: the scenario's)")

@@ -12,7 +12,7 @@ import (
 
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
 
 // inGitCheckout reports whether the tests run inside a git checkout with a
@@ -69,7 +69,7 @@ func TestCompareRevErrors(t *testing.T) {
 func TestInterleave(t *testing.T) {
 	var jobs []runner.Job
 	for rep := 1; rep <= 4; rep++ {
-		for _, s := range []upload.Strategy{upload.CopyPerPeer, upload.Streamed} {
+		for _, s := range []strategy.Strategy{strategy.CopyPerPeer, strategy.Streamed} {
 			jobs = append(jobs, runner.Job{Case: runner.Case{Name: "smoke", Strategy: s, Limiter: "fixed:8"}, Rep: rep})
 		}
 	}
@@ -100,7 +100,7 @@ func TestInterleave(t *testing.T) {
 }
 
 func TestJobUnreadable(t *testing.T) {
-	job := runner.Job{Case: runner.Case{Name: "smoke", Strategy: upload.Streamed, Limiter: "fixed:8"}, Rep: 2}
+	job := runner.Job{Case: runner.Case{Name: "smoke", Strategy: strategy.Streamed, Limiter: "fixed:8"}, Rep: 2}
 	ok := func() *result.Record {
 		return &result.Record{Status: result.OK, Scenario: "smoke", Strategy: "streamed", Limiter: "fixed:8", Rep: 2}
 	}
@@ -118,7 +118,7 @@ func TestJobUnreadable(t *testing.T) {
 	}{
 		{"ok", ok(), ""},
 		{"panic", crash("smoke/streamed-2: child exit status 2; stderr:\npanic: boom"), ""},
-		{"decode", crash("smoke/streamed-2: child exit status 1; stderr:\nfanbench child: read job /tmp/fanbench-job-1.json: json: cannot unmarshal string into Go struct field Job.case.strategy of type upload.Strategy"),
+		{"decode", crash("smoke/streamed-2: child exit status 1; stderr:\nfanbench child: read job /tmp/fanbench-job-1.json: json: cannot unmarshal string into Go struct field Job.case.strategy of type strategy.Strategy"),
 			"fanbench child: read job /tmp/fanbench-job-1.json: json: cannot unmarshal"},
 		{"no MaybeChild", crash("smoke/streamed-2: child exited 0 without a readable record (does the program call runner.MaybeChild first?): open x: no such file"), "without a record"},
 		{"usage", crash("smoke/streamed-2: child exit status 2; stderr:\nusage: fanbench <command> [flags]"), "printed its usage"},

@@ -19,6 +19,7 @@ import (
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/spill"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/reports/benchout"
 	"github.com/fanbench/fanbench/reports/runs"
 	"github.com/fanbench/fanbench/scenarios"
@@ -57,11 +58,12 @@ func cmdFit(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fs := newCommandFlags("fit", fitUsage, stdout, stderr)
 	memlimit := fs.String("memlimit", "", "the memory limit on the client's resident memory, e.g. 4GiB (default: the scenario's)")
 	size := fs.String("size", "", "source size: bytes, or a number and a unit (20MiB, 1.5GiB, 300MB) (default: the scenario's)")
-	modes := fs.String("modes", "", "comma-separated buffer strategies (default: the scenario's)")
+	modes := fs.String("modes", "", "comma-separated buffer strategies: "+strings.Join(strategy.Names(), ", ")+" (default: the scenario's)")
 	out := fs.String("o", "results/fit", "results directory, taken by one batch at a time; an earlier batch's files are moved to its previous/")
 	seed := fs.Uint64("seed", 0, "source seed (default: the scenario's)")
 	transport := fs.Bool("transport", true, "model the transport's own copies (default: the scenario's)")
 	pay := fs.String("payment", "", "payment mode: auto, single or merkle (default: the scenario's)")
+	uploaderName := fs.String("uploader", "", uploaderUsage())
 	allocator := fs.String("allocator", "", "allocator of the client's buffers (default: the scenario's, else glibc)")
 	clientName := fs.String("client", "", "client profile to model: "+strings.Join(client.Names(), ", ")+" (default: the scenario's, else "+client.Default+")")
 	timeout := fs.Duration("timeout", 0, "time limit of each run (default: the scenario's)")
@@ -106,6 +108,9 @@ func cmdFit(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err := checkFlags(set, *modes, "", sizeBytes, *pay, 1, *allocator, *clientName); err != nil {
 		return usageError{err}
 	}
+	if err := checkUploader(set, *uploaderName); err != nil {
+		return usageError{err}
+	}
 	shard, err := shards.resolve(stderr)
 	if err != nil {
 		return err
@@ -133,6 +138,9 @@ func cmdFit(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 	if set["client"] {
 		spec.Clients = []string{*clientName}
+	}
+	if set["uploader"] {
+		spec.Uploader = *uploaderName
 	}
 	if set["timeout"] {
 		spec.Timeout = *timeout

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/result"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/google/pprof/driver"
 )
 
@@ -59,7 +59,7 @@ const pprofReportName = "fanbench-pprof-stdout"
 func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newCommandFlags("pprof", pprofUsage, stdout, stderr)
 	scenario := fs.String("scenario", "", "scenario (default: the only one in DIR)")
-	mode := fs.String("mode", upload.CopyPerPeer.String(), "buffer strategy whose peak profile to open")
+	mode := fs.String("mode", strategy.CopyPerPeer.String(), "buffer strategy whose peak profile to open")
 	limiter := fs.String("limiter", "", "store limiter of the case, e.g. aimd or fixed:64 (default: the only one run for the scenario and strategy)")
 	base := fs.String("base", "", "strategy whose peak profile (same scenario and limiter) is subtracted, as pprof -diff_base")
 	baseDir := fs.String("base-dir", "", "results directory (another commit's) whose peak profile of the same case is subtracted, as pprof -diff_base")
@@ -83,7 +83,7 @@ func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	if *top && (set["http"] || set["browser"]) {
 		return usageError{errors.New("-top prints the text view and serves nothing: drop -http and -browser")}
 	}
-	if _, err := upload.ParseStrategy(*mode); err != nil {
+	if _, err := strategy.Parse(*mode); err != nil {
 		return usageError{fmt.Errorf("-mode: %w", err)}
 	}
 	if *base != "" && *baseDir != "" {
@@ -97,7 +97,7 @@ func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 		}
 	}
 	if *base != "" {
-		if _, err := upload.ParseStrategy(*base); err != nil {
+		if _, err := strategy.Parse(*base); err != nil {
 			return usageError{fmt.Errorf("-base: %w", err)}
 		}
 		if *base == *mode {

@@ -11,7 +11,7 @@ import (
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/source"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
 
 // fakeClock is a clock a test moves by hand.
@@ -23,7 +23,7 @@ func TestProgressLine(t *testing.T) {
 	var out bytes.Buffer
 	clock := &fakeClock{time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
 	p := &progressLine{w: &out, now: clock.now}
-	job := runner.Job{Case: runner.Case{Name: "vm4g-300mb", Strategy: upload.Streamed, Limiter: "warm:64"}, Rep: 2}
+	job := runner.Job{Case: runner.Case{Name: "vm4g-300mb", Strategy: strategy.Streamed, Limiter: "warm:64"}, Rep: 2}
 	step := func(d time.Duration, stored, total int) string {
 		t.Helper()
 		clock.t = clock.t.Add(d)
@@ -78,7 +78,7 @@ func TestProgressQuiet(t *testing.T) {
 func TestBatchProgress(t *testing.T) {
 	clock := &fakeClock{time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
 	job := func(size int64, rep int) runner.Job {
-		return runner.Job{Case: runner.Case{Name: "sweep", Strategy: upload.Streamed, Limiter: "fixed:8", Source: source.Spec{Size: size}}, Rep: rep}
+		return runner.Job{Case: runner.Case{Name: "sweep", Strategy: strategy.Streamed, Limiter: "fixed:8", Source: source.Spec{Size: size}}, Rep: rep}
 	}
 	jobs := []runner.Job{job(100, 1), job(300, 2), job(600, 3)}
 	var lines, line bytes.Buffer

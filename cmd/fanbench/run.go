@@ -23,7 +23,7 @@ import (
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/spill"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/reports/benchout"
 	"github.com/fanbench/fanbench/reports/runs"
 	"github.com/fanbench/fanbench/scenarios"
@@ -69,7 +69,7 @@ func (b budgetError) Error() string {
 
 func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newCommandFlags("run", runUsage, stdout, stderr)
-	modes := fs.String("modes", "", "comma-separated buffer strategies (default: the scenario's)")
+	modes := fs.String("modes", "", "comma-separated buffer strategies: "+strings.Join(strategy.Names(), ", ")+" (default: the scenario's)")
 	lims := fs.String("limiter", "", "comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget, budget:SIZE, budget:SIZE@INNER (default: the scenario's)")
 	count := fs.Int("count", 0, "repetitions of each case, interleaved (default: the scenario's)")
 	out := fs.String("o", "results", "results directory, taken by one batch at a time; an earlier batch's files are moved to its previous/")
@@ -77,6 +77,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	gogc := fs.Int("gogc", 100, "GOGC of each run (-1 for off)")
 	memlimit := fs.String("memlimit", "", "emulated machine memory, e.g. 4GiB: a run whose client's resident memory reaches it is killed (oom) (default: the scenario's)")
 	clientName := fs.String("client", "", "comma-separated client profiles to model, one variant each: "+strings.Join(client.Names(), ", ")+" (default: the scenario's, else "+client.Default+"; fanbench clients lists them)")
+	uploaderName := fs.String("uploader", "", uploaderUsage())
 	allocator := fs.String("allocator", "", "allocator of the client's buffers: "+strings.Join(alloc.Policies(), ", ")+" (default: the scenario's, else the client's own: glibc)")
 	size := fs.String("size", "", "source size: bytes, or a number and a unit as in scenario files (20MiB, 1.5GiB, 300MB) (default: the scenario's)")
 	seed := fs.Uint64("seed", 0, "source seed (default: the scenario's)")
@@ -123,6 +124,9 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		}
 	}
 	if err := checkFlags(set, *modes, *lims, sizeBytes, *pay, *count, *allocator, *clientName); err != nil {
+		return usageError{err}
+	}
+	if err := checkUploader(set, *uploaderName); err != nil {
 		return usageError{err}
 	}
 	shard, err := shards.resolve(stderr)
@@ -178,6 +182,9 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		}
 		if set["client"] {
 			spec.Clients = splitList(*clientName)
+		}
+		if set["uploader"] {
+			spec.Uploader = *uploaderName
 		}
 		if set["memlimit"] {
 			spec.MemoryLimit = memBytes
@@ -447,7 +454,7 @@ func runName(r *result.Record) string {
 func checkFlags(set map[string]bool, modes, lims string, size int64, pay string, count int, allocator, clientName string) error {
 	if set["modes"] {
 		for _, m := range splitList(modes) {
-			if _, err := upload.ParseStrategy(m); err != nil {
+			if _, err := strategy.Parse(m); err != nil {
 				return fmt.Errorf("-modes: %w", err)
 			}
 		}
@@ -594,6 +601,7 @@ func writeBench(dir string, res *result.Results, cfg benchout.Config) ([]byte, e
 	cfg.Version = releaseVersion()
 	cfg.Notes = append(cfg.Notes, fmt.Sprintf("batch %s, code %s", res.Batch.ID, cmp.Or(res.Batch.Commit, "of unknown commit")))
 	cfg.Notes = append(cfg.Notes, clientNotes(res.Records)...)
+	cfg.Notes = append(cfg.Notes, uploaderNotes(res.Records)...)
 	if l := res.Batch.InterruptedLine(); l != "" {
 		cfg.Notes = append(cfg.Notes, l+": the results below are the finished runs only")
 	}
@@ -823,8 +831,8 @@ func baselineOf(spec *scenarios.Spec) string {
 	switch {
 	case spec.Baseline != "":
 		return spec.Baseline
-	case slices.Contains(spec.Strategies, "copy-per-peer"):
-		return "copy-per-peer"
+	case slices.Contains(spec.Strategies, strategy.CopyPerPeer.String()):
+		return strategy.CopyPerPeer.String()
 	}
 	return spec.Strategies[0]
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/client"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
 
 // TestPredictByHand checks the prediction for tiny uploads against sums
@@ -23,28 +23,28 @@ func TestPredictByHand(t *testing.T) {
 	base := Input{Waves: [][]int{{1000, 1000}}, Caps: []int{1}, ProofSize: 100}
 	cases := []struct {
 		name     string
-		strategy upload.Strategy
+		strategy strategy.Strategy
 		merkle   bool
 		want     map[buffer.Site]int64
 	}{
-		{"copy-per-peer single", upload.CopyPerPeer, false, map[buffer.Site]int64{
+		{"copy-per-peer single", strategy.CopyPerPeer, false, map[buffer.Site]int64{
 			buffer.SpillRead: 2000,        // the wave's two chunks
 			buffer.Proof:     200,         // the wave's two proofs
 			buffer.ProofCopy: 100 + 4*100, // one PaidChunk clone + 4 per-peer clones
 			buffer.PeerCopy:  4 * 1000,    // 4 to_vec copies
 			buffer.Encode:    4 * 2048,    // 4 Vec-grown encode buffers
 		}},
-		{"shared-buffer single", upload.SharedBuffer, false, map[buffer.Site]int64{
+		{"shared-buffer single", strategy.SharedBuffer, false, map[buffer.Site]int64{
 			buffer.SpillRead: 2000, buffer.Proof: 200, buffer.ProofCopy: 500,
 			buffer.Encode: 4 * 2080, // 4 Bytes-grown encode buffers
 		}},
-		{"encode-once merkle", upload.EncodeOnce, true, map[buffer.Site]int64{
+		{"encode-once merkle", strategy.EncodeOnce, true, map[buffer.Site]int64{
 			buffer.SpillRead: 2000,
 			buffer.Proof:     200, // every proof, for the whole upload
 			buffer.ProofCopy: 100, // the in-flight chunk's proof clone
 			buffer.Encode:    2080,
 		}},
-		{"streamed merkle", upload.Streamed, true, map[buffer.Site]int64{
+		{"streamed merkle", strategy.Streamed, true, map[buffer.Site]int64{
 			buffer.SpillRead: 2000,
 			buffer.Proof:     200,
 			buffer.ProofCopy: 100,
@@ -94,11 +94,11 @@ func TestPredictByHand(t *testing.T) {
 //     6515: the peak is there too, 3280 + 3 × 6515 + 18,921 = 41,746,
 //     before the last send's retry clone and frame go.
 func TestPredictTransport(t *testing.T) {
-	in := Input{Strategy: upload.Streamed, Waves: [][]int{{1000}}, Caps: []int{1}, ProofSize: 100, Transport: true}
+	in := Input{Strategy: strategy.Streamed, Waves: [][]int{{1000}}, Caps: []int{1}, ProofSize: 100, Transport: true}
 	if p := Predict(in); p.Sites[buffer.RetryClone] != 0 || p.Sites[buffer.WireFrame] != 0 {
 		t.Fatalf("streamed sends hold no transport copies, got %v", p.Sites)
 	}
-	in.Strategy = upload.EncodeOnce
+	in.Strategy = strategy.EncodeOnce
 	for _, tc := range []struct {
 		ack  client.AckWait
 		peak int64
@@ -141,7 +141,7 @@ func TestPredictTransport(t *testing.T) {
 // outweighs the channel clone it follows: QUIC holds 8 × 105,517 at the
 // peak.
 func TestPredictSharedConnection(t *testing.T) {
-	in := Input{Strategy: upload.SharedBuffer, Waves: [][]int{{100_000, 100_000}}, Caps: []int{2}, ProofSize: 100, Transport: true,
+	in := Input{Strategy: strategy.SharedBuffer, Waves: [][]int{{100_000, 100_000}}, Caps: []int{2}, ProofSize: 100, Transport: true,
 		Peers:  [][][]int{{{1, 2, 3, 4}, {1, 2, 3, 4}}},
 		Client: client.Profile{Transport: client.Transport{AckWait: client.AckWaitUnbounded, SendWindow: 150_000}},
 	}
@@ -157,7 +157,7 @@ func TestPredictSharedConnection(t *testing.T) {
 
 // TestPeakIsHighestWave checks that a later, larger wave sets the peak.
 func TestPeakIsHighestWave(t *testing.T) {
-	in := Input{Strategy: upload.Streamed, Waves: [][]int{{10}, {10, 1000}}, Caps: []int{1, 2}, ProofSize: 1}
+	in := Input{Strategy: strategy.Streamed, Waves: [][]int{{10}, {10, 1000}}, Caps: []int{1, 2}, ProofSize: 1}
 	if p := Predict(in); p.Sites[buffer.SpillRead] != 1010 {
 		t.Fatalf("chunk share = %d, want the second wave's 1010", p.Sites[buffer.SpillRead])
 	}
@@ -167,7 +167,7 @@ func TestPeakIsHighestWave(t *testing.T) {
 // by the next one when it ends: the uplink serves every send at the same
 // pace, so it ends first, and the set with the next full chunk is higher.
 func TestReplacement(t *testing.T) {
-	in := Input{Strategy: upload.CopyPerPeer, Waves: [][]int{{1000, 10, 1000}}, Caps: []int{2}, ProofSize: 1}
+	in := Input{Strategy: strategy.CopyPerPeer, Waves: [][]int{{1000, 10, 1000}}, Caps: []int{2}, ProofSize: 1}
 	p := Predict(in)
 	// In flight at the peak: the two 1000-byte chunks, 4 copies each.
 	if got := p.Sites[buffer.PeerCopy]; got != 8000 {
@@ -186,7 +186,7 @@ func TestReplacement(t *testing.T) {
 // most; started as a cap that rose to 2 at once started them (stores 0 and
 // 1 after no end, store 2 after one), two chunks' copies are in flight.
 func TestLaunchAfter(t *testing.T) {
-	in := Input{Strategy: upload.CopyPerPeer, Waves: [][]int{{1000, 1000, 1000}}, Caps: []int{1}, ProofSize: 1}
+	in := Input{Strategy: strategy.CopyPerPeer, Waves: [][]int{{1000, 1000, 1000}}, Caps: []int{1}, ProofSize: 1}
 	if got := Predict(in).Sites[buffer.PeerCopy]; got != 4000 {
 		t.Fatalf("copies at cap 1 = %d, want 4000", got)
 	}

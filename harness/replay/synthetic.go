@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/fanbench/fanbench/harness/trace"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
 
 // Sends describes a synthetic trace of concurrent per-peer chunk sends,
@@ -76,7 +77,7 @@ func (s Sends) Write(w io.Writer) error {
 	)
 	tw := trace.NewWriter(w, trace.Header{
 		Scenario: fmt.Sprintf("synthetic-%dx%d", s.Chunks, s.Peers),
-		Strategy: map[bool]string{true: "copy-per-peer", false: "shared-buffer"}[s.Copy],
+		Strategy: map[bool]string{true: strategy.CopyPerPeer.String(), false: strategy.SharedBuffer.String()}[s.Copy],
 		Limiter:  fmt.Sprintf("fixed:%d", s.Chunks),
 		Sites:    []string{"chunk", "copy", "encode"},
 	})

@@ -34,6 +34,21 @@ const (
 	Cancelled Status = "cancelled"
 )
 
+// DefaultUploader is the name of the uploader every record ran before
+// uploaders had names (package upload, ant-client's file uploader), so a
+// record whose Uploader is "" ran it. Package uploader registers it under
+// this name.
+const DefaultUploader = "ant-client"
+
+// UploaderName returns the uploader that ran r: r.Uploader, or
+// DefaultUploader for a record written before uploaders had names.
+func (r *Record) UploaderName() string {
+	if r.Uploader == "" {
+		return DefaultUploader
+	}
+	return r.Uploader
+}
+
 // Record is one (scenario, strategy, limiter, repetition) run. Byte figures
 // are bytes; times are nanoseconds unless named otherwise.
 type Record struct {
@@ -47,7 +62,11 @@ type Record struct {
 	// Client is the client profile that ran (package client): which
 	// upstream ant-client the uploader model followed.
 	Client string `json:"client"`
-	Rep    int    `json:"rep"` // 1-based repetition
+	// Uploader is the uploader that ran (the registry of package
+	// uploader). Records written before uploaders had names hold "": they
+	// ran DefaultUploader.
+	Uploader string `json:"uploader,omitempty"`
+	Rep      int    `json:"rep"` // 1-based repetition
 	// Profile marks a profiling run: its heap profiles were taken at the
 	// peak after forced GCs, so its heap and RSS peaks are not comparable
 	// with the measured repetitions'.

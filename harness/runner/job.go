@@ -2,12 +2,11 @@ package runner
 
 import (
 	"fmt"
-
-	"github.com/fanbench/fanbench/harness/trace"
 	"path/filepath"
 	"time"
 
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/harness/trace"
 )
 
 // Job is one isolated run: a Case, its repetition and the settings the

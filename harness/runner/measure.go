@@ -1,27 +1,22 @@
 package runner
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/buffer"
-	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/model"
@@ -30,8 +25,7 @@ import (
 	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/trace"
-	"github.com/fanbench/fanbench/harness/upload"
-	"github.com/fanbench/fanbench/harness/xorname"
+	"github.com/fanbench/fanbench/harness/uploader"
 )
 
 // RunChild performs job in this process and returns its record, never nil;
@@ -73,7 +67,7 @@ func newRecord(job Job) *result.Record {
 		Version: result.Version, Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter,
 		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Profile: job.Profile, Seed: c.Source.Seed, Size: c.Source.Size,
 		Env: env(job), Status: result.OK,
-		Client: c.profileName(),
+		Client: c.profileName(), Uploader: c.uploaderName(),
 		Memory: result.Memory{Allocator: c.allocator()},
 	}
 }
@@ -91,6 +85,10 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	if err != nil {
 		return err
 	}
+	def, err := uploader.Lookup(c.Uploader)
+	if err != nil {
+		return err
+	}
 	net, err := testnet.New(c.Net)
 	if err != nil {
 		return err
@@ -98,10 +96,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	defer net.Close()
 	clock := net.Clock()
 
-	cfg := upload.DefaultConfig()
-	cfg.Strategy, cfg.Transport, cfg.Payment, cfg.Store, cfg.Client = c.Strategy, c.Transport, c.Payment, policy, profile
-	cfg.CacheRoot = c.CacheRoot
-	u, err := upload.New(cfg)
+	u, err := def.New(c.settings(policy, profile))
 	if err != nil {
 		return err
 	}
@@ -127,14 +122,15 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 
 	// The meter and the progress line are made before the reset, so the
 	// measured phase allocates as little of its own as it can.
+	env := uploader.Env{Net: net, Clock: clock, Ledger: uploader.PaymentLedger(net.Ledger())}
 	if job.Bare {
-		cfg.Heap = buffer.NewHeap(mem, nil, clock.Now)
-		return bare(ctx, cfg, enc, net, rec)
+		env.Heap = buffer.NewHeap(mem, nil, clock.Now)
+		return bare(ctx, u, enc, env, rec)
 	}
 	t0 := clock.Now()
 	live := meter.NewLive(func() time.Duration { return clock.Now() - t0 }, 10*time.Millisecond)
-	cfg.Heap = buffer.NewHeap(mem, live, clock.Now)
-	cfg.Heap.SetLimit(job.MemoryLimit, profile.Baseline, nil)
+	env.Heap = buffer.NewHeap(mem, live, clock.Now)
+	env.Heap.SetLimit(job.MemoryLimit, profile.Baseline, nil)
 	var tw *trace.Writer
 	if job.Trace && job.Dir != "" {
 		path := filepath.Join(job.Dir, job.TracePath())
@@ -152,16 +148,13 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 			Labels: map[string]string{"payment": c.Payment.String(), "allocator": c.allocator(), "transport": fmt.Sprint(c.Transport)},
 			Sites:  buffer.TraceSites(),
 		})
-		cfg.Heap.Trace(tw, clock.Task)
+		env.Heap.Trace(tw, clock.Task)
 	}
 	prog := newProgressWriter(progress)
 	var stored atomic.Int64
-	cfg.Progress = func(n, total int) {
+	env.Progress = func(n, total int) {
 		stored.Store(int64(n))
 		prog.write(n, total, live.Peak())
-	}
-	if u, err = upload.New(cfg); err != nil {
-		return err
 	}
 	peakPath, endPath := job.ProfilePaths()
 	sampler := meter.Sampler{Interval: job.SampleInterval}
@@ -193,7 +186,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		}
 	})
 
-	res, uerr, killed := upload1(ctx, u, enc, net)
+	res, uerr, killed := upload1(ctx, u, enc, env)
 	close(ticking)
 	ticker.Wait()
 	if tw != nil {
@@ -243,17 +236,14 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		rec.EndProfile = endPath
 	}
 
-	// The model covers runs that went as planned: no fallbacks, no retries.
-	if uerr == nil && killed == nil && res.Fallbacks == 0 && res.RetryRounds == 0 && res.Proofs > 0 && res.AlreadyStored == 0 {
-		merkle := res.Mode == payment.Merkle
-		// The rolling clients store every merkle chunk in one pass: one
-		// wave, as the model takes it.
-		wave := upload.WaveSize
-		if merkle && profile.Store.CapRead == client.PerSlot {
-			wave = len(sizes)
-		}
+	// The model covers runs that say how they held their chunks and
+	// proofs (Result.Held) and went as planned: no fallbacks, no retries.
+	if held := res.Held; held.Wave > 0 && uerr == nil && killed == nil && res.Fallbacks == 0 && res.RetryRounds == 0 && res.Proofs > 0 && res.AlreadyStored == 0 {
+		wave := held.Wave
 		in := modelInput(c, wave, sizes, int(res.ProofBytes/int64(res.Proofs)))
-		in.Caps, in.Merkle, in.Client = res.Caps, merkle, profile
+		in.Caps, in.Merkle, in.Client = res.Caps, res.Mode == payment.Merkle, profile
+		in.Client.Waves.LoadPerRecord, in.Client.Waves.KeepProofs = held.PerRecord, held.KeepProofs
+		in.DropChunks = held.UntilStoreEnds
 		for len(in.Caps) < len(in.Waves) && len(in.Caps) > 0 { // a rolling cap that never moved
 			in.Caps = append(in.Caps, in.Caps[len(in.Caps)-1])
 		}
@@ -280,7 +270,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 // upload1 runs the upload phase and returns its result and error, or,
 // when the memory limit ended it, what it was killed with. A panic of
 // another kind goes on up.
-func upload1(ctx context.Context, u *upload.Uploader, enc *upload.Encrypted, net *testnet.Testnet) (res upload.Result, err error, killed *buffer.Killed) {
+func upload1(ctx context.Context, u uploader.Uploader, enc *uploader.Encrypted, env uploader.Env) (res uploader.Result, err error, killed *buffer.Killed) {
 	defer func() {
 		p := recover()
 		if p == nil {
@@ -298,22 +288,18 @@ func upload1(ctx context.Context, u *upload.Uploader, enc *upload.Encrypted, net
 			panic(p)
 		}
 	}()
-	res, err = u.Upload(ctx, enc, net)
+	res, err = u.Upload(ctx, enc, env)
 	return res, err, nil
 }
 
 // bare runs the upload phase with no measurement but its wall time and the
 // bytes and objects allocated during it.
-func bare(ctx context.Context, cfg upload.Config, enc *upload.Encrypted, net *testnet.Testnet, rec *result.Record) error {
-	u, err := upload.New(cfg)
-	if err != nil {
-		return err
-	}
+func bare(ctx context.Context, u uploader.Uploader, enc *uploader.Encrypted, env uploader.Env, rec *result.Record) error {
 	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"}}
 	debug.FreeOSMemory() // as the measured path does, so the two differ only by measuring
 	metrics.Read(s)
 	b0, o0 := s[0].Value.Uint64(), s[1].Value.Uint64()
-	res, err := u.Upload(ctx, enc, net)
+	res, err := u.Upload(ctx, enc, env)
 	metrics.Read(s)
 	rec.Runtime.AllocBytes, rec.Runtime.AllocObjects = int64(s[0].Value.Uint64()-b0), int64(s[1].Value.Uint64()-o0)
 	rec.Upload = upload2record(res, rec.Upload)
@@ -330,131 +316,10 @@ func writeFile(path string, write func(io.Writer) error) error {
 	return result.WriteFileAtomic(path, b.Bytes())
 }
 
-// targets numbers the peers each chunk's first sends go to, for the
-// model's connections, in waves as the model takes them: with no faults
-// both paths send to the chunk's closest peers, nearest first; and the
-// one-way latency of each peer so numbered.
-func targets(net *testnet.Testnet, addrs []xorname.Name, size int) (peers [][][]int, latency []time.Duration) {
-	number := map[xorname.Name]int{}
-	for w := 0; w < len(addrs); w += size {
-		var wave [][]int
-		for _, a := range addrs[w:min(w+size, len(addrs))] {
-			var ps []int
-			for _, p := range net.Closest(a, upload.CloseGroupMajority) {
-				n, ok := number[p]
-				if !ok {
-					n = len(number)
-					number[p] = n
-					latency = append(latency, net.Latency(p))
-				}
-				ps = append(ps, n)
-			}
-			wave = append(wave, ps)
-		}
-		peers = append(peers, wave)
-	}
-	return peers, latency
-}
-
-// modelInput describes c's upload for the model: waves of the chunk sizes,
-// wave chunks each, merkle as Auto would choose.
-func modelInput(c Case, wave int, sizes []int, proofSize int) model.Input {
-	in := model.Input{Strategy: c.Strategy, Transport: c.Transport, Merkle: payment.UseMerkle(len(sizes), c.Payment), ProofSize: proofSize}
-	if proofSize == 0 {
-		in.ProofSize = 56_000 // a hint only: the real size comes from the run
-		if in.Merkle {
-			in.ProofSize = 128_000
-		}
-	}
-	for w := 0; w < len(sizes); w += wave {
-		in.Waves = append(in.Waves, sizes[w:min(w+wave, len(sizes))])
-	}
-	return in
-}
-
-func upload2record(r upload.Result, u result.Upload) result.Upload {
+func upload2record(r uploader.Result, u result.Upload) result.Upload {
 	u.Mode, u.Waves, u.RetryRounds, u.Caps = r.Mode.String(), r.Waves, r.RetryRounds, r.Caps
 	u.Transactions, u.Sends, u.Fallbacks = r.Transactions, r.Sends, r.Fallbacks
 	u.PeerErrors, u.PeerTimeouts = r.PeerErrors, r.PeerTimeouts
 	u.Wall, u.Sim = int64(r.Elapsed), int64(r.SimElapsed)
 	return u
-}
-
-// progressWriter writes progress lines "<stored> <total> <live-peak>"
-// without allocating per line.
-type progressWriter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
-}
-
-func newProgressWriter(w io.Writer) *progressWriter {
-	return &progressWriter{w: w, buf: make([]byte, 0, 64)}
-}
-
-func (p *progressWriter) write(stored, total int, peak int64) {
-	if p.w == nil {
-		return
-	}
-	p.mu.Lock()
-	b := strconv.AppendInt(p.buf[:0], int64(stored), 10)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(total), 10)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, peak, 10)
-	b = append(b, '\n')
-	p.w.Write(b)
-	p.buf = b
-	p.mu.Unlock()
-}
-
-// vmHWM reads this process's peak resident set from /proc/self/status.
-func vmHWM() (int64, error) { return procStatus("VmHWM:") }
-
-// procStatus reads a size field of /proc/self/status, in bytes.
-func procStatus(field string) (int64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc/self/status", field)
-}
-
-// env reads the settings this process runs with.
-func env(job Job) result.Env {
-	s := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
-	metrics.Read(s)
-	e := result.Env{
-		GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPU: cpuModel(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0), GOGC: -1, GOMEMLIMIT: math.MaxInt64,
-		MemProfileRate: runtime.MemProfileRate, MemoryLimit: job.MemoryLimit,
-	}
-	if v := s[0].Value; v.Kind() == metrics.KindUint64 && v.Uint64() <= math.MaxInt32 {
-		e.GOGC = int(v.Uint64()) // GOGC=off reads as an out-of-range value
-	}
-	if s[1].Value.Kind() == metrics.KindUint64 {
-		e.GOMEMLIMIT = int64(s[1].Value.Uint64())
-	}
-	return e
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "model name"); ok {
-			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-		}
-	}
-	return ""
 }

@@ -9,16 +9,18 @@ import (
 	"testing"
 
 	"github.com/fanbench/fanbench/harness/client"
+	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/google/pprof/profile"
 )
 
 // smallCase is a quick case of 3 incompressible 1 MiB chunks at a fixed
 // cap, so every send is in flight at once and the model applies.
-func smallCase(t *testing.T, s upload.Strategy, transport bool) Case {
+func smallCase(t *testing.T, s strategy.Strategy, transport bool) Case {
 	c := SeedCase()
 	c.Name = "small"
 	c.Source = source.Spec{Seed: 5, Size: 3 << 20}
@@ -35,7 +37,7 @@ func smallCase(t *testing.T, s upload.Strategy, transport bool) Case {
 func TestTrackedPeakMatchesModel(t *testing.T) {
 	for _, cl := range client.Names() {
 		for _, transport := range []bool{true, false} {
-			for _, s := range upload.Strategies() {
+			for _, s := range strategy.All() {
 				c := smallCase(t, s, transport)
 				c.Client = cl
 				job := DefaultJob(c, 1, t.TempDir())
@@ -61,7 +63,7 @@ func TestTrackedPeakMatchesModel(t *testing.T) {
 // per-send buffer (QUIC's copy of the frame), not the harness.
 func TestPeakProfile(t *testing.T) {
 	dir := t.TempDir()
-	job := DefaultJob(smallCase(t, upload.CopyPerPeer, true), 1, dir)
+	job := DefaultJob(smallCase(t, strategy.CopyPerPeer, true), 1, dir)
 	job.Profile = true
 	rec := RunChild(context.Background(), job, nil)
 	if rec.Status != result.OK || rec.PeakProfile == "" || !rec.Profile {
@@ -112,7 +114,7 @@ func TestPeakProfile(t *testing.T) {
 // chunks at a cap of 2, on every client.
 func TestModelWithReplacement(t *testing.T) {
 	for _, cl := range client.Names() {
-		for _, s := range []upload.Strategy{upload.CopyPerPeer, upload.Streamed} {
+		for _, s := range []strategy.Strategy{strategy.CopyPerPeer, strategy.Streamed} {
 			c := smallCase(t, s, true)
 			c.Source = source.Spec{Seed: 6, Size: 4*4_190_208 + 1000}
 			c.Limiter = "fixed:2"
@@ -122,6 +124,29 @@ func TestModelWithReplacement(t *testing.T) {
 				t.Fatalf("%s %v: %s: %s (model %d)", cl, s, rec.Status, rec.Error, rec.ModelPeak)
 			}
 			checkModel(t, cl+" "+s.String(), rec)
+		}
+	}
+}
+
+// TestModelOtherUploaders checks the model against the runs of every
+// other registered uploader, to the byte, on both payment paths, and that
+// their records name them. Full and short chunks go two at a time, so
+// where each chunk's body is held decides the peak.
+func TestModelOtherUploaders(t *testing.T) {
+	for _, u := range uploader.Names() {
+		if u == uploader.Default {
+			continue
+		}
+		for _, pay := range []payment.Mode{payment.Single, payment.Merkle} {
+			c := smallCase(t, strategy.CopyPerPeer, true)
+			c.Source = source.Spec{Seed: 6, Size: 3*4_190_208 + 1000}
+			c.Limiter, c.Payment, c.Uploader = "fixed:2", pay, u
+			rec := RunChild(context.Background(), DefaultJob(c, 1, t.TempDir()), nil)
+			what := fmt.Sprintf("%s %v", u, pay)
+			if rec.Status != result.OK || rec.ModelPeak == 0 || rec.Uploader != u {
+				t.Fatalf("%s: %s: %s (model %d, uploader %q)", what, rec.Status, rec.Error, rec.ModelPeak, rec.Uploader)
+			}
+			checkModel(t, what, rec)
 		}
 	}
 }
@@ -148,7 +173,7 @@ func checkModel(t *testing.T, what string, rec *result.Record) {
 // to R+1, whatever the harness's own memory. A killed run is recorded
 // "oom" with the chunks stored so far and the profile of its peak.
 func TestMemoryLimitJudgesTheClient(t *testing.T) {
-	c := smallCase(t, upload.EncodeOnce, true)
+	c := smallCase(t, strategy.EncodeOnce, true)
 	free := RunChild(context.Background(), DefaultJob(c, 1, t.TempDir()), nil)
 	if free.Status != result.OK || free.Memory.PeakResident <= free.Live.Peak/2 || free.Memory.Allocator != "glibc" {
 		t.Fatalf("%s: %s; client %+v, live peak %d", free.Status, free.Error, free.Client, free.Live.Peak)
@@ -180,7 +205,7 @@ func TestMemoryLimitJudgesTheClient(t *testing.T) {
 // TestAllocatorFailureIsRecorded checks that an allocator whose address
 // space cannot be mapped is an error recorded for the run, not a crash.
 func TestAllocatorFailureIsRecorded(t *testing.T) {
-	c := smallCase(t, upload.Streamed, true)
+	c := smallCase(t, strategy.Streamed, true)
 	c.Reserve = 1 << 62 // far beyond any machine's address space
 	rec := RunChild(context.Background(), DefaultJob(c, 1, t.TempDir()), nil)
 	if rec.Status != result.Failed || !strings.Contains(rec.Error, "the client's allocator") || !strings.Contains(rec.Error, "mapping") {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/result"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
 
 // TestPredictAtCap checks the prediction made before any run against a
@@ -15,7 +15,7 @@ import (
 // bytes each; a run's are its own, a few hundred bytes apart).
 func TestPredictAtCap(t *testing.T) {
 	for _, cl := range client.Names() {
-		c := smallCase(t, upload.CopyPerPeer, true)
+		c := smallCase(t, strategy.CopyPerPeer, true)
 		c.Client = cl
 		up, err := NewUpload(context.Background(), c)
 		if err != nil {

@@ -1,21 +1,3 @@
-// Package runner runs measured uploads, each in a fresh child process.
-//
-// The flow:
-//  1. Plan lays out the jobs: count rounds, every (scenario, strategy,
-//     limiter) case once per round, in a shuffled order, so the cases
-//     interleave.
-//  2. RunBatch runs them one at a time; Spawn re-executes the program with
-//     the job in FANBENCH_CHILD_JOB and GOGC, GOMEMLIMIT, GOMAXPROCS and the
-//     profile rate pinned, samples the child's RSS (gopsutil), kills it at
-//     the emulated memory limit or the time limit, and reads wait4's peak.
-//  3. In the child, MaybeChild (called first in main) runs RunChild: setup,
-//     a reset of VmHWM, the measured upload phase (exact live bytes by site,
-//     the runtime sampler, heap profiles at the peak and at the end), the
-//     analytic model's prediction; it writes the record and exits.
-//  4. The parent completes the record with its OS figures and writes it
-//     atomically under the results directory, so an interrupted batch keeps
-//     every finished run; a child that crashes, hangs or is killed still
-//     yields a record that says so.
 package runner
 
 import (
@@ -31,15 +13,16 @@ import (
 	"github.com/fanbench/fanbench/harness/selfenc"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/fanbench/fanbench/scenarios"
 )
 
 // Case is one (scenario, strategy, policy) to run.
 type Case struct {
-	Name     string          `json:"name"`
-	Source   source.Spec     `json:"source"`
-	Strategy upload.Strategy `json:"strategy"`
+	Name     string            `json:"name"`
+	Source   source.Spec       `json:"source"`
+	Strategy strategy.Strategy `json:"strategy"`
 	// Transport turns the transport's own copies on.
 	Transport bool         `json:"transport"`
 	Payment   payment.Mode `json:"payment"`
@@ -55,6 +38,9 @@ type Case struct {
 	// Client names the client profile (package client); empty means
 	// client.Default.
 	Client string `json:"client,omitempty"`
+	// Uploader names the uploader (package uploader's registry); empty
+	// means uploader.Default.
+	Uploader string `json:"uploader,omitempty"`
 	// Reserve is the address space, in bytes, the client's allocator
 	// reserves for its buffers: the most it can hold at once. 0 means
 	// alloc.DefaultReserve.
@@ -67,6 +53,23 @@ func (c Case) profileName() string {
 		return client.Default
 	}
 	return c.Client
+}
+
+// uploaderName returns the name of the case's uploader.
+func (c Case) uploaderName() string {
+	if c.Uploader == "" {
+		return uploader.Default
+	}
+	return c.Uploader
+}
+
+// settings returns what the case's uploader is built from, with the store
+// policy policy and the client profile.
+func (c Case) settings(policy func() limiter.Policy, profile client.Profile) uploader.Settings {
+	s := uploader.DefaultSettings()
+	s.Strategy, s.Transport, s.Payment, s.Store, s.Client = c.Strategy, c.Transport, c.Payment, policy, profile
+	s.CacheRoot = c.CacheRoot
+	return s
 }
 
 // profile returns the case's client profile.
@@ -90,7 +93,7 @@ func SeedCase() Case {
 	return Case{
 		Name:      "seed-20mb",
 		Source:    source.Spec{Seed: 1, Size: 20 << 20},
-		Strategy:  upload.CopyPerPeer,
+		Strategy:  strategy.CopyPerPeer,
 		Transport: true,
 		Payment:   payment.Auto,
 		Limiter:   "aimd",

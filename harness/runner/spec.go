@@ -7,7 +7,8 @@ import (
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/fanbench/fanbench/scenarios"
 )
 
@@ -32,15 +33,18 @@ func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
 	if err := net.Net.Validate(); err != nil {
 		return nil, &scenarios.Error{Pos: s.Pos("network"), Field: "network", Msg: err.Error()}
 	}
+	if _, err := uploader.Lookup(s.Uploader); err != nil {
+		return nil, &scenarios.Error{Pos: s.Pos("uploader"), Field: "uploader", Msg: err.Error()}
+	}
 	for i, l := range s.Limiters {
 		if _, err := ParseLimiter(l); err != nil {
 			field := fmt.Sprintf("limiters[%d]", i)
 			return nil, &scenarios.Error{Pos: s.Pos(field), Field: field, Msg: err.Error()}
 		}
 	}
-	strategies := make([]upload.Strategy, len(s.Strategies))
+	strategies := make([]strategy.Strategy, len(s.Strategies))
 	for j, name := range s.Strategies {
-		st, err := upload.ParseStrategy(name)
+		st, err := strategy.Parse(name)
 		if err != nil {
 			field := fmt.Sprintf("strategies[%d]", j)
 			return nil, &scenarios.Error{Pos: s.Pos(field), Field: field, Msg: err.Error()}
@@ -62,6 +66,7 @@ func CasesOf(s *scenarios.Spec, cacheRoot string) ([]Case, error) {
 					CacheRoot: cacheRoot,
 					Allocator: s.Allocator,
 					Client:    v.Client,
+					Uploader:  s.Uploader,
 				})
 			}
 		}

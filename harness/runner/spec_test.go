@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/fanbench/fanbench/harness/netsim"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/scenarios"
 )
 
@@ -29,10 +29,8 @@ func TestBuiltinsConvert(t *testing.T) {
 // TestNamesAgree checks that the scenario format's fixed names are the
 // harness's own.
 func TestNamesAgree(t *testing.T) {
-	for i, s := range upload.Strategies() {
-		if scenarios.Strategies[i] != s.String() {
-			t.Errorf("strategy %d: scenarios say %q, the model %q", i, scenarios.Strategies[i], s)
-		}
+	if got, want := scenarios.Strategies(), strategy.Names(); !slices.Equal(got, want) {
+		t.Errorf("scenarios name the strategies %q, the registry %q", got, want)
 	}
 	d, n := scenarios.DefaultNetwork, netsim.DefaultConfig
 	if d.Peers != n.Peers || d.UplinkBitsPerSec != n.UplinkBitsPerSec || d.Latency != n.Latency || d.Jitter != n.Jitter {

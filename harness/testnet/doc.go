@@ -1,6 +1,6 @@
 // Package testnet is an in-process Autonomi testnet for the uploader model:
 // simulated ant-node peers on top of the network physics of package netsim,
-// with a simulated ledger. It implements upload.Network.
+// with a simulated ledger. It implements uploader.Network.
 //
 // Each peer has an ML-DSA-65 identity (package payment) whose key hash is
 // its XOR address. For every PUT a peer, in the order of ant-node's

@@ -12,18 +12,20 @@ import (
 	"github.com/fanbench/fanbench/harness/spill"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
+	"github.com/fanbench/fanbench/harness/uploader"
 )
 
 // cachedUploader returns an uploader whose spills go through a cache in
 // root.
-func cachedUploader(t *testing.T, root string) *upload.Uploader {
+func cachedUploader(t *testing.T, root string) *tester {
 	t.Helper()
-	return newUploader(t, upload.SharedBuffer, false, nil, func(c *upload.Config) { c.CacheRoot = root })
+	return newUploader(t, strategy.SharedBuffer, false, nil, func(c *upload.Config) { c.CacheRoot = root })
 }
 
 // encryptCached runs the encryption phase through the cache and closes the
 // spill when the test ends.
-func encryptCached(t *testing.T, u *upload.Uploader, src source.Spec) *upload.Encrypted {
+func encryptCached(t *testing.T, u *tester, src source.Spec) *uploader.Encrypted {
 	t.Helper()
 	enc, err := u.Encrypt(context.Background(), src)
 	if err != nil {
@@ -64,7 +66,7 @@ func TestCacheFlippedByte(t *testing.T) {
 	if len(enc.Warnings) != 1 || !strings.Contains(enc.Warnings[0], "chunk "+victim.Short()) || !strings.Contains(enc.Warnings[0], enc.Spill().Path()) {
 		t.Fatalf("warnings %q, want one naming the entry %s and chunk %s", enc.Warnings, enc.Spill().Path(), victim.Short())
 	}
-	res, err := u.Upload(context.Background(), enc, newNet(t, testnet.Faults{}))
+	res, err := u.upload(context.Background(), enc, newNet(t, testnet.Faults{}))
 	if err != nil || res.Stored != res.Chunks {
 		t.Fatalf("upload after the rebuild: stored %d of %d, %v", res.Stored, res.Chunks, err)
 	}

@@ -19,14 +19,16 @@
 //     chunk's close group and store it, dropping its buffer when its store
 //     completes; the first failure aborts the upload.
 //
-// Each chunk store is a close-group fan-out (chunk_put_to_close_group): the
-// first 4 of 7 peers concurrently, one fallback per failure, success at 4,
-// leftovers cancelled. How each per-peer send builds its message is the
-// buffer Strategy under comparison; the transport underneath makes its own
-// copies (package transport). Store concurrency is read once per wave from
-// a limiter.Policy.
+// Each chunk store is a close-group fan-out (package fanout,
+// chunk_put_to_close_group): the first 4 of 7 peers concurrently, one
+// fallback per failure, success at 4, leftovers cancelled. How each
+// per-peer send builds its message is the buffer strategy under comparison
+// (package strategy); the transport underneath makes its own copies
+// (package transport). Store concurrency is read once per wave from a
+// limiter.Policy, or per slot for a client that does (client.PerSlot).
 //
-// Every payload-sized buffer goes through package buffer with its site, so
-// a buffer.Meter sees exactly what is live. The model never imports
-// measurement or reporting code.
+// The package is the default uploader of the registry (package uploader),
+// under the name uploader.Default. Every payload-sized buffer goes through
+// package buffer with its site, so a buffer.Meter sees exactly what is
+// live. The model never imports measurement or reporting code.
 package upload

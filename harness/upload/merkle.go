@@ -5,8 +5,9 @@ import (
 	"fmt"
 
 	"github.com/fanbench/fanbench/harness/buffer"
-	"github.com/fanbench/fanbench/harness/payment"
+	"github.com/fanbench/fanbench/harness/fanout"
 	"github.com/fanbench/fanbench/harness/simtime"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
@@ -37,7 +38,7 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 		r.res.Caps = append(r.res.Caps, k)
 		wctx, cancel := simtime.WithCancel(ctx)
 		var first error
-		r.unordered(wctx, "store chunk", len(wave), k, func(ctx context.Context, i int) {
+		simtime.Unordered(wctx, "store chunk", len(wave), k, func(ctx context.Context, i int) {
 			// Each future owns its chunk and drops it when it completes.
 			chunk := bufs[i]
 			bufs[i] = nil
@@ -55,9 +56,9 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 			// the proof per chunk in flight (file.rs L1440 at 6cada1d).
 			clone := buffer.Copy(r.heap, buffer.ProofCopy, proof.B)
 			defer clone.Release()
-			peers := r.net.Closest(addr, CloseGroupSize)
+			peers := r.env.Net.Closest(addr, fanout.CloseGroupSize)
 			err := r.observe(ctx, func() error {
-				return r.putToCloseGroup(ctx, addr, chunk, clone.B, peers, r.cfg.Client.Timeouts.Merkle, requestID(addr, 0))
+				return r.put.Put(ctx, addr, chunk, clone.B, peers, r.cfg.Client.Timeouts.Merkle, fanout.RequestID(addr, 0))
 			})
 			if err != nil {
 				if first == nil {
@@ -66,12 +67,12 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 				}
 				return
 			}
-			r.stored(1)
+			r.chunkStored()
 		})
 		cancel()
 		release(bufs) // chunks never started after an abort
 		if first != nil {
-			return true, fmt.Errorf("%w: chunk failed: %w", ErrPartialUpload, first)
+			return true, fmt.Errorf("%w: chunk failed: %w", uploader.ErrPartialUpload, first)
 		}
 		if err := ctx.Err(); err != nil {
 			return true, err
@@ -83,16 +84,16 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 // payMerkle pays for addrs by merkle batches and returns each paid chunk's
 // proof (site Proof), for the caller to release.
 func (r *run) payMerkle(ctx context.Context, addrs []xorname.Name) (map[xorname.Name]*buffer.Buf, error) {
-	before := r.net.Ledger().Transactions()
+	before := r.env.Ledger.Transactions()
 	// Each proof is copied to its site as it is made, in upload order, so
 	// every run allocates and frees in the same order and the harness's
 	// heap holds one proof at a time.
 	held := make(map[xorname.Name]*buffer.Buf, len(addrs))
-	err := payment.PayMerkleEach(ctx, addrs, r.net.Candidates, r.net.Ledger(), func(i int, proof []byte) {
+	err := r.env.Ledger.PayMerkleEach(ctx, addrs, r.env.Net.Candidates, func(i int, proof []byte) {
 		held[addrs[i]] = buffer.Copy(r.heap, buffer.Proof, proof)
 		r.proofMade(i, len(proof))
 	})
-	r.res.Transactions += r.net.Ledger().Transactions() - before
+	r.res.Transactions += r.env.Ledger.Transactions() - before
 	if err != nil {
 		for _, a := range addrs {
 			held[a].Release()

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/fanout"
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/simtime"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
@@ -28,50 +30,21 @@ import (
 // 61780559716).
 var deferredDelays = []time.Duration{0, 15 * time.Second, 45 * time.Second}
 
-// rolling runs do(ctx, i) for i in [0, n), each a task named name, launching
-// while fewer than capOf() run: capOf is read again before every launch, as
-// rolling_unordered does on every poll. It returns when every one started
-// has finished; it stops launching once ctx ends.
+// rolling runs do(ctx, i) for i in [0, n) through simtime.Rolling, which
+// reads capOf before every launch as rolling_unordered does, and records
+// each cap it read and the schedule it made (Result.Caps, LaunchAfter).
 func (r *run) rolling(ctx context.Context, name string, n int, capOf func() int, do func(ctx context.Context, i int)) {
-	done := simtime.NewQueue[struct{}](ctx)
-	var g simtime.Group
-	inflight, ended := 0, 0
-	for i := range n {
-		for {
-			k := max(1, capOf())
-			if inflight < k {
-				r.noteCap(k)
-				r.res.LaunchAfter = append(r.res.LaunchAfter, ended)
-				break
-			}
-			done.Get()
-			inflight--
-			ended++
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		inflight++
-		g.Go(ctx, name, func(ctx context.Context) {
-			defer done.Put(struct{}{})
-			do(ctx, i)
-		})
-	}
-	g.Wait()
-}
-
-// noteCap records a cap read, when it differs from the last one recorded.
-func (r *run) noteCap(k int) {
-	if c := r.res.Caps; len(c) == 0 || c[len(c)-1] != k {
-		r.res.Caps = append(r.res.Caps, k)
-	}
+	simtime.Rolling(ctx, name, n, capOf, func(k, ended int) {
+		r.res.NoteCap(k)
+		r.res.LaunchAfter = append(r.res.LaunchAfter, ended)
+	}, do)
 }
 
 // preflight loads and checks every chunk once, one at a time, before any
 // store (upload_records' preflight: adapter.load, size and hash).
 func (r *run) preflight(addrs []xorname.Name) error {
 	for _, a := range addrs {
-		b, err := r.enc.dir.Read(a, r.heap)
+		b, err := r.enc.Spill().Read(a, r.heap)
 		if err != nil {
 			return err
 		}
@@ -107,8 +80,8 @@ func (r *run) singleRolling(ctx context.Context, addrs []xorname.Name) error {
 		var todo []*prepared
 		for _, p := range preps {
 			if p == nil { // already stored on the network
-				r.c.alreadyStored.Add(1)
-				r.stored(1)
+				r.alreadyStored.Add(1)
+				r.chunkStored()
 				continue
 			}
 			todo = append(todo, p)
@@ -133,14 +106,14 @@ func (r *run) singleRolling(ctx context.Context, addrs []xorname.Name) error {
 				failed = append(failed, err)
 				return
 			}
-			r.stored(1)
+			r.chunkStored()
 		})
 		g.Wait()
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if len(failed) > 0 {
-			return fmt.Errorf("%w: %d chunks of the wave not stored after %d retries: %w", ErrPartialUpload, len(failed), MaxRetries, errors.Join(failed...))
+			return fmt.Errorf("%w: %d chunks of the wave not stored after %d retries: %w", uploader.ErrPartialUpload, len(failed), MaxRetries, errors.Join(failed...))
 		}
 		if !r.cfg.Client.Waves.OverlapQuotes {
 			quoteNext(ctx)
@@ -155,7 +128,7 @@ func (r *run) singleRolling(ctx context.Context, addrs []xorname.Name) error {
 func (r *run) prepareWave(ctx context.Context, first int, wave []xorname.Name) ([]*prepared, error) {
 	preps := make([]*prepared, len(wave))
 	errs := make([]error, len(wave))
-	r.unordered(ctx, "quote chunk", len(wave), min(r.cfg.QuoteConcurrency, len(wave)), func(ctx context.Context, i int) {
+	simtime.Unordered(ctx, "quote chunk", len(wave), min(r.cfg.QuoteConcurrency, len(wave)), func(ctx context.Context, i int) {
 		preps[i], errs[i] = r.quoteChunk(ctx, i, wave[i], r.sizes[first+i])
 		if preps[i] != nil {
 			preps[i].idx = first + i // the index in the upload
@@ -178,7 +151,7 @@ func (r *run) paySingle(todo []*prepared) []*buffer.Buf {
 	for _, p := range todo {
 		transfers = append(transfers, payment.SinglePayment(p.quotes)...)
 	}
-	txs := r.net.Ledger().PayQuotes(transfers)
+	txs := r.env.Ledger.PayQuotes(transfers)
 	r.res.Transactions += len(txs)
 	proofs := make([]*buffer.Buf, len(todo))
 	for i, p := range todo {
@@ -194,7 +167,7 @@ func (r *run) paySingle(todo []*prepared) []*buffer.Buf {
 // 1 + MaxRetries rounds, each with one more clone kept to the round's end
 // for a retry, the wait between rounds doubling from BaseDelay.
 func (r *run) storeRecord(ctx context.Context, p *prepared) error {
-	chunk, err := r.enc.dir.Read(p.addr, r.heap)
+	chunk, err := r.enc.Spill().Read(p.addr, r.heap)
 	if err != nil {
 		return err
 	}
@@ -210,7 +183,7 @@ func (r *run) storeRecord(ctx context.Context, p *prepared) error {
 		}
 		clone := buffer.Copy(r.heap, buffer.ProofCopy, paid.B) // chunk_clone
 		err := r.observe(ctx, func() error {
-			return r.putToCloseGroup(ctx, p.addr, chunk, paid.B, p.peers, r.cfg.Client.Timeouts.Single, requestID(p.addr, round))
+			return r.put.Put(ctx, p.addr, chunk, paid.B, p.peers, r.cfg.Client.Timeouts.Single, fanout.RequestID(p.addr, round))
 		})
 		paid.Release()
 		paid = clone
@@ -252,7 +225,7 @@ func (r *run) merkleRolling(ctx context.Context, addrs []xorname.Name) (paid boo
 				failed[i], errs[i] = true, fmt.Errorf("chunk %s: no payment proof", addr.Short())
 				return
 			}
-			chunk, err := r.enc.dir.Read(addr, r.heap)
+			chunk, err := r.enc.Spill().Read(addr, r.heap)
 			if err != nil {
 				failed[i], errs[i] = true, err
 				return
@@ -260,15 +233,15 @@ func (r *run) merkleRolling(ctx context.Context, addrs []xorname.Name) (paid boo
 			defer chunk.Release()
 			clone := buffer.Copy(r.heap, buffer.ProofCopy, proof.B)
 			defer clone.Release()
-			peers := r.net.Closest(addr, CloseGroupSize)
+			peers := r.env.Net.Closest(addr, fanout.CloseGroupSize)
 			err = r.observe(ctx, func() error {
-				return r.putToCloseGroup(ctx, addr, chunk, clone.B, peers, r.cfg.Client.Timeouts.Merkle, requestID(addr, round))
+				return r.put.Put(ctx, addr, chunk, clone.B, peers, r.cfg.Client.Timeouts.Merkle, fanout.RequestID(addr, round))
 			})
 			if err != nil {
 				failed[i], errs[i] = true, err
 				return
 			}
-			r.stored(1)
+			r.chunkStored()
 		})
 		if err := ctx.Err(); err != nil {
 			return true, err
@@ -284,7 +257,7 @@ func (r *run) merkleRolling(ctx context.Context, addrs []xorname.Name) (paid boo
 			return true, nil
 		}
 		if round == len(deferredDelays) {
-			return true, fmt.Errorf("%w: %d chunks not stored after %d deferred rounds: %w", ErrPartialUpload, len(next), len(deferredDelays), errors.Join(last...))
+			return true, fmt.Errorf("%w: %d chunks not stored after %d deferred rounds: %w", uploader.ErrPartialUpload, len(next), len(deferredDelays), errors.Join(last...))
 		}
 		r.res.RetryRounds++
 		if err := simtime.Sleep(ctx, deferredDelays[round]); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
 
 // TestOverlappedQuotes checks the newest client's overlap of quoting and
@@ -34,7 +35,7 @@ func TestOverlappedQuotes(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer net.Close()
-		u := newUploader(t, upload.SharedBuffer, true, nil, func(c *upload.Config) {
+		u := newUploader(t, strategy.SharedBuffer, true, nil, func(c *upload.Config) {
 			c.Client = newest
 			c.Client.Waves.OverlapQuotes = overlap
 			c.Store = func() limiter.Policy { return limiter.Fixed(4) }
@@ -82,7 +83,7 @@ func TestCapReadPerSlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := newUploader(t, upload.Streamed, true, nil, func(c *upload.Config) {
+	u := newUploader(t, strategy.Streamed, true, nil, func(c *upload.Config) {
 		c.Client = newest
 		c.Client.Store.ByteBudget = 0 // the cap alone
 		c.Store = func() limiter.Policy { return &slotCap{from: 2, to: 4} }

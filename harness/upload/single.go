@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/fanout"
 	"github.com/fanbench/fanbench/harness/payment"
+	"github.com/fanbench/fanbench/harness/quote"
 	"github.com/fanbench/fanbench/harness/simtime"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
@@ -50,7 +52,7 @@ func (r *run) singleWave(ctx context.Context, first int, wave []xorname.Name) er
 	// Quote every chunk (prepare_wave, batch.rs L462-527).
 	preps := make([]*prepared, len(wave))
 	errs := make([]error, len(wave))
-	r.unordered(ctx, "quote chunk", len(wave), min(r.cfg.QuoteConcurrency, len(wave)), func(ctx context.Context, i int) {
+	simtime.Unordered(ctx, "quote chunk", len(wave), min(r.cfg.QuoteConcurrency, len(wave)), func(ctx context.Context, i int) {
 		preps[i], errs[i] = r.quoteChunk(ctx, i, wave[i], r.sizes[first+i])
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -62,8 +64,8 @@ func (r *run) singleWave(ctx context.Context, first int, wave []xorname.Name) er
 	var todo []*prepared
 	for _, p := range preps {
 		if p == nil { // already stored on the network
-			r.c.alreadyStored.Add(1)
-			r.stored(1)
+			r.alreadyStored.Add(1)
+			r.chunkStored()
 			continue
 		}
 		todo = append(todo, p)
@@ -77,7 +79,7 @@ func (r *run) singleWave(ctx context.Context, first int, wave []xorname.Name) er
 	for _, p := range todo {
 		transfers = append(transfers, payment.SinglePayment(p.quotes)...)
 	}
-	txs := r.net.Ledger().PayQuotes(transfers)
+	txs := r.env.Ledger.PayQuotes(transfers)
 	r.res.Transactions += len(txs)
 	for _, p := range todo {
 		// An exact-size copy: the encoder's own buffer is sized for the
@@ -102,14 +104,14 @@ func (r *run) singleWave(ctx context.Context, first int, wave []xorname.Name) er
 		k := r.limit(len(todo), r.largest(first, len(wave)))
 		r.res.Caps = append(r.res.Caps, k)
 		failed := make([]bool, len(todo))
-		r.unordered(ctx, "store chunk", len(todo), k, func(ctx context.Context, i int) {
+		simtime.Unordered(ctx, "store chunk", len(todo), k, func(ctx context.Context, i int) {
 			p := todo[i]
 			// PaidChunk is cloned per in-flight chunk for a possible retry;
 			// the clone copies the proof bytes.
 			paid := buffer.Copy(r.heap, buffer.ProofCopy, p.proof.B)
 			defer paid.Release()
 			err := r.observe(ctx, func() error {
-				return r.putToCloseGroup(ctx, p.addr, bufs[p.idx], paid.B, p.peers, r.cfg.Client.Timeouts.Single, requestID(p.addr, round))
+				return r.put.Put(ctx, p.addr, bufs[p.idx], paid.B, p.peers, r.cfg.Client.Timeouts.Single, fanout.RequestID(p.addr, round))
 			})
 			if err != nil {
 				failed[i] = true
@@ -120,7 +122,7 @@ func (r *run) singleWave(ctx context.Context, first int, wave []xorname.Name) er
 			// wave's end.
 			p.proof.Release()
 			p.proof = nil
-			r.stored(1)
+			r.chunkStored()
 		})
 		if err := ctx.Err(); err != nil {
 			return err
@@ -135,66 +137,18 @@ func (r *run) singleWave(ctx context.Context, first int, wave []xorname.Name) er
 			return nil
 		}
 		if round == MaxRetries {
-			return fmt.Errorf("%w: %d chunks of the wave not stored after %d retries", ErrPartialUpload, len(next), MaxRetries)
+			return fmt.Errorf("%w: %d chunks of the wave not stored after %d retries", uploader.ErrPartialUpload, len(next), MaxRetries)
 		}
 		todo = next
 	}
 }
 
-// quoteChunk collects quotes for one chunk (quote.rs L47-255): the 14
-// closest peers are asked concurrently; if at least 4 of the 7 closest
-// respondents already store it, it is skipped (nil); otherwise the 7
-// closest successful quotes are kept.
+// quoteChunk collects quotes for one chunk (package quote): nil for a
+// chunk already stored on the network.
 func (r *run) quoteChunk(ctx context.Context, idx int, addr xorname.Name, size int) (*prepared, error) {
-	ctx, cancel := simtime.WithTimeout(ctx, r.cfg.QuoteOverallTimeout)
-	defer cancel()
-	peers := r.net.Closest(addr, QuotePeers)
-	if len(peers) < CloseGroupSize {
-		return nil, fmt.Errorf("chunk %s: %w: %d peers found", addr.Short(), ErrInsufficientPeers, len(peers))
+	q, err := quote.Chunk(ctx, r.env.Net, addr, size, r.cfg.QuoteTimeout, r.cfg.QuoteOverallTimeout)
+	if q == nil || err != nil {
+		return nil, err
 	}
-	type answer struct {
-		q      payment.PeerQuote
-		stored bool
-		ok     bool
-	}
-	answers := make([]answer, len(peers))
-	var g simtime.Group
-	for i, p := range peers {
-		g.Go(ctx, "quote request", func(ctx context.Context) {
-			qctx, cancel := simtime.WithTimeout(ctx, r.cfg.QuoteTimeout)
-			defer cancel()
-			q, stored, err := r.net.Quote(qctx, p, addr, size)
-			answers[i] = answer{q: q, stored: stored, ok: err == nil}
-		})
-	}
-	g.Wait()
-	// peers is nearest first, so answers are too.
-	var kept []payment.PeerQuote
-	storedVotes, closest := 0, 0
-	for _, a := range answers {
-		if !a.ok {
-			continue
-		}
-		if closest < CloseGroupSize {
-			closest++
-			if a.stored {
-				storedVotes++
-			}
-		}
-		if len(kept) < CloseGroupSize {
-			kept = append(kept, a.q)
-		}
-	}
-	if storedVotes >= AlreadyStoredQuorum {
-		return nil, nil
-	}
-	if len(kept) < CloseGroupSize {
-		return nil, fmt.Errorf("chunk %s: %w: %d quotes", addr.Short(), ErrInsufficientPeers, len(kept))
-	}
-	p := &prepared{idx: idx, addr: addr, quotes: kept, peers: make([]xorname.Name, len(kept))}
-	for i, q := range kept {
-		p.peers[i] = q.Peer
-	}
-	sort.Slice(p.peers, func(i, j int) bool { return xorname.Closer(addr, p.peers[i], p.peers[j]) })
-	return p, nil
+	return &prepared{idx: idx, addr: addr, quotes: q.Quotes, peers: q.Peers}, nil
 }

@@ -12,13 +12,17 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
+	"github.com/fanbench/fanbench/harness/fanout"
 	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/selfenc"
+	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/source"
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/transport"
 	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
+	"github.com/fanbench/fanbench/harness/uploader"
 	"github.com/fanbench/fanbench/harness/xorname"
 	"github.com/zeebo/blake3"
 )
@@ -39,12 +43,36 @@ func newNet(t testing.TB, f testnet.Faults) *testnet.Testnet {
 	return n
 }
 
+// tester is an uploader under test, with the meter and the progress
+// callback its uploads report to.
+type tester struct {
+	*upload.Uploader
+	meter    buffer.Meter
+	progress func(stored, total int)
+}
+
+// testNet is a testnet, or a wrapper of one.
+type testNet interface {
+	uploader.Network
+	Clock() *simtime.Clock
+	Ledger() *payment.Ledger
+}
+
+// upload runs the upload phase of enc on net.
+func (u *tester) upload(ctx context.Context, enc *uploader.Encrypted, net testNet) (uploader.Result, error) {
+	return u.Upload(ctx, enc, uploader.Env{
+		Net: net, Clock: net.Clock(), Ledger: uploader.PaymentLedger(net.Ledger()),
+		Heap: buffer.GoHeap(u.meter), Progress: u.progress,
+	})
+}
+
 // newUploader returns an uploader with a fixed store cap of 8 and quote
-// timeouts long enough for -race; opts adjust its settings further.
-func newUploader(t testing.TB, s upload.Strategy, transportCopies bool, m buffer.Meter, opts ...func(*upload.Config)) *upload.Uploader {
+// timeouts long enough for -race, whose uploads count their buffers with
+// m; opts adjust its settings further.
+func newUploader(t testing.TB, s strategy.Strategy, transportCopies bool, m buffer.Meter, opts ...func(*upload.Config)) *tester {
 	t.Helper()
 	cfg := upload.DefaultConfig()
-	cfg.Strategy, cfg.Transport, cfg.Heap = s, transportCopies, buffer.GoHeap(m)
+	cfg.Strategy, cfg.Transport = s, transportCopies
 	cfg.SpillBase = t.TempDir()
 	cfg.Store = func() limiter.Policy { return limiter.Fixed(8) }
 	cfg.QuoteTimeout, cfg.QuoteOverallTimeout = time.Hour, time.Hour
@@ -55,19 +83,19 @@ func newUploader(t testing.TB, s upload.Strategy, transportCopies bool, m buffer
 	if err != nil {
 		t.Fatal(err)
 	}
-	return u
+	return &tester{Uploader: u, meter: m}
 }
 
 // encryptAndUpload runs both phases of u for src on net; the spill is
 // removed when the test ends.
-func encryptAndUpload(t testing.TB, u *upload.Uploader, net upload.Network, src source.Spec) (*upload.Encrypted, upload.Result, error) {
+func encryptAndUpload(t testing.TB, u *tester, net testNet, src source.Spec) (*uploader.Encrypted, uploader.Result, error) {
 	t.Helper()
 	enc, err := u.Encrypt(context.Background(), src)
 	if err != nil {
 		t.Fatalf("encrypt %v: %v", src, err)
 	}
 	t.Cleanup(func() { enc.Close() })
-	res, err := u.Upload(context.Background(), enc, net)
+	res, err := u.upload(context.Background(), enc, net)
 	return enc, res, err
 }
 
@@ -81,7 +109,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for i, size := range sizes {
 		src := source.Spec{Seed: uint64(i + 1), Size: size, Compressibility: 0.9}
-		s := upload.Strategies()[i%4]
+		s := strategy.All()[i%4]
 		var c buffer.Counter
 		u := newUploader(t, s, true, &c)
 		net := newNet(t, testnet.Faults{})
@@ -90,7 +118,7 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("size %d: encrypt: %v", size, err)
 		}
-		res, err := u.Upload(ctx, enc, net)
+		res, err := u.upload(ctx, enc, net)
 		if err != nil {
 			t.Fatalf("size %d %v: upload: %v", size, s, err)
 		}
@@ -98,8 +126,8 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("size %d: stored %d of %d", size, res.Stored, res.Chunks)
 		}
 		for _, a := range enc.Chunks() {
-			if h := net.Holders(a); h != upload.CloseGroupMajority {
-				t.Fatalf("size %d: chunk %s on %d peers, want %d", size, a.Short(), h, upload.CloseGroupMajority)
+			if h := net.Holders(a); h != fanout.CloseGroupMajority {
+				t.Fatalf("size %d: chunk %s on %d peers, want %d", size, a.Short(), h, fanout.CloseGroupMajority)
 			}
 		}
 		var got bytes.Buffer
@@ -142,7 +170,7 @@ func TestStrategiesSendSameBytes(t *testing.T) {
 	src := source.Spec{Seed: 7, Size: 3*selfenc.MaxChunkSize + 5, Compressibility: 0.9}
 	for _, copies := range []bool{true, false} {
 		var first []string
-		for _, s := range upload.Strategies() {
+		for _, s := range strategy.All() {
 			u := newUploader(t, s, copies, nil)
 			rec := &recorder{Testnet: newNet(t, testnet.Faults{})}
 			ctx := context.Background()
@@ -150,7 +178,7 @@ func TestStrategiesSendSameBytes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := u.Upload(ctx, enc, rec); err != nil {
+			if _, err := u.upload(ctx, enc, rec); err != nil {
 				t.Fatalf("%v: %v", s, err)
 			}
 			enc.Close()
@@ -163,7 +191,7 @@ func TestStrategiesSendSameBytes(t *testing.T) {
 				continue
 			}
 			if !slices.Equal(first, rec.digests) {
-				t.Errorf("transport copies %v: %v sends other bytes than %v", copies, s, upload.Strategies()[0])
+				t.Errorf("transport copies %v: %v sends other bytes than %v", copies, s, strategy.All()[0])
 			}
 		}
 	}
@@ -175,9 +203,9 @@ func TestStrategiesSendSameBytes(t *testing.T) {
 func TestFaultsRetry(t *testing.T) {
 	src := source.Spec{Seed: 3, Size: 3*selfenc.MaxChunkSize + 5, Compressibility: 0.9}
 	faults := testnet.Faults{Fail: 0.3, Timeout: 0.1, AlreadyExists: 0.05}
-	var first upload.Result
+	var first uploader.Result
 	for i := range 2 {
-		u := newUploader(t, upload.SharedBuffer, true, nil)
+		u := newUploader(t, strategy.SharedBuffer, true, nil)
 		_, res, err := encryptAndUpload(t, u, newNet(t, faults), src)
 		if err != nil {
 			t.Fatal(err)
@@ -206,12 +234,9 @@ func TestFaultsRetry(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	u := newUploader(t, upload.CopyPerPeer, true, nil)
+	u := newUploader(t, strategy.CopyPerPeer, true, nil)
 	if _, err := u.Encrypt(context.Background(), source.Spec{Size: 2}); err == nil {
 		t.Fatal("a 2-byte source was accepted")
-	}
-	if _, err := upload.ParseStrategy("zero-copy"); err == nil {
-		t.Fatal("an unknown strategy was accepted")
 	}
 	cfg := upload.DefaultConfig()
 	cfg.SpillBase = "/proc/no-such-dir/spill"
@@ -252,11 +277,11 @@ func TestBufferLifetimes(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			var stored atomic.Int64
 			m := &lifetimeMeter{stored: &stored}
-			u := newUploader(t, upload.SharedBuffer, true, m, func(c *upload.Config) {
+			u := newUploader(t, strategy.SharedBuffer, true, m, func(c *upload.Config) {
 				c.Payment = mode
 				c.Store = func() limiter.Policy { return limiter.Fixed(2) }
-				c.Progress = func(n, _ int) { stored.Store(int64(n)) }
 			})
+			u.progress = func(n, _ int) { stored.Store(int64(n)) }
 			net := newNet(t, testnet.Faults{})
 			ctx := context.Background()
 			enc, res, err := encryptAndUpload(t, u, net, src)

@@ -318,8 +318,10 @@ func NameValue(s string) string {
 // Name returns r's benchmark name without the "Benchmark" prefix, as
 // benchfmt.Result.Name holds it:
 // Upload/scenario=<s>/mode=<strategy>/limiter=<limiter>, then
-// /client=<profile> when r ran a client other than client.Default (so that
-// the default's names stay those of fanbench before client profiles, and a
+// /client=<profile> when r ran a client other than client.Default and
+// /uploader=<name> when it ran an uploader other than
+// result.DefaultUploader (so that the defaults' names stay those of
+// fanbench before client profiles and uploaders had names, and a
 // comparison with an older build still pairs them), each value encoded by
 // NameValue, then "-<GOMAXPROCS>" when r ran with GOMAXPROCS above 1, as
 // go test names benchmarks. If the name would otherwise end in '-' and
@@ -328,6 +330,9 @@ func Name(r *result.Record) string {
 	name := BaseName + "/scenario=" + NameValue(r.Scenario) + "/mode=" + NameValue(r.Strategy) + "/limiter=" + NameValue(r.Limiter)
 	if r.Client != "" && r.Client != client.Default {
 		name += "/client=" + NameValue(r.Client)
+	}
+	if u := r.UploaderName(); u != result.DefaultUploader {
+		name += "/uploader=" + NameValue(u)
 	}
 	if i := strings.LastIndexByte(name, '-'); i >= 0 && i < len(name)-1 && strings.Trim(name[i+1:], "0123456789") == "" {
 		name = name[:i] + "_" + name[i+1:]

@@ -317,6 +317,19 @@ func TestName(t *testing.T) {
 		t.Errorf("Name of client newest = %q, want %q", got, want)
 	}
 	r.Client = ""
+	// Likewise the default uploader, named or not (a record from before
+	// uploaders had names), is not named; another is.
+	for _, u := range []string{"", result.DefaultUploader} {
+		r.Uploader = u
+		if got, want := Name(r), "Upload/scenario=seed-20mb/mode=copy-per-peer/limiter=fixed8"; got != want {
+			t.Errorf("Name of uploader %q = %q, want %q", u, got, want)
+		}
+	}
+	r.Uploader = "external-signer-0.3.3"
+	if got, want := Name(r), "Upload/scenario=seed-20mb/mode=copy-per-peer/limiter=fixed8/uploader=external-signer-0.3.3"; got != want {
+		t.Errorf("Name of another uploader = %q, want %q", got, want)
+	}
+	r.Uploader = ""
 	// A last value ending in -digits would read as GOMAXPROCS 8.
 	r.Limiter = "cap-8"
 	name := Name(r)

@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/reports/runs"
 )
 
@@ -32,13 +33,14 @@ var (
 	refColor   = color.RGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff} // grey: reference lines
 	dash       = []vg.Length{vg.Points(5), vg.Points(3)}
 
-	// strategyColors are the known strategies' colours; others take
+	// registryColors are the colours of the first registered strategies,
+	// in the registry's order (package strategy); other strategies take
 	// extraColors in name order. Red is kept for the memory limit.
-	strategyColors = map[string]color.RGBA{
-		"copy-per-peer": {R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
-		"shared-buffer": {R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
-		"encode-once":   {R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
-		"streamed":      {R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+	registryColors = []color.RGBA{
+		{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+		{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
+		{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+		{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
 	}
 	extraColors = []color.RGBA{
 		{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff}, {R: 0xe3, G: 0x77, B: 0xc2, A: 0xff},
@@ -60,8 +62,20 @@ var (
 // and ok false for another name, so that other charts (fanbench fit's)
 // match the report's.
 func StrategyColor(name string) (c color.Color, ok bool) {
-	rgba, ok := strategyColors[name]
+	rgba, ok := strategyColors()[name]
 	return rgba, ok
+}
+
+// strategyColors returns the colours of the strategies that have one of
+// registryColors, by name.
+func strategyColors() map[string]color.RGBA {
+	m := map[string]color.RGBA{}
+	for i, name := range strategy.Names() {
+		if i < len(registryColors) {
+			m[name] = registryColors[i]
+		}
+	}
+	return m
 }
 
 // LimitColor is the colour of the memory limit in every chart.
@@ -77,12 +91,13 @@ type palette struct {
 // newPalette assigns colours to the strategies and sites of recs.
 func newPalette(recs []*result.Record) *palette {
 	p := &palette{strategy: map[string]color.Color{}, site: map[string]color.Color{}}
+	known := strategyColors()
 	var others []string
 	for _, r := range recs {
 		if r == nil {
 			continue
 		}
-		if _, ok := strategyColors[r.Strategy]; !ok && !slices.Contains(others, r.Strategy) {
+		if _, ok := known[r.Strategy]; !ok && !slices.Contains(others, r.Strategy) {
 			others = append(others, r.Strategy)
 		}
 		for _, s := range r.Live.Sites {
@@ -91,7 +106,7 @@ func newPalette(recs []*result.Record) *palette {
 			}
 		}
 	}
-	for k, c := range strategyColors {
+	for k, c := range known {
 		p.strategy[k] = c
 	}
 	slices.Sort(others)

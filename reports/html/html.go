@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/fanbench/fanbench/harness/result"
@@ -61,6 +63,7 @@ type sizeSection struct {
 
 type page struct {
 	Title, Generated string
+	Uploaders        string // which uploader ran, for one line
 	Sizes            []sizeSection
 	Records          int
 	Batch            result.Batch
@@ -89,6 +92,7 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 			pg.Records++
 		}
 	}
+	pg.Uploaders = uploaders(recs)
 	budget := axis{"in-flight byte budget (MiB)", func(g *group) (float64, bool) {
 		if opts.ByteBudget == nil {
 			return 0, false
@@ -123,6 +127,33 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 		pg.Calibration = buildCalibration(cal, opts.Batch.ID, pal)
 	}
 	return pageTmpl.Execute(w, pg)
+}
+
+// uploaders says which uploader ran the records: its name, or, when they
+// ran several, each with its scenarios ("a (s1, s2); b (s3)").
+func uploaders(recs []*result.Record) string {
+	var names []string
+	scens := map[string][]string{}
+	for _, r := range recs {
+		if r == nil {
+			continue
+		}
+		n := r.UploaderName()
+		if _, ok := scens[n]; !ok {
+			names = append(names, n)
+		}
+		if !slices.Contains(scens[n], r.Scenario) {
+			scens[n] = append(scens[n], r.Scenario)
+		}
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s (%s)", n, strings.Join(scens[n], ", ")))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // buildSection draws one scenario's charts and table; budget is the axis of
@@ -232,7 +263,8 @@ code{background:#f4f4f4;padding:.1em .3em}
 <h1>{{.Title}}</h1>
 <p class="small">Generated at {{.Generated}} from {{.Records}} records{{with .Batch.ID}} of batch <code>{{.}}</code>{{end}}{{with .Batch.Commit}}, code <code>{{.}}</code>{{end}}. Bytes in MiB (2<sup>20</sup> bytes).
 Live is the exact total of tracked client buffers over <em>simulated</em> time; Go heap and RSS are sampled over <em>real</em> time, so they have their own axes.</p>
-{{with .Interrupted}}<p><strong>The batch was {{.}}</strong>: the figures cover the finished runs only.</p>
+{{with .Uploaders}}<p>Uploader: {{.}}.</p>
+{{end}}{{with .Interrupted}}<p><strong>The batch was {{.}}</strong>: the figures cover the finished runs only.</p>
 {{end}}{{if .Batch.FromRuns}}<p><strong>The batch did not finish</strong> (it wrote no results.json; killed?): the figures cover the {{.Batch.Finished}} runs it recorded in runs/.</p>
 {{end}}{{if .Batch.Breaches}}<section>
 <h2>Budgets broken</h2>

@@ -11,11 +11,8 @@ import (
 	"strings"
 
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
-
-// knownStrategies is the README's order of the buffer strategies; they
-// come first in every legend and table, others follow by name.
-var knownStrategies = []string{"copy-per-peer", "shared-buffer", "encode-once", "streamed"}
 
 // Group is the measured runs of one case: a (scenario, strategy, limiter).
 type Group struct {
@@ -59,15 +56,15 @@ func Groups(recs []*result.Record) []*Group {
 	return out
 }
 
-// CompareStrategies orders strategies: the known ones first, in the
-// README's order (copy-per-peer, shared-buffer, encode-once, streamed),
-// then the others by name.
+// CompareStrategies orders strategies: the registered ones first, in the
+// registry's order (package strategy: copy-per-peer, before PR #82, first),
+// then the others by name. Every legend and table lists them so.
 func CompareStrategies(a, b string) int {
 	rank := func(s string) int {
-		if i := slices.Index(knownStrategies, s); i >= 0 {
+		if i, ok := strategy.Index(s); ok {
 			return i
 		}
-		return len(knownStrategies)
+		return math.MaxInt
 	}
 	return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
 }

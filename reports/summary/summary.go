@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fanbench/fanbench/harness/result"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/reports/runs"
 )
 
@@ -33,9 +34,9 @@ type Options struct {
 
 // The PR #82 pair: the strategy before the fix, the default baseline, and
 // the fix itself, which the headline names first.
-const (
-	beforeFix = "copy-per-peer"
-	theFix    = "shared-buffer"
+var (
+	beforeFix = strategy.CopyPerPeer.String()
+	theFix    = strategy.SharedBuffer.String()
 )
 
 // Write renders recs as Markdown to w. Records may come in any order; nil

@@ -31,7 +31,7 @@ import (
 
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
-	"github.com/fanbench/fanbench/harness/upload"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
 
 // Part is one part's results directory, as read.
@@ -263,7 +263,7 @@ func join(parts []*Part, id string) *Joined {
 // RecordPath is where the job that made r put it, relative to the results
 // directory (runner.Job.RecordPath).
 func RecordPath(r *result.Record) string {
-	st, _ := upload.ParseStrategy(r.Strategy) // an unknown name keeps its place at the end
+	st, _ := strategy.Parse(r.Strategy) // an unknown name keeps its place at the end
 	j := runner.Job{Case: runner.Case{Name: r.Scenario, Strategy: st, Limiter: r.Limiter}, Rep: r.Rep, Profile: r.Profile}
 	return j.RecordPath()
 }

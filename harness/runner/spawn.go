@@ -1,16 +1,12 @@
 package runner
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,8 +16,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/fanbench/fanbench/harness/meter"
 	"github.com/fanbench/fanbench/harness/result"
@@ -37,14 +31,6 @@ import (
 
 // DefaultRSSInterval is the RSS sampler's starting period.
 const DefaultRSSInterval = 10 * time.Millisecond
-
-// Stderr of a child is kept in part for crash records: its first
-// stderrHead bytes (where a panic or fatal error names itself, before any
-// goroutine dump) and its last stderrTail bytes.
-const (
-	stderrHead = 2 << 10
-	stderrTail = 8 << 10
-)
 
 // defaultMemProfileRate is the runtime's default heap profile rate, in
 // bytes (runtime.MemProfileRate).
@@ -74,72 +60,6 @@ type SpawnOptions struct {
 	// OnRecord, if set, is called by RunBatch with each job's record as
 	// the job finishes, on RunBatch's goroutine.
 	OnRecord func(rec *result.Record)
-}
-
-// Plan lays out count rounds of cases as jobs: every round holds every
-// case once, in an order shuffled by a generator seeded with seed, so that
-// strategies interleave and a drift of the machine (thermal, a noisy
-// neighbour) spreads over all of them instead of biasing one. Each job is
-// tmpl with its Case and Rep (the 1-based round) set; tmpl supplies Dir,
-// Timeout, MemoryLimit and the pinned runtime settings. The same (tmpl,
-// cases, count, seed) always gives the same plan; record seed to replay it.
-//
-// Plan fails if count < 1, if cases is empty, or if two cases would write
-// the same record (same name, strategy and limiter) or a record outside
-// Dir.
-func Plan(tmpl Job, cases []Case, count int, seed uint64) ([]Job, error) {
-	if count < 1 {
-		return nil, fmt.Errorf("plan: count %d, want at least 1", count)
-	}
-	if len(cases) == 0 {
-		return nil, errors.New("plan: no cases")
-	}
-	owner := make(map[string]int, len(cases))
-	for i, c := range cases {
-		j := tmpl
-		j.Case, j.Rep = c, 1
-		if err := checkJob(&j); err != nil {
-			return nil, fmt.Errorf("plan: case %d: %w", i, err)
-		}
-		p := j.RecordPath()
-		if k, dup := owner[p]; dup {
-			return nil, fmt.Errorf("plan: cases %d and %d (%s) would share the record %s; give them different names", k, i, j.Name(), p)
-		}
-		owner[p] = i
-	}
-
-	// The second PCG word is a fixed stream ("fanbench"), so the seed alone
-	// selects the order.
-	r := rand.New(rand.NewPCG(seed, 0x66616e62656e6368))
-	order := make([]int, len(cases))
-	jobs := make([]Job, 0, count*len(cases))
-	for round := 1; round <= count; round++ {
-		for i := range order {
-			order[i] = i
-		}
-		r.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-		for _, i := range order {
-			j := tmpl
-			j.Case, j.Rep = cases[i], round
-			jobs = append(jobs, j)
-		}
-	}
-	return jobs, nil
-}
-
-// checkJob rejects jobs whose files would land outside their place under
-// job.Dir: the case name must be one path element.
-func checkJob(job *Job) error {
-	switch n := job.Case.Name; {
-	case n == "":
-		return errors.New("case has no name")
-	case n == "." || n == ".." || strings.ContainsAny(n, `/\`):
-		return fmt.Errorf("case name %q is not a single path element", n)
-	}
-	if p := job.RecordPath(); !filepath.IsLocal(p) {
-		return fmt.Errorf("%s: record path %q leaves the results directory", job.Name(), p)
-	}
-	return nil
 }
 
 // RunBatch runs jobs one after another, each in its own child process
@@ -347,13 +267,13 @@ func spawn(ctx context.Context, job *Job, opts *SpawnOptions, recPath string) (*
 	if interval <= 0 {
 		interval = DefaultRSSInterval
 	}
-	sampler, samplerErr := newRSSSampler(cmd.Process.Pid, interval)
+	sampler, samplerErr := meter.NewRSSSampler(cmd.Process.Pid, interval)
 	stopSampler := make(chan struct{})
 	samplerDone := make(chan struct{})
 	if samplerErr == nil {
 		go func() {
 			defer close(samplerDone)
-			sampler.run(start, stopSampler)
+			sampler.Run(start, stopSampler)
 		}()
 	} else {
 		close(samplerDone)
@@ -428,7 +348,7 @@ wait:
 	}
 
 	if samplerErr == nil {
-		rec.OS.RSS = sampler.series.Points()
+		rec.OS.RSS = sampler.Points()
 	}
 	rec.OS.MaxRSS = maxRSS
 	if rec.OS.PeakRSS == 0 {
@@ -540,6 +460,7 @@ func parentRecord(job *Job, gomaxprocs, stored, total int) *result.Record {
 	return &result.Record{
 		Version: result.Version, Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter,
 		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Profile: job.Profile, Seed: c.Source.Seed, Size: c.Source.Size,
+		Uploader: c.uploaderName(),
 		Env: result.Env{
 			GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
 			GOMAXPROCS: gomaxprocs, GOGC: gogc, GOMEMLIMIT: limit, MemProfileRate: rate,
@@ -563,156 +484,4 @@ func joinError(a, b string) string {
 		return b
 	}
 	return a + "; " + b
-}
-
-// readProgress calls f with each well-formed line "<stored> <total>
-// [<live-peak>]" read from r until r ends, skipping malformed lines. It
-// always drains r, so a child never blocks on a full pipe because of a line
-// too long to parse.
-func readProgress(r io.Reader, f func(stored, total int, peak int64)) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 128), 4096)
-	for sc.Scan() {
-		if s, t, p, ok := parseProgress(sc.Bytes()); ok {
-			f(s, t, p)
-		}
-	}
-	io.Copy(io.Discard, r)
-}
-
-// parseProgress parses "<stored> <total>" and an optional third field, the
-// tracked live peak in bytes so far: non-negative decimals.
-func parseProgress(line []byte) (stored, total int, peak int64, ok bool) {
-	a, rest, found := bytes.Cut(bytes.TrimSpace(line), []byte{' '})
-	if !found {
-		return 0, 0, 0, false
-	}
-	b, c, hasPeak := bytes.Cut(rest, []byte{' '})
-	stored, ok1 := parseCount(a)
-	total, ok2 := parseCount(b)
-	ok = ok1 && ok2
-	if hasPeak {
-		p, ok3 := parseCount(c)
-		peak, ok = int64(p), ok && ok3
-	}
-	return stored, total, peak, ok
-}
-
-func parseCount(b []byte) (int, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
-}
-
-// rssSampler reads a child's resident set with gopsutil v4
-// (process.MemoryInfo, which reads /proc/<pid>/statm on Linux) every
-// interval, keeping a bounded timeline. It runs in the parent, whose own
-// allocations do not touch the child's figures.
-type rssSampler struct {
-	proc     *process.Process
-	interval time.Duration
-	// series is the timeline: real time since the child started, bytes.
-	// Owned by run's goroutine until it returns.
-	series *meter.Series
-}
-
-func newRSSSampler(pid int, interval time.Duration) (*rssSampler, error) {
-	p, err := process.NewProcess(int32(pid))
-	if err != nil {
-		return nil, fmt.Errorf("watch pid %d: %w", pid, err)
-	}
-	return &rssSampler{proc: p, interval: interval, series: meter.NewSeries(interval)}, nil
-}
-
-// read returns the current RSS in bytes.
-func (s *rssSampler) read() (int64, error) {
-	m, err := s.proc.MemoryInfo()
-	if err != nil {
-		return 0, err
-	}
-	return int64(m.RSS), nil
-}
-
-// run samples until stop is closed. When limit > 0
-// and a sample passes it, run calls over with that sample and stops: the
-// timeline then ends with the sample that passed the limit.
-func (s *rssSampler) run(start time.Time, stop <-chan struct{}) {
-	tick := time.NewTicker(s.interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
-		rss, err := s.read()
-		if err != nil || rss == 0 {
-			continue
-		}
-		s.series.Add(time.Since(start), rss)
-	}
-}
-
-// stderrBuffer keeps the head and the tail of a child's stderr, at most
-// stderrHead + 2*stderrTail bytes whatever the child writes. Written by
-// exec's copying goroutine, read after Wait.
-type stderrBuffer struct {
-	head  []byte
-	tail  []byte
-	total int64 // bytes written
-}
-
-func (b *stderrBuffer) Write(p []byte) (int, error) {
-	n := len(p)
-	b.total += int64(n)
-	if room := stderrHead - len(b.head); room > 0 {
-		k := min(room, len(p))
-		b.head = append(b.head, p[:k]...)
-		p = p[k:]
-	}
-	switch {
-	case len(p) >= stderrTail:
-		b.tail = append(b.tail[:0], p[len(p)-stderrTail:]...)
-	case len(b.tail)+len(p) > 2*stderrTail:
-		keep := stderrTail - len(p)
-		b.tail = append(b.tail[:copy(b.tail, b.tail[len(b.tail)-keep:])], p...)
-	default:
-		b.tail = append(b.tail, p...)
-	}
-	return n, nil
-}
-
-// String is the head, a note of what was left out if anything, and the
-// last stderrTail bytes.
-func (b *stderrBuffer) String() string {
-	t := b.tail
-	if len(t) > stderrTail {
-		t = t[len(t)-stderrTail:]
-	}
-	dropped := b.total - int64(len(b.head)) - int64(len(t))
-	if dropped <= 0 {
-		return string(b.head) + string(t)
-	}
-	if i := bytes.IndexByte(t, '\n'); i >= 0 && i < 256 {
-		dropped += int64(i + 1)
-		t = t[i+1:]
-	}
-	return fmt.Sprintf("%s\n[... %d bytes of stderr left out ...]\n%s", b.head, dropped, t)
-}
-
-// describe is "; stderr:\n<stderr>" for an error message, or a note that
-// the child wrote nothing there.
-func (b *stderrBuffer) describe() string {
-	if b.total == 0 {
-		return "; stderr empty"
-	}
-	return "; stderr:\n" + strings.TrimRight(b.String(), "\n")
 }

@@ -1,4 +1,4 @@
-package upload
+package fanout
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/buffer"
-	"github.com/fanbench/fanbench/harness/limiter"
-	"github.com/fanbench/fanbench/harness/payment"
+	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/transport"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/harness/xorname"
 )
 
-// fakeNet is a hand-written Network whose peers answer PUTs as told. A
+// fakeNet is a hand-written transport.Link whose peers answer PUTs as told. A
 // write takes 1 ms of virtual time, and each peer is 5 ms away, so the
 // acknowledgement and the answer come 10 ms later.
 type fakeNet struct {
@@ -55,16 +55,10 @@ func (r fakeReply) Wait(ctx context.Context) (transport.Status, error) {
 	return transport.Stored, err
 }
 
-func (f *fakeNet) Closest(xorname.Name, int) []xorname.Name { return nil }
-func (f *fakeNet) Quote(context.Context, xorname.Name, xorname.Name, int) (payment.PeerQuote, bool, error) {
-	return payment.PeerQuote{}, false, errors.New("not used")
-}
-func (f *fakeNet) Candidates(context.Context, xorname.Name, uint64, int) ([]payment.Candidate, error) {
-	return nil, errors.New("not used")
-}
-func (f *fakeNet) Ledger() *payment.Ledger            { return nil }
 func (f *fakeNet) Latency(xorname.Name) time.Duration { return 5 * time.Millisecond }
-func (f *fakeNet) Clock() *simtime.Clock              { return f.clock }
+
+// seed is the default client profile, the seed capture's.
+var seed, _ = client.Lookup(client.Default)
 
 func peers(n int) []xorname.Name {
 	out := make([]xorname.Name, n)
@@ -107,7 +101,7 @@ func TestPutToCloseGroup(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, s := range Strategies() {
+			for _, s := range strategy.All() {
 				f := &fakeNet{clock: simtime.New(), answer: map[xorname.Name]error{}, exists: map[xorname.Name]bool{}, names: map[xorname.Name]string{}}
 				for i, p := range ps {
 					f.names[p] = fmt.Sprint("p", i)
@@ -119,15 +113,15 @@ func TestPutToCloseGroup(t *testing.T) {
 					f.exists[ps[i]] = true
 				}
 				var c buffer.Counter
-				cfg := DefaultConfig()
 				h := buffer.GoHeap(&c)
-				cfg.Strategy, cfg.Transport, cfg.Heap = s, true, h
-				r := &run{cfg: &cfg, heap: h, net: f, policy: limiter.Fixed(1)}
-				r.tx = newClientSender(f, h, true, cfg.Client)
+				p, err := New(h, NewSender(f, h, true, seed), s)
+				if err != nil {
+					t.Fatal(err)
+				}
 				chunk := buffer.New(h, buffer.SpillRead, 1<<20, 1<<20)
 				proof := make([]byte, 50_000)
-				err := f.clock.Run(context.Background(), "store", func(ctx context.Context) error {
-					return r.putToCloseGroup(ctx, xorname.Name{9}, chunk, proof, ps, cfg.Client.Timeouts.Single, 1)
+				err = f.clock.Run(context.Background(), "store", func(ctx context.Context) error {
+					return p.Put(ctx, xorname.Name{9}, chunk, proof, ps, seed.Timeouts.Single, 1)
 				})
 				chunk.Release()
 				if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
@@ -139,10 +133,10 @@ func TestPutToCloseGroup(t *testing.T) {
 				if got := f.clock.Now(); got != tc.wantEnd {
 					t.Errorf("%v: the store ended at %v, want %v", s, got, tc.wantEnd)
 				}
-				if got, want := r.c.sends.Load(), int64(len(f.sent)); got != want {
+				if got, want := p.Counts.Sends.Load(), int64(len(f.sent)); got != want {
 					t.Errorf("%v: sends = %d, want %d", s, got, want)
 				}
-				if got, want := r.c.fallbacks.Load(), int64(len(f.sent)-CloseGroupMajority); got != want {
+				if got, want := p.Counts.Fallbacks.Load(), int64(len(f.sent)-CloseGroupMajority); got != want {
 					t.Errorf("%v: fallbacks = %d, want %d", s, got, want)
 				}
 				if live := c.TotalLive(); live != 0 {
@@ -163,14 +157,15 @@ func TestDeadlockIsAnError(t *testing.T) {
 	ps := peers(CloseGroupSize)
 	f := &fakeNet{clock: simtime.New(), answer: map[xorname.Name]error{ps[2]: errHang}, names: map[xorname.Name]string{}}
 	var c buffer.Counter
-	cfg := DefaultConfig()
 	h := buffer.GoHeap(&c)
-	r := &run{cfg: &cfg, heap: h, net: f, policy: limiter.Fixed(1)}
-	r.tx = newClientSender(f, h, true, cfg.Client)
+	p, err := New(h, NewSender(f, h, true, seed), strategy.CopyPerPeer)
+	if err != nil {
+		t.Fatal(err)
+	}
 	chunk := buffer.New(h, buffer.SpillRead, 1000, 1000)
 	defer chunk.Release()
-	err := f.clock.Run(context.Background(), "store", func(ctx context.Context) error {
-		return r.putToCloseGroup(ctx, xorname.Name{9}, chunk, nil, ps, cfg.Client.Timeouts.Single, 1)
+	err = f.clock.Run(context.Background(), "store", func(ctx context.Context) error {
+		return p.Put(ctx, xorname.Name{9}, chunk, nil, ps, seed.Timeouts.Single, 1)
 	})
 	var d *simtime.DeadlockError
 	if !errors.As(err, &d) {

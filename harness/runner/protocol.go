@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +11,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"sync"
 	"syscall"
 
 	"github.com/fanbench/fanbench/harness/result"
@@ -127,4 +131,82 @@ func progressFile() *os.File {
 		return nil
 	}
 	return os.NewFile(progressFD, "progress")
+}
+
+// The progress lines: the parent reads them (readProgress), the child
+// writes them (progressWriter).
+
+// readProgress calls f with each well-formed line "<stored> <total>
+// [<live-peak>]" read from r until r ends, skipping malformed lines. It
+// always drains r, so a child never blocks on a full pipe because of a line
+// too long to parse.
+func readProgress(r io.Reader, f func(stored, total int, peak int64)) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 128), 4096)
+	for sc.Scan() {
+		if s, t, p, ok := parseProgress(sc.Bytes()); ok {
+			f(s, t, p)
+		}
+	}
+	io.Copy(io.Discard, r)
+}
+
+// parseProgress parses "<stored> <total>" and an optional third field, the
+// tracked live peak in bytes so far: non-negative decimals.
+func parseProgress(line []byte) (stored, total int, peak int64, ok bool) {
+	a, rest, found := bytes.Cut(bytes.TrimSpace(line), []byte{' '})
+	if !found {
+		return 0, 0, 0, false
+	}
+	b, c, hasPeak := bytes.Cut(rest, []byte{' '})
+	stored, ok1 := parseCount(a)
+	total, ok2 := parseCount(b)
+	ok = ok1 && ok2
+	if hasPeak {
+		p, ok3 := parseCount(c)
+		peak, ok = int64(p), ok && ok3
+	}
+	return stored, total, peak, ok
+}
+
+func parseCount(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// progressWriter writes progress lines "<stored> <total> <live-peak>"
+// without allocating per line.
+type progressWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte
+}
+
+func newProgressWriter(w io.Writer) *progressWriter {
+	return &progressWriter{w: w, buf: make([]byte, 0, 64)}
+}
+
+func (p *progressWriter) write(stored, total int, peak int64) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	b := strconv.AppendInt(p.buf[:0], int64(stored), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, peak, 10)
+	b = append(b, '\n')
+	p.w.Write(b)
+	p.buf = b
+	p.mu.Unlock()
 }
