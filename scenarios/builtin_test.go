@@ -74,14 +74,21 @@ func TestBuiltinSettings(t *testing.T) {
 	}
 	wants := map[string]want{
 		"seed-20mb":       {20 << 20, "auto", all, []string{"aimd"}, 0, 10 * time.Minute, 1},
-		"vm4g-300mb":      {300e6, "auto", all, []string{"warm:64"}, 4 << 30, 10 * time.Minute, 0},
-		"vm4g-500mb":      {500e6, "auto", all, []string{"warm:64"}, 4 << 30, 10 * time.Minute, 0},
-		"vm4g-1gb":        {1e9, "auto", all, []string{"warm:64"}, 4 << 30, 10 * time.Minute, 0},
+		"vm4g-300mb":      {300e6, "auto", all, []string{"warm:64"}, 3.55e9, 10 * time.Minute, 0},
+		"vm4g-500mb":      {500e6, "auto", all, []string{"warm:64"}, 3.55e9, 10 * time.Minute, 0},
+		"vm4g-1gb":        {1e9, "auto", all, []string{"warm:64"}, 3.55e9, 10 * time.Minute, 0},
 		"cap-sweep-1gb":   {1 << 30, "auto", all, []string{"fixed:8", "fixed:16", "fixed:32", "fixed:64"}, 0, 10 * time.Minute, 0},
 		"merkle-1gb":      {1 << 30, "merkle", all, []string{"warm:64"}, 0, 10 * time.Minute, 0},
 		"merkle-4gb":      {4 << 30, "merkle", []string{"shared-buffer", "streamed"}, []string{"warm:64"}, 0, 30 * time.Minute, 0},
 		"byte-budget-1gb": {1 << 30, "auto", all, []string{"budget"}, 0, 10 * time.Minute, 0},
 		"smoke":           {3 << 20, "auto", all, []string{"fixed:8"}, 0, 2 * time.Minute, 1},
+		"newest-300mb":    {300e6, "auto", all, []string{"aimd", "warm:64"}, 0, 10 * time.Minute, 0},
+		"newest-1gb":      {1 << 30, "auto", all, []string{"aimd", "warm:64"}, 0, 10 * time.Minute, 0},
+
+		"catalogue-ack-wait":          {20 << 20, "auto", []string{"copy-per-peer", "shared-buffer"}, []string{"aimd"}, 0, 10 * time.Minute, 0},
+		"catalogue-byte-budget":       {1 << 30, "auto", []string{"shared-buffer"}, []string{"warm:64", "budget"}, 0, 10 * time.Minute, 0},
+		"catalogue-store-cap-16-to-8": {300e6, "auto", []string{"copy-per-peer"}, []string{"fixed:16", "fixed:8"}, 0, 10 * time.Minute, 0},
+		"catalogue-warm-start":        {300e6, "auto", []string{"copy-per-peer", "shared-buffer"}, []string{"aimd", "warm:64"}, 0, 10 * time.Minute, 0},
 	}
 	specs := Builtins()
 	if len(specs) != len(wants) {
@@ -109,16 +116,13 @@ func TestBuiltinSettings(t *testing.T) {
 	if b := smoke.Budgets[0]; b.Strategy != "*" || b.Metric != "peak-live-B" || b.MaxModelRatio != 1.01 || b.Max != 0 {
 		t.Errorf("smoke budget = %+v, want * peak-live-B max_model_ratio 1.01", b)
 	}
-	// The 4 GiB VMs of PR #82: every strategy but streamed may be
-	// OOM-killed; nothing else is expected anywhere.
+	// No built-in expects a run not to finish: the 4 GB VMs of PR #82 are
+	// limited where the kernel killed the uploader (3.55 GB resident), and
+	// a kill there is the finding, not an expected outcome (f9d7388).
 	for _, s := range specs {
 		for _, st := range s.Strategies {
-			want := ""
-			if strings.HasPrefix(s.Name, "vm4g-") && st != "streamed" {
-				want = "oom"
-			}
-			if got := s.Expected(st, s.Limiters[0]); got != want {
-				t.Errorf("%s: %s expects %q, want %q", s.Name, st, got, want)
+			if got := s.Expected(st, s.Limiters[0]); got != "" {
+				t.Errorf("%s: %s expects %q, want nothing", s.Name, st, got)
 			}
 		}
 	}

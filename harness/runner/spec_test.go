@@ -20,7 +20,7 @@ func TestBuiltinsConvert(t *testing.T) {
 			t.Errorf("%s: %v", s.Name, err)
 			continue
 		}
-		if want := len(s.Limiters) * len(s.Strategies); len(cases) != want {
+		if want := len(s.Limiters) * len(s.Strategies) * max(1, len(s.Clients)); len(cases) != want {
 			t.Errorf("%s: %d cases, want %d", s.Name, len(cases), want)
 		}
 	}
