@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/fanbench/fanbench/harness/xorname"
-	"github.com/fanbench/fanbench/scenarios"
+	"github.com/fanbench/fanbench/internal/quantity"
 	"github.com/zeebo/blake3"
 )
 
@@ -48,7 +48,7 @@ func MaxFromEnv() (int64, error) {
 	if v == "" {
 		return DefaultMax, nil
 	}
-	n, err := scenarios.ParseBytes(v)
+	n, err := quantity.ParseBytes(v)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", MaxEnv, err)
 	}
