@@ -41,7 +41,7 @@
 // every limiter value. NameValue therefore drops the colon: the limiters
 // `fixed:64` and `warm:64` are written `fixed64` and `warm64`; `aimd` and
 // `budget` are unchanged. This is one to one over the limiters fanbench
-// accepts (runner.ParseLimiter: a letters-only name, optionally `:` and a
+// accepts (limiter.Parse: a letters-only name, optionally `:` and a
 // positive cap).
 //
 // # Units
