@@ -15,6 +15,7 @@ import (
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/limiter"
+	"github.com/fanbench/fanbench/harness/result"
 )
 
 // The names a scenario may use. The harness owns what they mean and can
@@ -35,8 +36,9 @@ var (
 	Limiters = limiter.Forms
 
 	// Metrics are the figures a budget may limit, named by their benchfmt
-	// units: bytes for the -B metrics, nanoseconds for ns/op.
-	Metrics = []string{"peak-live-B", "client-resident-B", "peak-heap-B", "peak-RSS-B", "alloc-B", "ns/op"}
+	// units: bytes for the -B metrics, nanoseconds for ns/op (the metrics
+	// of package result that say Budget).
+	Metrics = result.MetricUnits(func(m result.Metric) bool { return m.Budget })
 
 	// Outcomes are the ways a run may end other than finishing that a
 	// scenario can expect: oom, killed at the memory limit; error, the
@@ -48,7 +50,7 @@ var (
 
 // ModelMetric is the one metric the analytic model predicts, and so the only
 // one a budget may limit with MaxModelRatio.
-const ModelMetric = "peak-live-B"
+const ModelMetric = result.ModelMetric
 
 // AnyStrategy in Budget.Strategy applies a budget to every strategy of the
 // scenario.

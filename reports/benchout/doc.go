@@ -46,7 +46,8 @@
 //
 // # Units
 //
-// Units are frozen: renaming one breaks every stored history.
+// Units are frozen: renaming one breaks every stored history. They are the
+// metrics of package result (result.Metrics), which names them once:
 //
 //	unit          figure, from the Record                          assume
 //	ns/op         upload phase wall time (Upload.Wall)             nothing

@@ -15,6 +15,8 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 	"golang.org/x/perf/benchunit"
+
+	"github.com/fanbench/fanbench/harness/result"
 )
 
 // Verdict is the outcome of one metric's comparison.
@@ -78,7 +80,7 @@ type Options struct {
 var DefaultOptions = Options{
 	Alpha:      0.05,
 	Confidence: 0.95,
-	Metrics:    []string{"peak-live-B", "peak-RSS-B", "peak-heap-B"},
+	Metrics:    []string{result.UnitPeakLive, result.UnitPeakRSS, result.UnitPeakHeap},
 }
 
 // resolved returns o with its defaults filled in and every unit tidied, or
