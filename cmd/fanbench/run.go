@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -25,6 +26,7 @@ import (
 	"github.com/fanbench/fanbench/harness/spill"
 	"github.com/fanbench/fanbench/harness/upload"
 	"github.com/fanbench/fanbench/reports/benchout"
+	"github.com/fanbench/fanbench/reports/budget"
 	"github.com/fanbench/fanbench/reports/runs"
 	"github.com/fanbench/fanbench/scenarios"
 	"github.com/olekukonko/tablewriter"
@@ -61,10 +63,14 @@ Flags:
 `
 
 // budgetError is a broken budget: exit code 3.
-type budgetError struct{ lines []string }
+type budgetError struct{ breaches []result.Breach }
 
 func (b budgetError) Error() string {
-	return fmt.Sprintf("%d budget(s) broken:\n%s", len(b.lines), strings.Join(b.lines, "\n"))
+	lines := make([]string, len(b.breaches))
+	for i, br := range b.breaches {
+		lines[i] = br.String()
+	}
+	return fmt.Sprintf("%d budget(s) broken:\n%s", len(lines), strings.Join(lines, "\n"))
 }
 
 func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
@@ -183,11 +189,11 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 			spec.MemoryLimit = memBytes
 		}
 		if set["modes"] || set["limiter"] {
-			spec.Budgets = keepBudgets(spec.Budgets, spec.Strategies)
+			spec.Budgets = budget.Keep(spec.Budgets, spec.Strategies)
 			spec.Expect = keepExpectations(spec.Expect, spec.Strategies, spec.Limiters)
 		}
 		var dropped []string
-		spec.Budgets, dropped = absoluteBudgets(spec, set)
+		spec.Budgets, dropped = budget.DropAbsolute(spec.Budgets, slices.Collect(maps.Keys(set)))
 		batch.Notes = append(batch.Notes, dropped...)
 		if err := spec.Validate(); err != nil {
 			return usageError{fmt.Errorf("%s with the flags given: %w", name, err)}
@@ -273,7 +279,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	// interrupted batch's cancelled run is neither a sample nor a failure.
 	for _, p := range plans {
 		batch.Budgets = batch.Budgets || len(p.spec.Budgets) > 0
-		batch.Breaches = append(batch.Breaches, checkBudgets(p.spec, recs, *out)...)
+		batch.Breaches = append(batch.Breaches, budget.Check(p.spec, recs, *out)...)
 	}
 	var finishedAnyway []string
 	batch.Unexpected, finishedAnyway = judgeOutcomes(recs)
@@ -505,17 +511,6 @@ func splitList(s string) []string {
 	return out
 }
 
-// keepBudgets drops the budgets of strategies no longer run.
-func keepBudgets(bs []scenarios.Budget, strategies []string) []scenarios.Budget {
-	var out []scenarios.Budget
-	for _, b := range bs {
-		if b.Strategy == scenarios.AnyStrategy || slices.Contains(strategies, b.Strategy) {
-			out = append(out, b)
-		}
-	}
-	return out
-}
-
 // keepExpectations drops the expectations of strategies and limiters no
 // longer run.
 func keepExpectations(es []scenarios.Expectation, strategies, limiters []string) []scenarios.Expectation {
@@ -526,63 +521,6 @@ func keepExpectations(es []scenarios.Expectation, strategies, limiters []string)
 		}
 	}
 	return out
-}
-
-// metricOf reads a budget's metric from a record.
-func metricOf(r *result.Record, metric string) int64 {
-	switch metric {
-	case "peak-live-B":
-		return r.Live.Peak
-	case "peak-heap-B":
-		return r.Runtime.PeakHeap
-	case "peak-RSS-B":
-		return r.OS.PeakRSS
-	case "alloc-B":
-		return r.Runtime.AllocBytes
-	case "ns/op":
-		return r.Upload.Wall
-	}
-	return 0
-}
-
-// checkBudgets returns one line per broken budget of spec: the median of
-// the measured runs that finished against the limit. A case whose runs all
-// failed (oom, timeout) breaks every budget it has.
-func checkBudgets(spec *scenarios.Spec, recs []*result.Record, dir string) []string {
-	profiles := map[[2]string]string{}
-	for _, r := range recs {
-		if r.Scenario == spec.Name && r.Profile && r.PeakProfile != "" {
-			profiles[[2]string{r.Strategy, r.Limiter}] = filepath.Join(dir, r.PeakProfile)
-		}
-	}
-	var lines []string
-	for _, b := range spec.Budgets {
-		for _, g := range runs.Groups(recs) {
-			if g.Scenario != spec.Name || b.Strategy != scenarios.AnyStrategy && b.Strategy != g.Strategy {
-				continue
-			}
-			where := fmt.Sprintf("%s/%s (%s)", spec.Name, g.Strategy, g.Limiter)
-			prof := profiles[[2]string{g.Strategy, g.Limiter}]
-			if prof == "" {
-				prof = "no peak profile"
-			}
-			v := int64(runs.StatOf(g.OK, func(r *result.Record) float64 { return float64(metricOf(r, b.Metric)) }).Med)
-			switch {
-			case len(g.OK) == 0:
-				lines = append(lines, fmt.Sprintf("budget %s: %s %s: no run finished (%s); %s", b.Pos, where, b.Metric, runs.Statuses(g.Runs), prof))
-			case b.MaxModelRatio > 0:
-				m := int64(runs.StatOf(g.OK, func(r *result.Record) float64 { return float64(r.ModelPeak) }).Med)
-				if m == 0 {
-					lines = append(lines, fmt.Sprintf("budget %s: %s %s: no model prediction for this run; %s", b.Pos, where, b.Metric, prof))
-				} else if ratio := float64(v) / float64(m); ratio > b.MaxModelRatio {
-					lines = append(lines, fmt.Sprintf("budget %s: %s %s = %d, %.4f × the model's %d, limit %.4f ×; %s", b.Pos, where, b.Metric, v, ratio, m, b.MaxModelRatio, prof))
-				}
-			case b.Max > 0 && float64(v) > b.Max:
-				lines = append(lines, fmt.Sprintf("budget %s: %s %s = %d, limit %.0f; %s", b.Pos, where, b.Metric, v, b.Max, prof))
-			}
-		}
-	}
-	return lines
 }
 
 // writeBench writes the finished measured runs of res as benchfmt to
@@ -778,42 +716,6 @@ func codeCommit(ctx context.Context) string {
 		return ""
 	}
 	return d
-}
-
-// absoluteBudgets returns spec's budgets without the absolute ones (max)
-// when a flag overrides a setting they were written for (-size, -limiter,
-// -payment, -transport), with a note for each it dropped: a built-in's
-// 256 MiB for seed-20mb's streamed says nothing of a 1 GiB upload at cap 64.
-// Budgets relative to the model follow the settings and stay.
-func absoluteBudgets(spec *scenarios.Spec, set map[string]bool) ([]scenarios.Budget, []string) {
-	var flags []string
-	for _, f := range []string{"size", "limiter", "payment", "transport"} {
-		if set[f] {
-			flags = append(flags, "-"+f)
-		}
-	}
-	if len(flags) == 0 {
-		return spec.Budgets, nil
-	}
-	var kept []scenarios.Budget
-	var notes []string
-	for _, b := range spec.Budgets {
-		if b.Max == 0 {
-			kept = append(kept, b)
-			continue
-		}
-		notes = append(notes, fmt.Sprintf("budget %s: %s %s ≤ %s dropped: it was written for the scenario's own settings, and %s changed them",
-			b.Pos, b.Strategy, b.Metric, budgetLimit(b), strings.Join(flags, ", ")))
-	}
-	return kept, notes
-}
-
-// budgetLimit formats an absolute budget's limit in its metric's unit.
-func budgetLimit(b scenarios.Budget) string {
-	if b.Metric == "ns/op" {
-		return time.Duration(b.Max).String()
-	}
-	return runs.FormatBytes(int64(b.Max))
 }
 
 // baselineOf is the strategy a scenario's other strategies are compared
