@@ -17,6 +17,7 @@ import (
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/reports/benchout"
 	"github.com/fanbench/fanbench/reports/runs"
+	"github.com/fanbench/fanbench/reports/table"
 )
 
 const mergeUsage = `usage: fanbench merge [-o DIR] SHARD_DIR...
@@ -89,7 +90,7 @@ func cmdMerge(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	if err := writeJoined(*out, joined); err != nil {
 		return err
 	}
-	if err := renderTable(stdout, res.Records); err != nil {
+	if err := table.Write(stdout, res.Records); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nmerged %d shards: %s\nrecords: %s\nbenchstat input: %s\nreport: %s\nsummary: %s\n", len(joined.Parts), strings.Join(dirs, ", "),
