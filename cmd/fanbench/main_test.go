@@ -39,6 +39,8 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "-size", "2"}, 2, "-size: must be ≥ 3 bytes"},
 		{[]string{"run", "-modes", "zero-copy"}, 2, `-modes: unknown strategy "zero-copy"`},
 		{[]string{"run", "-limiter", "fixed:0"}, 2, `-limiter: "fixed:0": the cap must be a whole number ≥ 1`},
+		{[]string{"run", "-limiter", "budget:67108864"}, 2, `-limiter: "budget:67108864": write the budget as 64MiB`},
+		{[]string{"run", "-strategies", "zero-copy"}, 2, `-strategies: unknown strategy "zero-copy"`},
 		{[]string{"run", "-payment", "free"}, 2, `-payment: unknown payment mode "free"`},
 		{[]string{"run", "-count", "0"}, 2, `-count: must be ≥ 1`},
 		{[]string{"run", "-scale", "100"}, 2, "flag provided but not defined: -scale"},

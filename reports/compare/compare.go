@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -73,6 +74,22 @@ type Options struct {
 	// DefaultOptions.Metrics that the files hold; an empty non-nil slice
 	// gates nothing.
 	Metrics []string
+}
+
+// ParseTolerance reads per-unit tolerances written as the -tolerance flag
+// takes them, "unit=fraction,unit=fraction" (peak-live-B=0.01), into a map
+// for Options.Tolerance.
+func ParseTolerance(s string) (map[string]float64, error) {
+	t := map[string]float64{}
+	for _, kv := range strings.Split(s, ",") {
+		unit, v, ok := strings.Cut(kv, "=")
+		f, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil || f < 0 {
+			return nil, fmt.Errorf("%q is not unit=fraction", kv)
+		}
+		t[unit] = f
+	}
+	return t, nil
 }
 
 // DefaultOptions gate on the three memory peaks at α = 0.05 with a 5 %

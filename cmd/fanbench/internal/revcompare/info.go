@@ -1,8 +1,7 @@
-package main
+package revcompare
 
 import (
 	"bytes"
-	"context"
 	"debug/buildinfo"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,9 @@ import (
 	"path/filepath"
 	"reflect"
 
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/exit"
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/merge"
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/plan"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/reports/benchout"
@@ -19,42 +21,43 @@ import (
 	"github.com/fanbench/fanbench/reports/summary"
 )
 
-// compareInfoFile is where compare -base describes its comparison, beside
+// InfoFile is where compare -base describes its comparison, beside
 // base/ and head/: what each side is and how to judge them, so that fanbench
 // merge can judge its shards as one.
-const compareInfoFile = "compare.json"
+const InfoFile = "compare.json"
 
-// compareInfo is compare.json.
-type compareInfo struct {
+// Info is compare.json.
+type Info struct {
 	Base    string          `json:"base"`
 	Head    string          `json:"head"`
 	Options compare.Options `json:"options"`
 }
 
-func writeCompareInfo(dir string, info *compareInfo) error {
+// WriteInfo writes DIR/compare.json.
+func WriteInfo(dir string, info *Info) error {
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return err
 	}
-	return result.WriteFileAtomic(filepath.Join(dir, compareInfoFile), append(b, '\n'))
+	return result.WriteFileAtomic(filepath.Join(dir, InfoFile), append(b, '\n'))
 }
 
-func readCompareInfo(dir string) (*compareInfo, error) {
-	path := filepath.Join(dir, compareInfoFile)
+func readInfo(dir string) (*Info, error) {
+	path := filepath.Join(dir, InfoFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var info compareInfo
+	var info Info
 	if err := json.Unmarshal(b, &info); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &info, nil
 }
 
-// isCompareDir reports whether dir is a compare -base results directory.
-func isCompareDir(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, compareInfoFile))
+// IsDir reports whether dir is a compare -base results directory.
+func IsDir(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, InfoFile))
 	return err == nil
 }
 
@@ -69,11 +72,11 @@ func sidePart(part *result.Shard, s side) *result.Shard {
 }
 
 // sideConfig is the file configuration of one side's results.bench: as
-// benchConfig for this fanbench's jobs, with the Go version that built the
+// plan.BenchConfig for this fanbench's jobs, with the Go version that built the
 // side's binary bin, so that it is known before any run and the same in
 // every shard of the comparison.
 func sideConfig(jobs []runner.Job, bin string) benchout.Config {
-	c := benchConfig(jobs)
+	c := plan.BenchConfig(jobs)
 	if bi, err := buildinfo.ReadFile(bin); err == nil {
 		c.GoVersion = bi.GoVersion
 	} else {
@@ -82,15 +85,15 @@ func sideConfig(jobs []runner.Job, bin string) benchout.Config {
 	return c
 }
 
-// judgeComparison gives the verdict on a comparison whose sides are in
+// judge gives the verdict on a comparison whose sides are in
 // out/base and out/head (their results.bench, and recs, their records),
 // prints it, writes out/summary.md and returns the exit it calls for.
-func judgeComparison(stdout io.Writer, out string, info *compareInfo, recs [2][]*result.Record, headBatch result.Batch) error {
+func judge(stdout io.Writer, out string, info *Info, recs [2][]*result.Record, headBatch result.Batch) error {
 	dirs := [2]string{filepath.Join(out, "base"), filepath.Join(out, "head")}
 	fmt.Fprintf(stdout, "base: %s\nhead: %s\n", info.Base, info.Head)
 	rep, err := compare.Files(filepath.Join(dirs[sideBase], "results.bench"), filepath.Join(dirs[sideHead], "results.bench"), info.Options)
 	if err != nil {
-		return exitError{exitUsage, err}
+		return exit.UsageError(err)
 	}
 	var text bytes.Buffer
 	if err := rep.WriteText(io.MultiWriter(stdout, &text)); err != nil {
@@ -114,28 +117,28 @@ func judgeComparison(stdout io.Writer, out string, info *compareInfo, recs [2][]
 	fmt.Fprintf(stdout, "\nresults: %s, %s\nsummary: %s\n", dirs[sideBase], dirs[sideHead], mdPath)
 	switch {
 	case rep.Outcome() == compare.Fail:
-		return outcomeError(rep)
+		return OutcomeError(rep)
 	case headWorse:
-		return exitError{exitFail, errors.New("the head failed more runs than the base")}
+		return exit.With(exit.Fail, errors.New("the head failed more runs than the base"))
 	case crashes > 0:
-		return exitError{exitUsage, fmt.Errorf("%d run(s) crashed; the comparison is incomplete", crashes)}
+		return exit.With(exit.Usage, fmt.Errorf("%d run(s) crashed; the comparison is incomplete", crashes))
 	}
-	return outcomeError(rep)
+	return OutcomeError(rep)
 }
 
-// mergeCompare joins the shards of a compare -base (each dir holding base/,
+// Merge joins the shards of a compare -base (each dir holding base/,
 // head/ and compare.json) into out, side by side, and judges the joined
 // sides as compare -base would have.
-func mergeCompare(_ context.Context, stdout, stderr io.Writer, out string, dirs []string) error {
-	var info *compareInfo
+func Merge(stdout, stderr io.Writer, out string, dirs []string) error {
+	var info *Info
 	for _, d := range dirs {
-		in, err := readCompareInfo(d)
+		in, err := readInfo(d)
 		if err != nil {
-			return usageError{fmt.Errorf("merge: %s is not a directory of fanbench compare -base (%w); give the shards of one kind", d, err)}
+			return exit.UsageError(fmt.Errorf("merge: %s is not a directory of fanbench compare -base (%w); give the shards of one kind", d, err))
 		}
 		if info != nil && !reflect.DeepEqual(in, info) {
-			return usageError{fmt.Errorf("merge: the shards compare different things: %s compares %q with %q (options %+v), %s compares %q with %q (options %+v)",
-				dirs[0], info.Base, info.Head, info.Options, d, in.Base, in.Head, in.Options)}
+			return exit.UsageError(fmt.Errorf("merge: the shards compare different things: %s compares %q with %q (options %+v), %s compares %q with %q (options %+v)",
+				dirs[0], info.Base, info.Head, info.Options, d, in.Base, in.Head, in.Options))
 		}
 		info = in
 	}
@@ -147,30 +150,46 @@ func mergeCompare(_ context.Context, stdout, stderr io.Writer, out string, dirs 
 			sides = append(sides, filepath.Join(d, name))
 		}
 		dir := filepath.Join(out, name)
-		joined, lock, err := joinInto(dir, sides, stderr)
+		joined, lock, err := merge.Into(dir, sides, stderr)
 		if err != nil {
 			return err
 		}
 		defer lock.Unlock()
-		if err := joined.WriteRuns(dir); err != nil {
-			return err
-		}
-		if err := result.WriteResults(dir, joined.Results); err != nil {
-			return err
-		}
-		cfg, err := benchout.ConfigOfLines(joined.Config)
-		if err != nil {
-			return err
-		}
-		if _, err := writeBench(dir, joined.Results, cfg); err != nil {
+		if err := joined.Write(dir, false); err != nil {
 			return err
 		}
 		recs[s] = joined.Results.Records
 		headBatch = joined.Results.Batch
 	}
-	if err := writeCompareInfo(out, info); err != nil {
+	if err := WriteInfo(out, info); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "merged %d shards of a comparison\n", len(dirs))
-	return judgeComparison(stdout, out, info, recs, headBatch)
+	return judge(stdout, out, info, recs, headBatch)
+}
+
+// OutcomeError is the error, and so the exit code, of a comparison's
+// outcome: nil for a pass.
+func OutcomeError(rep *compare.Report) error {
+	switch rep.Outcome() {
+	case compare.Fail:
+		return exit.With(exit.Fail, errors.New("a gating metric regressed, or a case of OLD has no finished run in NEW"))
+	case compare.NotJudged:
+		return exit.With(exit.NotJudged, fmt.Errorf("%d gating metric(s) could not be judged (too few samples); no verdict", len(rep.Unjudged())))
+	}
+	return nil
+}
+
+// Files compares the benchfmt files (or results directories) old and new
+// as fanbench compare OLD NEW does: the report on w, and the exit its
+// outcome calls for (OutcomeError). Unusable input is exit.Usage.
+func Files(w io.Writer, old, new string, opts compare.Options) error {
+	rep, err := compare.Files(old, new, opts)
+	if err != nil {
+		return exit.UsageError(err)
+	}
+	if err := rep.WriteText(w); err != nil {
+		return err
+	}
+	return OutcomeError(rep)
 }
