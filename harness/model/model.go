@@ -1,5 +1,5 @@
-// Package model predicts the peak of live tracked bytes of an upload from
-// its structure: which chunks there are, which peers each is sent to, the
+// Package model is the analytic model: the predictor of the peak of live
+// tracked bytes of an upload from its structure: which chunks there are, which peers each is sent to, the
 // store cap, the client profile and the network's uplink and latencies. It
 // shares no code with the uploader model (package upload) but the wire
 // sizes: it rebuilds, from the buffer rules of
@@ -605,10 +605,10 @@ func (h *timers) Pop() any {
 	return t
 }
 
-// content returns a slice of length c (at most wire.MaxChunkSize, the
+// content returns a slice of length c (at most wire.MaxContentSize, the
 // protocol's limit) whose bytes are never read or written: only its length
 // matters to the sizes computed here. The backing array is never touched,
 // so it costs no resident memory.
 func content(c int) []byte { return zeros[:c] }
 
-var zeros [wire.MaxChunkSize]byte
+var zeros [wire.MaxContentSize]byte

@@ -23,7 +23,7 @@ type Breach struct {
 	Value int64 `json:"value"`
 	// Max is an absolute limit in the metric's unit; MaxModelRatio a limit
 	// on Value / Model, where Model is the median of the analytic model's
-	// prediction (0: the model did not cover the runs). Exactly one is
+	// prediction (0: it did not cover the runs). Exactly one is
 	// set.
 	Max           float64 `json:"max,omitempty"`
 	MaxModelRatio float64 `json:"max_model_ratio,omitempty"`

@@ -53,14 +53,14 @@ var metrics = []Metric{
 		Absent: func(r *Record) bool { return r.OS.PeakRSS == 0 || r.OS.PeakRSSSource != "vmhwm" }},
 	{Unit: UnitAlloc, Budget: true, Of: func(r *Record) int64 { return r.Runtime.AllocBytes }},
 	{Unit: UnitAllocs, Of: func(r *Record) int64 { return r.Runtime.AllocObjects }},
-	// 0 when the model does not cover the run (faults, AIMD changes).
+	// 0 when the analytic model does not cover the run (faults, AIMD changes).
 	{Unit: UnitModelPeak, Exact: true, Of: func(r *Record) int64 { return r.ModelPeak },
 		Absent: func(r *Record) bool { return r.ModelPeak == 0 }},
 	{Unit: UnitSim, Exact: true, Of: func(r *Record) int64 { return r.Upload.Sim }},
 }
 
 // ModelMetric is the one metric the analytic model predicts (ModelPeak), and
-// so the only one a budget may hold to the model's prediction.
+// so the only one a budget may hold to its prediction.
 const ModelMetric = UnitPeakLive
 
 // Metrics returns every metric in the order of a results.bench line.

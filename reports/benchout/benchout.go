@@ -299,6 +299,8 @@ func NameValue(s string) string {
 // go test names benchmarks. If the name would otherwise end in '-' and
 // digits, which a reader takes for GOMAXPROCS, that '-' becomes '_'.
 func Name(r *result.Record) string {
+	// mode= is the strategy's key, kept under its old name: renaming it
+	// would break comparisons with older results (package doc, Names).
 	name := BaseName + "/scenario=" + NameValue(r.Scenario) + "/mode=" + NameValue(r.Strategy) + "/limiter=" + NameValue(r.Limiter)
 	if r.Client != "" && r.Client != client.Default {
 		name += "/client=" + NameValue(r.Client)

@@ -28,7 +28,12 @@
 // # Names
 //
 // The name carries the case as name keys, so `benchstat -col /mode` puts the
-// strategies side by side and `-col /limiter` the limiters. As `go test`
+// strategies side by side and `-col /limiter` the limiters. The strategy's
+// key is mode=, although everything else names it a strategy (the
+// -strategies flag, Record.Strategy): the key is part of every stored
+// result, and renaming it would split every comparison with an older
+// results.bench (benchstat and fanbench compare match results by name), so
+// it stays mode=. As `go test`
 // does, a `-N` suffix gives GOMAXPROCS when it is above 1 (benchfmt.Name
 // splits a final `-digits` off as GOMAXPROCS; /gomaxprocs in a projection
 // reads it).
