@@ -29,10 +29,14 @@ func TestBuiltinsConvert(t *testing.T) {
 // TestNamesAgree checks that the scenario format's fixed names are the
 // harness's own.
 func TestNamesAgree(t *testing.T) {
-	for i, s := range upload.Strategies() {
-		if scenarios.Strategies[i] != s.String() {
-			t.Errorf("strategy %d: scenarios say %q, the model %q", i, scenarios.Strategies[i], s)
-		}
+	// Every name, both ways: a strategy that only one side knows is a
+	// failure, whichever side it is on.
+	var model []string
+	for _, s := range upload.Strategies() {
+		model = append(model, s.String())
+	}
+	if !slices.Equal(scenarios.Strategies, model) {
+		t.Errorf("strategies: scenarios say %q, the uploader model %q", scenarios.Strategies, model)
 	}
 	d, n := scenarios.DefaultNetwork, netsim.DefaultConfig
 	if d.Peers != n.Peers || d.UplinkBitsPerSec != n.UplinkBitsPerSec || d.Latency != n.Latency || d.Jitter != n.Jitter {
