@@ -34,7 +34,7 @@ Examples:
   fanbench fit -memlimit 1536MiB -size 314572800 -strategies shared-buffer
   fanbench fit -memlimit 4GiB -size 1GiB -o /tmp/fit
   fanbench fit vm4g-300mb
-  fanbench fit -memlimit 3.5GB -shard 2/4 -o fit-2 sweep.yaml
+  fanbench fit -memlimit 3.5GB -shard 2/4 -o fit-2 docs/sweep.yaml
 
 Flags:
 `

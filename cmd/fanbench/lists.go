@@ -47,6 +47,10 @@ upstream ant-client commit it follows. Any strategy runs on any client;
 choose one with run -client NAME or a scenario's client: key. The first is
 the default.
 
+Examples:
+  fanbench clients
+  fanbench run -client apr28,newest smoke
+
 Flags:
 `
 
