@@ -59,23 +59,6 @@ Examples:
 Flags:
 `
 
-// onlyWithBase names the flags given that only the -base form takes: "-o
-// and -shard apply", "" for none.
-func onlyWithBase(given map[string]bool) string {
-	var names []string
-	for _, name := range []string{"head", "count", "o", "strategies", "modes", "limiter", "cache", "timeout", "gogc", "order", "profile", "shard", "shards"} {
-		if given[name] {
-			names = append(names, "-"+name)
-		}
-	}
-	if len(names) == 1 {
-		return names[0] + " applies"
-	} else if len(names) > 1 {
-		return strings.Join(names, " and ") + " apply"
-	}
-	return ""
-}
-
 func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newCommandFlags("compare", compareUsage, stdout, stderr)
 	opts := compare.DefaultOptions
@@ -120,7 +103,7 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 		rc.Scenarios, rc.Compare = pos, opts
 		return revcompare.Command(ctx, stdout, stderr, rc, &shards, parseOnly(ctx))
 	}
-	if only := onlyWithBase(f.Given); only != "" {
+	if only := revcompare.OnlyWithBase(f.Given); only != "" {
 		return usageError(fmt.Errorf("compare: %s only with -base", only))
 	}
 	if len(pos) != 2 {

@@ -99,12 +99,6 @@ func (c *commandFlags) parse(args []string) ([]string, error) {
 	}
 }
 
-// printUsage prints the usage and the flags on stderr.
-func (c *commandFlags) printUsage() {
-	c.Usage()
-	c.stderr.Write(c.text.Bytes())
-}
-
 // parseOnlyKey marks a context in which a command parses and checks its
 // command line (flags, scenarios, shard) and then returns nil, doing
 // nothing: the tests of the command lines of docs/ci and of the usage

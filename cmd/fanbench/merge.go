@@ -45,7 +45,8 @@ func cmdMerge(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 		return err
 	}
 	if len(dirs) == 0 {
-		fs.printUsage()
+		fs.Usage()
+		fs.stderr.Write(fs.text.Bytes())
 		return usageError(errors.New("merge: give the shards' results directories"))
 	}
 	for _, d := range dirs {

@@ -45,20 +45,20 @@ const modeNote = "the old name of -strategy, kept as an alias for now"
 
 func cmdPprof(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newCommandFlags("pprof", pprofUsage, stdout, stderr)
-	scenario := fs.String("scenario", "", "scenario (default: the only one in DIR)")
-	strategy := fs.String("strategy", upload.CopyPerPeer.String(), "buffer strategy whose peak profile to open")
-	fs.StringVar(strategy, "mode", upload.CopyPerPeer.String(), modeNote)
-	limiter := fs.String("limiter", "", "store limiter of the case, e.g. aimd or fixed:64 (default: the only one run for the scenario and strategy)")
-	base := fs.String("base", "", "strategy whose peak profile (same scenario and limiter) is subtracted, as pprof -diff_base")
-	baseDir := fs.String("base-dir", "", "results directory (another commit's) whose peak profile of the same case is subtracted, as pprof -diff_base")
-	o := pprofui.Options{Stdout: stdout, Stderr: stderr}
-	fs.BoolVar(&o.Top, "top", false, "print pprof's text top view on stdout instead of serving the web UI")
-	httpAddr := fs.String("http", "127.0.0.1:0", "loopback host:port of the web UI (port 0: any free port)")
-	fs.BoolVar(&o.Browser, "browser", true, "open a browser on the web UI (pprof's choice: $BROWSER, chrome, firefox, xdg-open…)")
-	pos, err := fs.parse(args)
-	if err != nil {
+	r := pprofui.Request{Options: pprofui.Options{Stdout: stdout, Stderr: stderr}, ParseOnly: parseOnly(ctx)}
+	fs.StringVar(&r.Scenario, "scenario", "", "scenario (default: the only one in DIR)")
+	fs.StringVar(&r.Strategy, "strategy", upload.CopyPerPeer.String(), "buffer strategy whose peak profile to open")
+	fs.StringVar(&r.Strategy, "mode", upload.CopyPerPeer.String(), modeNote)
+	fs.StringVar(&r.Limiter, "limiter", "", "store limiter of the case, e.g. aimd or fixed:64 (default: the only one run for the scenario and strategy)")
+	fs.StringVar(&r.Base, "base", "", "strategy whose peak profile (same scenario and limiter) is subtracted, as pprof -diff_base")
+	fs.StringVar(&r.BaseDir, "base-dir", "", "results directory (another commit's) whose peak profile of the same case is subtracted, as pprof -diff_base")
+	fs.BoolVar(&r.Top, "top", false, "print pprof's text top view on stdout instead of serving the web UI")
+	fs.StringVar(&r.HTTP, "http", "127.0.0.1:0", "loopback host:port of the web UI (port 0: any free port)")
+	fs.BoolVar(&r.Browser, "browser", true, "open a browser on the web UI (pprof's choice: $BROWSER, chrome, firefox, xdg-open…)")
+	var err error
+	if r.Dirs, err = fs.parse(args); err != nil {
 		return err
 	}
-	return pprofui.Command(ctx, pprofui.Request{Options: o, Dirs: pos, Scenario: *scenario, Strategy: *strategy, Limiter: *limiter,
-		Base: *base, BaseDir: *baseDir, HTTP: *httpAddr, Given: plan.Visited(fs.FlagSet), ParseOnly: parseOnly(ctx)})
+	r.Given = plan.Visited(fs.FlagSet)
+	return pprofui.Command(ctx, r)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 
 	"github.com/fanbench/fanbench/cmd/fanbench/internal/exit"
 	"github.com/fanbench/fanbench/cmd/fanbench/internal/merge"
@@ -192,4 +193,21 @@ func Files(w io.Writer, old, new string, opts compare.Options) error {
 		return err
 	}
 	return OutcomeError(rep)
+}
+
+// OnlyWithBase names the flags given that only the -base form takes, for
+// an error: "-o and -shard apply", "" for none.
+func OnlyWithBase(given map[string]bool) string {
+	var names []string
+	for _, name := range []string{"head", "count", "o", "strategies", "modes", "limiter", "cache", "timeout", "gogc", "order", "profile", "shard", "shards"} {
+		if given[name] {
+			names = append(names, "-"+name)
+		}
+	}
+	if len(names) == 1 {
+		return names[0] + " applies"
+	} else if len(names) > 1 {
+		return strings.Join(names, " and ") + " apply"
+	}
+	return ""
 }
