@@ -9,6 +9,7 @@ import (
 
 	"github.com/fanbench/fanbench/cmd/fanbench/internal/plan"
 	"github.com/fanbench/fanbench/cmd/fanbench/internal/revcompare"
+	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/reports/compare"
 )
 
@@ -73,7 +74,7 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	fs.StringVar(&o.Out, "o", "results/compare", "with -base: results directory, one subdirectory per side")
 	fs.StringVar(&f.Strategies, "strategies", "", "with -base: comma-separated buffer strategies (default: the scenario's)")
 	fs.StringVar(&f.Strategies, "modes", "", modesNote)
-	fs.StringVar(&f.Limiters, "limiter", "", "with -base: comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget, budget:SIZE, budget:SIZE@INNER (default: the scenario's)")
+	fs.StringVar(&f.Limiters, "limiter", "", "with -base: comma-separated store concurrency policies: "+strings.Join(limiter.Forms, ", ")+" (default: the scenario's)")
 	fs.BoolVar(&o.Cache, "cache", true, "with -base: reuse encrypted spills across runs (in the user cache directory)")
 	fs.DurationVar(&f.Timeout, "timeout", 0, "with -base: time limit of each run (default: the scenario's)")
 	fs.IntVar(&o.GOGC, "gogc", 100, "with -base: GOGC of each run (-1 for off)")

@@ -9,6 +9,7 @@ import (
 	"github.com/fanbench/fanbench/cmd/fanbench/internal/plan"
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/client"
+	"github.com/fanbench/fanbench/harness/limiter"
 )
 
 const runUsage = `usage: fanbench run [flags] [SCENARIO...]
@@ -52,7 +53,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	o := &r.Options
 	fs.StringVar(&f.Strategies, "strategies", "", "comma-separated buffer strategies (default: the scenario's)")
 	fs.StringVar(&f.Strategies, "modes", "", modesNote)
-	fs.StringVar(&f.Limiters, "limiter", "", "comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget, budget:SIZE, budget:SIZE@INNER (default: the scenario's)")
+	fs.StringVar(&f.Limiters, "limiter", "", "comma-separated store concurrency policies: "+strings.Join(limiter.Forms, ", ")+" (default: the scenario's)")
 	fs.IntVar(&f.Count, "count", 0, "repetitions of each case, interleaved (default: the scenario's)")
 	fs.StringVar(&o.Out, "o", "results", "results directory, taken by one batch at a time; an earlier batch's files are moved to its previous/")
 	fs.DurationVar(&f.Timeout, "timeout", 0, "time limit of each run (default: the scenario's)")
