@@ -42,7 +42,7 @@ Flags:
 func cmdFit(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newCommandFlags("fit", fitUsage, stdout, stderr)
 	var f plan.Flags
-	o := plan.Options{}
+	o := plan.Options{Child: childProgram}
 	fs.StringVar(&f.MemLimit, "memlimit", "", "the memory limit on the client's resident memory, e.g. 4GiB (default: the scenario's)")
 	fs.StringVar(&f.Size, "size", "", "source size: bytes, or a number and a unit (20MiB, 1.5GiB, 300MB) (default: the scenario's)")
 	fs.StringVar(&f.Strategies, "strategies", "", "comma-separated buffer strategies (default: the scenario's)")

@@ -99,6 +99,12 @@ func (c *commandFlags) parse(args []string) ([]string, error) {
 	}
 }
 
+// childProgram is the fanbench program run and fit start for each job,
+// "" for this one: fanbench's own tests, built with -race, set a build
+// without it (TestMain), since a race-instrumented child costs about ten
+// times the CPU and the uploader's races are the harness packages' tests'.
+var childProgram string
+
 // parseOnlyKey marks a context in which a command parses and checks its
 // command line (flags, scenarios, shard) and then returns nil, doing
 // nothing: the tests of the command lines of docs/ci and of the usage

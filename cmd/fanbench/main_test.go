@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,7 +28,28 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := func() int {
+		if raceEnabled {
+			// The runs' children are fanbench built without -race: the
+			// race detector multiplies their CPU by about ten, and the
+			// uploader's races are the harness packages' own tests'.
+			// -trimpath as compare -base builds, so the build cache serves
+			// both.
+			dir, err := os.MkdirTemp("", "fanbench-test-")
+			if err != nil {
+				panic(err)
+			}
+			defer os.RemoveAll(dir)
+			childProgram = filepath.Join(dir, "fanbench")
+			cmd := exec.Command("go", "build", "-trimpath", "-o", childProgram, ".")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "building the children's fanbench: %v\n%s", err, out)
+				return 1
+			}
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
 }
 
 // asFanbench makes this test binary run fanbench's main with its

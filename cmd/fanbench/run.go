@@ -51,6 +51,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	var shards plan.ShardFlags
 	r := batch.Request{Flags: &f, Shards: &shards, ParseOnly: parseOnly(ctx)}
 	o := &r.Options
+	o.Child = childProgram
 	fs.StringVar(&f.Strategies, "strategies", "", "comma-separated buffer strategies (default: the scenario's)")
 	fs.StringVar(&f.Strategies, "modes", "", modesNote)
 	fs.StringVar(&f.Limiters, "limiter", "", "comma-separated store concurrency policies: "+strings.Join(limiter.Forms, ", ")+" (default: the scenario's)")

@@ -46,8 +46,9 @@ type Batch struct {
 	Record result.Batch
 	// Config is results.bench's file configuration, the whole batch's.
 	Config benchout.Config
-	// Out is the results directory.
-	Out string
+	// Out is the results directory; Child the program that runs each job
+	// (plan.Options.Child).
+	Out, Child string
 }
 
 // Plan plans the batch that runs the scenarios names with the flags f and
@@ -55,7 +56,7 @@ type Batch struct {
 // error is bad input (exit.Usage).
 func Plan(names []string, f *plan.Flags, o plan.Options, sh plan.Shard, commit string) (*Batch, error) {
 	start := time.Now()
-	b := &Batch{Out: o.Out, Record: result.Batch{Started: start, Baselines: map[string]string{}}}
+	b := &Batch{Out: o.Out, Child: o.Child, Record: result.Batch{Started: start, Baselines: map[string]string{}}}
 	var jobs []runner.Job
 	var specs []*scenarios.Spec
 	for _, name := range names {
@@ -121,7 +122,7 @@ func (b *Batch) Run(ctx context.Context, w io.Writer) (*Results, error) {
 	}
 	fmt.Fprintf(w, "fanbench: %s: %d runs in child processes%s, results in %s (batch %s, code %s)\n",
 		strings.Join(b.names(), ", "), len(b.Jobs), plan.ShardNote(b.Record.Shard), b.Out, b.Record.ID, cmp.Or(b.Record.Commit, "of unknown commit"))
-	opts := runner.SpawnOptions{}
+	opts := runner.SpawnOptions{Path: b.Child}
 	prog := progress.NewLine(w) // nil unless w is a terminal
 	if prog != nil {
 		opts.Progress = prog.Update

@@ -38,6 +38,7 @@ type Fit struct {
 	cfg    benchout.Config
 	stderr io.Writer
 	out    string
+	child  string // the program that runs each job (plan.Options.Child)
 	tmpl   runner.Job
 	start  time.Time
 	batch  result.Batch
@@ -68,7 +69,7 @@ func Plan(name string, f *plan.Flags, o plan.Options, sh plan.Shard, commit stri
 	tmpl := o.Template(spec, cases)
 	tmpl.Expect = result.OOM
 	start := time.Now()
-	ft := &Fit{spec: spec, out: o.Out, tmpl: tmpl, start: start}
+	ft := &Fit{spec: spec, out: o.Out, child: o.Child, tmpl: tmpl, start: start}
 	ft.batch = result.Batch{Started: start, Baselines: map[string]string{spec.Name: plan.Baseline(spec)}}
 	ft.batch.ID, ft.batch.Commit = result.NewBatchID(start), commit
 	all := make([]runner.Job, len(cases))
@@ -185,7 +186,7 @@ func (f *Fit) probe(ctx context.Context, c runner.Case, lim string) (Outcome, er
 	j.Case, j.Case.Limiter = c, lim
 	j.Batch, j.Commit = f.batch.ID, f.batch.Commit
 	prog := progress.NewLine(f.stderr)
-	opts := runner.SpawnOptions{}
+	opts := runner.SpawnOptions{Path: f.child}
 	if prog != nil {
 		opts.Progress = prog.Update
 	}

@@ -23,6 +23,9 @@ type Options struct {
 	Profile bool
 	// Cache reuses encrypted spills across runs, in spill.DefaultBase.
 	Cache bool
+	// Child is the fanbench program that runs each job in a child process;
+	// "" means this one (runner.SpawnOptions.Path).
+	Child string
 }
 
 // CacheRoot is where the runs keep their spill cache, "" for none.
