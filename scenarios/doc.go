@@ -86,8 +86,9 @@
 //	  - strategy: "*"        #   required. One of the scenario's strategies,
 //	                         #   or "*" for each of them (quote it: a bare *
 //	                         #   is YAML syntax).
-//	    metric: peak-live-B  #   required. peak-live-B, peak-heap-B,
-//	                         #   peak-RSS-B, alloc-B or ns/op.
+//	    metric: peak-live-B  #   required. One of Metrics: ns/op,
+//	                         #   peak-live-B, client-resident-B,
+//	                         #   peak-heap-B, peak-RSS-B or alloc-B.
 //	    max: 300MiB          #   either an absolute limit, > 0: bytes (units as
 //	                         #   for size) for the -B metrics, a Go duration
 //	                         #   for ns/op;

@@ -336,7 +336,7 @@ func TestParseErrors(t *testing.T) {
 		{"model ratio on RSS", head + "budgets:\n  - {strategy: '*', metric: peak-RSS-B, max_model_ratio: 1.5}\n",
 			"x.yaml:5:41: budgets[0].max_model_ratio: applies only to peak-live-B, the figure the model predicts (metric is peak-RSS-B)"},
 		{"unknown metric", head + "budgets:\n  - strategy: '*'\n    metric: peak-live\n    max_model_ratio: 1.5\n",
-			`x.yaml:6:5: budgets[0].metric: unknown metric "peak-live" (want peak-live-B, client-resident-B, peak-heap-B, peak-RSS-B, alloc-B or ns/op); did you mean peak-live-B?`},
+			`x.yaml:6:5: budgets[0].metric: unknown metric "peak-live" (want ns/op, peak-live-B, client-resident-B, peak-heap-B, peak-RSS-B or alloc-B); did you mean peak-live-B?`},
 		{"unknown metric with max", head + "budgets:\n  - strategy: '*'\n    max: 1GiB\n    metric: peak-mem-B\n",
 			`x.yaml:7:5: budgets[0].metric: unknown metric "peak-mem-B"`},
 		{"no metric", head + "budgets:\n  - strategy: '*'\n    max: 1GiB\n",

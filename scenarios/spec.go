@@ -1,13 +1,15 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/fanbench/fanbench/harness/limiter"
+	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
 
@@ -25,18 +27,14 @@ var (
 	Payments = []string{"auto", "single", "merkle"}
 
 	// Limiters are the store-concurrency policies, as written in a
-	// scenario; N stands for a cap ≥ 1 in operations, SIZE for a byte
-	// count as FormatBytes writes it (64MiB), INNER for one of the first
-	// three forms. aimd is the upstream AIMD limiter cold-started at 8,
-	// warm:N the same warm-started from a saved cap N, fixed:N a constant
-	// cap, budget the AIMD limiter under the 64 MiB in-flight byte budget,
-	// budget:SIZE the same under a budget of SIZE bytes, and
-	// budget:SIZE@INNER the policy INNER under that budget.
-	Limiters = []string{"aimd", "warm:N", "fixed:N", "budget", "budget:SIZE", "budget:SIZE@INNER"}
+	// scenario: the forms of package limiter's grammar (limiter.Forms,
+	// which says what each means; limiter.Parse reads them).
+	Limiters = limiter.Forms
 
 	// Metrics are the figures a budget may limit, named by their benchfmt
-	// units: bytes for the -B metrics, nanoseconds for ns/op.
-	Metrics = []string{"peak-live-B", "client-resident-B", "peak-heap-B", "peak-RSS-B", "alloc-B", "ns/op"}
+	// units: bytes for the -B metrics, nanoseconds for ns/op (the metrics
+	// of package result that say Budget).
+	Metrics = result.MetricUnits(func(m result.Metric) bool { return m.Budget })
 
 	// Outcomes are the ways a run may end other than finishing that a
 	// scenario can expect: oom, killed at the memory limit; error, the
@@ -48,7 +46,7 @@ var (
 
 // ModelMetric is the one metric the analytic model predicts, and so the only
 // one a budget may limit with MaxModelRatio.
-const ModelMetric = "peak-live-B"
+const ModelMetric = result.ModelMetric
 
 // AnyStrategy in Budget.Strategy applies a budget to every strategy of the
 // scenario.
@@ -341,66 +339,25 @@ func SizeVariantName(scenario string, size int64) string {
 	return fmt.Sprintf("%s-size-%d", scenario, size)
 }
 
-// checkLimiter requires one of the forms in Limiters, written canonically:
-// N in decimal without a sign or leading zeros, SIZE as FormatBytes writes
-// it, so that equal policies are equal strings.
+// checkLimiter requires one of the forms in Limiters, written canonically
+// (limiter.Parse), with a budget of at most MaxSize.
 func checkLimiter(l string) error {
-	kind, arg, hasArg := strings.Cut(l, ":")
-	switch kind {
-	case "aimd":
-		if hasArg {
-			return fmt.Errorf("%q: aimd takes no cap (write aimd)", l)
-		}
-		return nil
-	case "budget":
-		if !hasArg {
-			return nil
-		}
-		size, inner, hasInner := strings.Cut(arg, "@")
-		n, err := ParseBytes(size)
-		switch {
-		case err != nil:
-			return fmt.Errorf("%q: the byte budget: %v", l, err)
-		case n == 0:
-			return fmt.Errorf("%q: the byte budget must be > 0", l)
-		case n > MaxSize:
-			return fmt.Errorf("%q: the byte budget must be at most %s", l, FormatBytes(MaxSize))
-		case FormatBytes(n) != size:
-			return fmt.Errorf("%q: write the budget as %s (budget:%s), so that equal policies are equal names", l, FormatBytes(n), FormatBytes(n))
-		case !hasInner:
-			return nil
-		case inner == "aimd":
-			return fmt.Errorf("%q: aimd is the inner policy by default (write budget:%s)", l, size)
-		case strings.HasPrefix(inner, "budget"):
-			return fmt.Errorf("%q: a budget's inner policy is aimd, warm:N or fixed:N, not another budget", l)
-		}
-		if err := checkLimiter(inner); err != nil {
-			return fmt.Errorf("%q: the inner policy: %w", l, err)
-		}
-		return nil
-	case "warm", "fixed":
-		if !hasArg {
-			return fmt.Errorf("%q needs a cap: %s:N with N ≥ 1 (e.g. %s:64)", l, kind, kind)
-		}
-		n, err := strconv.Atoi(arg)
-		if err != nil || n < 1 || strconv.Itoa(n) != arg {
-			return fmt.Errorf("%q: the cap must be a whole number ≥ 1 without leading zeros (e.g. %s:64)", l, kind)
-		}
-		return nil
+	n, err := limiter.Parse(l)
+	var u *limiter.UnknownError
+	switch {
+	case errors.As(err, &u):
+		return fmt.Errorf("%w%s", err, suggest(u.Kind, limiter.Kinds))
+	case err == nil && n.Budget > MaxSize:
+		return fmt.Errorf("%q: the byte budget must be at most %s", l, FormatBytes(MaxSize))
 	}
-	return fmt.Errorf("unknown limiter %q (want %s)%s", l, orList(Limiters), suggest(kind, []string{"aimd", "warm", "fixed", "budget"}))
+	return err
 }
 
 // BudgetLimiter returns the canonical name of the policy inner (aimd,
 // warm:N or fixed:N; "" for aimd) under an in-flight byte budget of
-// budget bytes: "budget:64MiB", "budget:71233535B@fixed:64".
-func BudgetLimiter(budget int64, inner string) string {
-	l := "budget:" + FormatBytes(budget)
-	if inner != "" && inner != "aimd" {
-		l += "@" + inner
-	}
-	return l
-}
+// budget bytes: "budget:64MiB", "budget:71233535B@fixed:64"
+// (limiter.BudgetName).
+func BudgetLimiter(budget int64, inner string) string { return limiter.BudgetName(budget, inner) }
 
 // checkMetric requires one of Metrics.
 func checkMetric(m string) error {

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/pick"
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/progress"
 	"github.com/fanbench/fanbench/harness/result"
 )
 
@@ -74,10 +78,10 @@ func TestInterrupt(t *testing.T) {
 					ok++
 				case result.Cancelled:
 				default:
-					t.Errorf("%s: status %s (%s)", runName(r), r.Status, r.Error)
+					t.Errorf("%s: status %s (%s)", progress.RunName(r), r.Status, r.Error)
 				}
 				if r.Batch != b.ID {
-					t.Errorf("%s: batch %q, want %q", runName(r), r.Batch, b.ID)
+					t.Errorf("%s: batch %q, want %q", progress.RunName(r), r.Batch, b.ID)
 				}
 			}
 			if ok != b.Finished {
@@ -158,7 +162,7 @@ func TestBatches(t *testing.T) {
 	}
 	for _, r := range second.Records {
 		if r.Strategy != "streamed" || r.Batch != second.Batch.ID || r.Commit != second.Batch.Commit {
-			t.Errorf("second batch holds %s of batch %q, code %q", runName(r), r.Batch, r.Commit)
+			t.Errorf("second batch holds %s of batch %q, code %q", progress.RunName(r), r.Batch, r.Commit)
 		}
 	}
 	if second.Batch.Commit == "" && inGitCheckout() {
@@ -194,7 +198,7 @@ func TestBatches(t *testing.T) {
 	if md, _ := os.ReadFile(filepath.Join(dir, "summary.md")); !bytes.Contains(md, []byte("The batch did not finish")) || !bytes.Contains(md, []byte(third.Batch)) {
 		t.Errorf("summary.md is not the third batch's:\n%s", md)
 	}
-	recs, err := readRecords(dir, &stderr)
+	recs, err := pick.Records(dir, &stderr)
 	if err != nil || len(recs) != 1 || recs[0].Rep != 7 {
 		t.Errorf("pprof's records: %v, %d", err, len(recs))
 	}
@@ -203,7 +207,7 @@ func TestBatches(t *testing.T) {
 // TestHelp checks Go's convention: -h prints the usage on stdout and exits
 // 0. On main before the fix, it went to stderr with exit 2.
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"run", "compare", "report", "pprof", "scenarios", "clients"} {
+	for _, cmd := range slices.Sorted(maps.Keys(commands)) {
 		t.Run(cmd, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			err := run(context.Background(), &stdout, &stderr, []string{cmd, "-h"})

@@ -187,7 +187,7 @@ func sortedFields(s string) string {
 // TestCacheHelp: -h prints the usage on stdout and succeeds.
 func TestCacheHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), &stdout, &stderr, []string{"cache", "-h"}); err != nil {
+	if err := run(context.Background(), &stdout, &stderr, []string{"cache", "-h"}); exitCode(err) != 0 {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(stdout.String(), "usage: fanbench cache") || !strings.Contains(stdout.String(), "-prune") || stderr.Len() != 0 {

@@ -71,13 +71,13 @@ func traced(t *testing.T, dir, scenario, strategy, limiter string, s replay.Send
 	return tp
 }
 
-func readCalibration(t *testing.T, dir string) []calibration {
+func readCalibration(t *testing.T, dir string) []result.Calibration {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, calibrationFile))
+	b, err := os.ReadFile(filepath.Join(dir, result.CalibrationFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []calibration
+	var rows []result.Calibration
 	if err := json.Unmarshal(b, &rows); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("small row: %+v", sm)
 	}
 	out := stdout.String()
-	for _, want := range []string{"synthetic-5x4", "259.9 MiB =", "190.7 MiB", calibrationFile, "no report in " + dir + ": fanbench report " + dir + " writes one"} {
+	for _, want := range []string{"synthetic-5x4", "259.9 MiB =", "190.7 MiB", result.CalibrationFile, "no report in " + dir + ": fanbench report " + dir + " writes one"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -320,9 +320,9 @@ func TestImportHeaptrackErrors(t *testing.T) {
 	}{
 		{[]string{"import-heaptrack", notHeaptrack}, 2, notHeaptrack + `:1: not heaptrack_print's text`},
 		{[]string{"import-heaptrack"}, 2, "one capture or heaptrack_print text expected, got 0"},
-		{[]string{"import-heaptrack", excerpt, "-mode", "streamed"}, 2, "-scenario, -mode and -limiter choose a run in -dir; give -dir"},
-		{[]string{"import-heaptrack", excerpt, "-dir", two}, 2, "holds 2 cases; choose one with -scenario s -mode copy-per-peer -limiter aimd, or -scenario s -mode streamed -limiter aimd"},
-		{[]string{"import-heaptrack", excerpt, "-dir", two, "-mode", "encode-once"}, 2, `holds no finished run of scenario "", mode "encode-once"`},
+		{[]string{"import-heaptrack", excerpt, "-mode", "streamed"}, 2, "-scenario, -strategy and -limiter choose a run in -dir; give -dir"},
+		{[]string{"import-heaptrack", excerpt, "-dir", two}, 2, "holds 2 cases; choose one with -scenario s -strategy copy-per-peer -limiter aimd, or -scenario s -strategy streamed -limiter aimd"},
+		{[]string{"import-heaptrack", excerpt, "-dir", two, "-mode", "encode-once"}, 2, `holds no finished run of scenario "", strategy "encode-once"`},
 	}
 	for _, tc := range cases {
 		var stdout, stderr bytes.Buffer

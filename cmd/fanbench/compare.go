@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/plan"
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/revcompare"
+	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/reports/compare"
 )
@@ -54,14 +55,11 @@ Examples:
   fanbench compare -metrics peak-live-B,peak-RSS-B,ns/op old/ new/
   fanbench compare -base main
   fanbench compare -base HEAD~3 -head HEAD seed-20mb
-  fanbench compare -base HEAD~1 -count 10 -modes copy-per-peer,streamed -o /tmp/cmp smoke seed-20mb
+  fanbench compare -base HEAD~1 -count 10 -strategies copy-per-peer,streamed -o /tmp/cmp smoke seed-20mb
   fanbench compare -base main -shard 2/4 -o cmp-2 smoke seed-20mb   # then: fanbench merge -o cmp cmp-*
 
 Flags:
 `
-
-// compareRevFlags are the flags that only the -base form takes.
-var compareRevFlags = []string{"head", "count", "o", "modes", "limiter", "cache", "timeout", "gogc", "order", "profile", "shard", "shards"}
 
 func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newCommandFlags("compare", compareUsage, stdout, stderr)
@@ -69,80 +67,52 @@ func cmdCompare(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	alpha := fs.Float64("alpha", opts.Alpha, "significance level of the U test")
 	metrics := fs.String("metrics", strings.Join(opts.Metrics, ","), "comma-separated units whose regression fails the comparison; each must be in a file (default: those of these the files hold)")
 	tol := fs.String("tolerance", "", "per-unit tolerances, e.g. peak-live-B=0.01,peak-RSS-B=0.1 (default 0.05 each)")
-	var rc revCompare
-	fs.StringVar(&rc.base, "base", "", "compare the commit REV (any git revision) against -head, running both here")
-	fs.StringVar(&rc.head, "head", "", "with -base: the commit to compare against the base (default: the working tree)")
-	fs.IntVar(&rc.count, "count", 6, "with -base: runs per side of each case")
-	fs.StringVar(&rc.out, "o", "results/compare", "with -base: results directory, one subdirectory per side")
-	fs.StringVar(&rc.modes, "modes", "", "with -base: comma-separated buffer strategies: "+strings.Join(strategy.Names(), ", ")+" (default: the scenario's)")
-	fs.StringVar(&rc.limiters, "limiter", "", "with -base: comma-separated store concurrency policies: aimd, warm:N, fixed:N, budget, budget:SIZE, budget:SIZE@INNER (default: the scenario's)")
-	fs.BoolVar(&rc.cache, "cache", true, "with -base: reuse encrypted spills across runs (in the user cache directory)")
-	fs.DurationVar(&rc.timeout, "timeout", 0, "with -base: time limit of each run (default: the scenario's)")
-	fs.IntVar(&rc.gogc, "gogc", 100, "with -base: GOGC of each run (-1 for off)")
-	fs.Uint64Var(&rc.order, "order", 1, "with -base: seed of the shuffled case order within each round")
-	fs.BoolVar(&rc.profile, "profile", true, "with -base: add one profiling run per case and side, whose peak profiles fanbench pprof DIR sets against each other")
-	rc.shards.register(fs)
-	if err := fs.parse(args); err != nil {
+	var rc revcompare.Options
+	f, o := &rc.Flags, &rc.Run
+	fs.StringVar(&rc.Base, "base", "", "compare the commit REV (any git revision) against -head, running both here")
+	fs.StringVar(&rc.Head, "head", "", "with -base: the commit to compare against the base (default: the working tree)")
+	fs.IntVar(&f.Count, "count", 6, "with -base: runs per side of each case")
+	fs.StringVar(&o.Out, "o", "results/compare", "with -base: results directory, one subdirectory per side")
+	fs.StringVar(&f.Strategies, "strategies", "", "with -base: comma-separated buffer strategies: "+strings.Join(strategy.Names(), ", ")+" (default: the scenario's)")
+	fs.StringVar(&f.Strategies, "modes", "", modesNote)
+	fs.StringVar(&f.Limiters, "limiter", "", "with -base: comma-separated store concurrency policies: "+strings.Join(limiter.Forms, ", ")+" (default: the scenario's)")
+	fs.BoolVar(&o.Cache, "cache", true, "with -base: reuse encrypted spills across runs (in the user cache directory)")
+	fs.DurationVar(&f.Timeout, "timeout", 0, "with -base: time limit of each run (default: the scenario's)")
+	fs.IntVar(&o.GOGC, "gogc", 100, "with -base: GOGC of each run (-1 for off)")
+	fs.Uint64Var(&o.Order, "order", 1, "with -base: seed of the shuffled case order within each round")
+	fs.BoolVar(&o.Profile, "profile", true, "with -base: add one profiling run per case and side, whose peak profiles fanbench pprof DIR sets against each other")
+	var shards plan.ShardFlags
+	shards.Register(fs.FlagSet)
+	pos, err := fs.parse(args)
+	if err != nil {
 		return err
 	}
-	rc.set = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { rc.set[f.Name] = true })
+	f.Given = plan.Visited(fs.FlagSet)
 	opts.Alpha = *alpha
 	opts.Metrics = nil // the default units that the files hold
-	if rc.set["metrics"] {
-		if opts.Metrics = splitList(*metrics); len(opts.Metrics) == 0 {
-			return usageError{errors.New("-metrics: name at least one unit, e.g. peak-live-B")}
+	if f.Given["metrics"] {
+		if opts.Metrics = plan.SplitList(*metrics); len(opts.Metrics) == 0 {
+			return usageError(errors.New("-metrics: name at least one unit, e.g. peak-live-B"))
 		}
 	}
 	if *tol != "" {
-		opts.Tolerance = map[string]float64{}
-		for _, kv := range strings.Split(*tol, ",") {
-			unit, v, ok := strings.Cut(kv, "=")
-			f, err := strconv.ParseFloat(v, 64)
-			if !ok || err != nil || f < 0 {
-				return usageError{fmt.Errorf("-tolerance: %q is not unit=fraction", kv)}
-			}
-			opts.Tolerance[unit] = f
+		if opts.Tolerance, err = compare.ParseTolerance(*tol); err != nil {
+			return usageError(fmt.Errorf("-tolerance: %w", err))
 		}
 	}
 
-	if rc.set["base"] {
-		if rc.base == "" {
-			return usageError{errors.New("compare: -base: empty revision")}
-		}
-		rc.scenarios = fs.Args()
-		return compareRevs(ctx, stdout, stderr, &rc, opts)
+	if f.Given["base"] {
+		rc.Scenarios, rc.Compare = pos, opts
+		return revcompare.Command(ctx, stdout, stderr, rc, &shards, parseOnly(ctx))
 	}
-	for _, name := range compareRevFlags {
-		if rc.set[name] {
-			return usageError{fmt.Errorf("compare: -%s applies only with -base", name)}
-		}
+	if only := revcompare.OnlyWithBase(f.Given); only != "" {
+		return usageError(fmt.Errorf("compare: %s only with -base", only))
 	}
-	if fs.NArg() != 2 {
-		fs.Usage()
-		return usageError{errors.New("compare: want OLD and NEW, or -base REV")}
+	if len(pos) != 2 {
+		return usageError(errors.New("compare: want OLD and NEW, or -base REV"))
 	}
 	if parseOnly(ctx) {
 		return nil
 	}
-	rep, err := compare.Files(fs.Arg(0), fs.Arg(1), opts)
-	if err != nil {
-		return exitError{2, err}
-	}
-	if err := rep.WriteText(stdout); err != nil {
-		return err
-	}
-	return outcomeError(rep)
-}
-
-// outcomeError is the error, and so the exit code, of a comparison's
-// outcome: nil for a pass.
-func outcomeError(rep *compare.Report) error {
-	switch rep.Outcome() {
-	case compare.Fail:
-		return exitError{exitFail, errors.New("a gating metric regressed, or a case of OLD has no finished run in NEW")}
-	case compare.NotJudged:
-		return exitError{exitNotJudged, fmt.Errorf("%d gating metric(s) could not be judged (too few samples); no verdict", len(rep.Unjudged()))}
-	}
-	return nil
+	return revcompare.Files(stdout, pos[0], pos[1], opts)
 }

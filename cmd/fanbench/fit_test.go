@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/exit"
 	"github.com/fanbench/fanbench/cmd/fanbench/internal/fit"
 	"github.com/fanbench/fanbench/harness/result"
 )
@@ -101,7 +102,7 @@ func TestFitErrors(t *testing.T) {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			err := run(context.Background(), &stdout, &stderr, append(tc.args, "-o", t.TempDir()))
-			if exitCode(err) != exitUsage || !strings.Contains(err.Error()+stderr.String(), tc.want) {
+			if exitCode(err) != exit.Usage || !strings.Contains(err.Error()+stderr.String(), tc.want) {
 				t.Errorf("err %v (exit %d), want exit 2 saying %q", err, exitCode(err), tc.want)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/pick"
 	"github.com/fanbench/fanbench/harness/result"
 )
 
@@ -170,7 +171,7 @@ func TestPprof(t *testing.T) {
 	// A second scenario's profiling run of copy-per-peer, under another
 	// limiter, makes the scenario ambiguous; within it, the limiter too.
 	ambiguous := t.TempDir()
-	recs, err := readRecords(dir, io.Discard)
+	recs, err := pick.Records(dir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,9 +206,9 @@ func TestPprof(t *testing.T) {
 		{"missing dir", []string{filepath.Join(t.TempDir(), "nope"), "-top"}, "no such file or directory"},
 		{"no profiling run", []string{noProfiles, "-top"}, "no profiling run"},
 		{"unknown mode", []string{dir, "-top", "-mode", "zero-copy"}, `-mode: unknown strategy "zero-copy"`},
-		{"mode not run", []string{dir, "-top", "-mode", "streamed"}, "-mode: no profiling run of streamed in " + scen + "; strategies there: copy-per-peer, shared-buffer"},
+		{"mode not run", []string{dir, "-top", "-mode", "streamed"}, "-strategy: no profiling run of streamed in " + scen + "; strategies there: copy-per-peer, shared-buffer"},
 		{"base not run", []string{dir, "-top", "-base", "encode-once"}, "-base: no profiling run of encode-once in " + scen + " (fixed:4); strategies there: copy-per-peer, shared-buffer"},
-		{"base is mode", []string{dir, "-top", "-base", "copy-per-peer"}, "-base: copy-per-peer is -mode itself"},
+		{"base is mode", []string{dir, "-top", "-base", "copy-per-peer"}, "-base: copy-per-peer is -strategy itself"},
 		{"unknown limiter", []string{dir, "-top", "-limiter", "fixed:64"}, `-limiter: no profiling run of ` + scen + `/copy-per-peer with "fixed:64"; limiters there: fixed:4`},
 		{"ambiguous scenario", []string{ambiguous, "-top"}, "several scenarios; choose one with -scenario: other, " + scen},
 		{"unknown scenario", []string{ambiguous, "-top", "-scenario", "smoke"}, `-scenario: no profiling run of "smoke"`},

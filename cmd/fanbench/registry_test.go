@@ -30,8 +30,8 @@ func TestStrategyRegistry(t *testing.T) {
 	if err := run(context.Background(), &stdout, &stderr, []string{"run", "-h"}); exitCode(err) != 0 {
 		t.Fatalf("run -h: %v", err)
 	}
-	if !regexp.MustCompile(`-modes string\n\s+comma-separated buffer strategies: copy-per-peer, .*streamed, zz-test-extra `).Match(stdout.Bytes()) {
-		t.Errorf("run -h does not list the registered strategy under -modes:\n%s", stdout.String())
+	if !regexp.MustCompile(`-strategies string\n\s+comma-separated buffer strategies: copy-per-peer, .*streamed, zz-test-extra `).Match(stdout.Bytes()) {
+		t.Errorf("run -h does not list the registered strategy under -strategies:\n%s", stdout.String())
 	}
 
 	yaml := func(strategies string) []byte {

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/exit"
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/progress"
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/revcompare"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/reports/compare"
 )
@@ -33,7 +36,7 @@ func TestShardErrors(t *testing.T) {
 		{[]string{"run", "smoke"}, map[string]string{"TEST_SHARD_INDEX": "0"}, "TEST_SHARD_INDEX=0 gives an index without a count: TEST_TOTAL_SHARDS is not set"},
 		{[]string{"fit", "-memlimit", "1GiB", "-shard", "0/2"}, nil, `-shard "0/2": shards count from 1`},
 		{[]string{"compare", "-base", "HEAD", "-shard", "3/2"}, nil, `-shard "3/2": shard 3 is beyond the count 2`},
-		{[]string{"compare", "-shard", "1/2", "a", "b"}, nil, "compare: -shard applies only with -base"},
+		{[]string{"compare", "-shard", "1/2", "a", "b"}, nil, "compare: -o and -shard apply only with -base"}, // -o: the test appends it,
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			for _, k := range []string{"JOB_COMPLETION_INDEX", "FANBENCH_SHARDS", "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS"} {
@@ -41,7 +44,7 @@ func TestShardErrors(t *testing.T) {
 			}
 			var stdout, stderr bytes.Buffer
 			err := run(context.Background(), &stdout, &stderr, append(tc.args, "-o", t.TempDir()))
-			if err == nil || exitCode(err) != exitUsage {
+			if err == nil || exitCode(err) != exit.Usage {
 				t.Fatalf("err %v (exit %d), want exit 2", err, exitCode(err))
 			}
 			if msg := err.Error() + stderr.String(); !strings.Contains(msg, tc.want) {
@@ -146,8 +149,8 @@ func TestShardMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range res.Records {
-		if r.Batch != res.Batch.ID || runName(r) != runName(w.Records[i]) {
-			t.Errorf("record %d: %s of batch %s, want %s of %s", i, runName(r), r.Batch, runName(w.Records[i]), res.Batch.ID)
+		if r.Batch != res.Batch.ID || progress.RunName(r) != progress.RunName(w.Records[i]) {
+			t.Errorf("record %d: %s of batch %s, want %s of %s", i, progress.RunName(r), r.Batch, progress.RunName(w.Records[i]), res.Batch.ID)
 		}
 	}
 	for _, f := range []string{"report.html", "summary.md", "batch.json"} {
@@ -157,7 +160,7 @@ func TestShardMerge(t *testing.T) {
 	}
 	stderr.Reset()
 	err = run(context.Background(), &stdout, &stderr, []string{"merge", "-o", filepath.Join(dir, "merged2"), filepath.Join(dir, "shard1"), filepath.Join(dir, "shard2")})
-	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "(shard 3/3 not given)") {
+	if exitCode(err) != exit.Usage || !strings.Contains(err.Error(), "(shard 3/3 not given)") {
 		t.Errorf("merging 2 of 3: %v (exit %d)", err, exitCode(err))
 	}
 }
@@ -208,7 +211,7 @@ func TestMergeErrors(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			args := append([]string{"merge", "-o", filepath.Join(dir, "out-"+strings.ReplaceAll(tc.name, " ", "-"))}, tc.dirs...)
 			err := run(context.Background(), &stdout, &stderr, args)
-			if exitCode(err) != exitUsage || !strings.Contains(err.Error(), tc.want) {
+			if exitCode(err) != exit.Usage || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err %v (exit %d), want exit 2 saying %q", err, exitCode(err), tc.want)
 			}
 		})
@@ -228,8 +231,8 @@ func TestMergeErrors(t *testing.T) {
 func TestMergeCompare(t *testing.T) {
 	dir := t.TempDir()
 	units := []string{"smoke/copy-per-peer/fixed:8", "smoke/streamed/fixed:8"}
-	info := compareInfo{Base: "main (abc)", Head: "the working tree at def, clean", Options: compareOptionsForTest()}
-	shard := func(name string, index int, info compareInfo) string {
+	info := revcompare.Info{Base: "main (abc)", Head: "the working tree at def, clean", Options: compareOptionsForTest()}
+	shard := func(name string, index int, info revcompare.Info) string {
 		t.Helper()
 		d := filepath.Join(dir, name)
 		for _, side := range []string{"base", "head"} {
@@ -247,7 +250,7 @@ func TestMergeCompare(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := writeCompareInfo(d, &info); err != nil {
+		if err := revcompare.WriteInfo(d, &info); err != nil {
 			t.Fatal(err)
 		}
 		return d
@@ -256,7 +259,7 @@ func TestMergeCompare(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	out := filepath.Join(dir, "merged")
 	err := run(context.Background(), &stdout, &stderr, []string{"merge", "-o", out, one, two})
-	if exitCode(err) != exitFail || !strings.Contains(stdout.String(), "mode=streamed") {
+	if exitCode(err) != exit.Fail || !strings.Contains(stdout.String(), "mode=streamed") {
 		t.Fatalf("merge: %v (exit %d), want 1 (streamed regressed)\n%s\n%s", err, exitCode(err), stdout.String(), stderr.String())
 	}
 	for _, side := range []string{"base", "head"} {
@@ -276,7 +279,7 @@ func TestMergeCompare(t *testing.T) {
 	other.Base = "main (999)"
 	three := shard("three", 2, other)
 	err = run(context.Background(), &stdout, &stderr, []string{"merge", "-o", filepath.Join(dir, "merged2"), one, three})
-	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "the shards compare different things") {
+	if exitCode(err) != exit.Usage || !strings.Contains(err.Error(), "the shards compare different things") {
 		t.Errorf("shards of two comparisons: %v (exit %d)", err, exitCode(err))
 	}
 }

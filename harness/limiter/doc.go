@@ -81,6 +81,14 @@
 //     limit are computed in float64 and rounded to the nearest nanosecond,
 //     as Rust's Duration::from_secs_f64 and mul_f64 round.
 //
+// # Names
+//
+// Scenario files, flags, records and reports name a policy in one of Forms
+// (aimd, warm:N, fixed:N, budget, budget:SIZE, budget:SIZE@INNER). Parse is
+// the one reader of that grammar: it refuses any other spelling of a
+// policy, so equal policies are equal names; Name.New builds the policy and
+// BudgetOf reads a name's byte budget.
+//
 // # Persistence
 //
 // The real client saves its caps to <data_dir>/client_adaptive.json (schema

@@ -1,5 +1,5 @@
-// Package model predicts the peak of live tracked bytes of an upload from
-// its structure: which chunks there are, which peers each is sent to, the
+// Package model is the analytic model: the predictor of the peak of live
+// tracked bytes of an upload from its structure: which chunks there are, which peers each is sent to, the
 // store cap, the client profile and the network's uplink and latencies. It
 // shares no code with the uploader model (package upload) but the wire
 // sizes: it rebuilds, from the buffer rules of

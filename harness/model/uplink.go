@@ -124,10 +124,10 @@ func (h *timers) Pop() any {
 	return t
 }
 
-// content returns a slice of length c (at most wire.MaxChunkSize, the
+// content returns a slice of length c (at most wire.MaxContentSize, the
 // protocol's limit) whose bytes are never read or written: only its length
 // matters to the sizes computed here. The backing array is never touched,
 // so it costs no resident memory.
 func content(c int) []byte { return zeros[:c] }
 
-var zeros [wire.MaxChunkSize]byte
+var zeros [wire.MaxContentSize]byte

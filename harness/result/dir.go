@@ -69,9 +69,9 @@ type Batch struct {
 	// "SIGTERM"), or "" when it ran to its end.
 	Interrupted string `json:"interrupted,omitempty"`
 	// Budgets says the scenarios had budgets to check; Breaches are the
-	// broken ones, one line each as fanbench run prints them.
+	// broken ones (package reports/budget).
 	Budgets  bool     `json:"budgets,omitempty"`
-	Breaches []string `json:"breaches,omitempty"`
+	Breaches []Breach `json:"breaches,omitempty"`
 	// Unexpected are the runs that ended in a way their scenario does not
 	// expect, one line each; Notes are remarks on the batch (budgets
 	// dropped for overridden settings, runs that finished where an OOM was

@@ -24,7 +24,7 @@ type Status string
 
 const (
 	OK      Status = "ok"      // the upload finished and every figure is present
-	Failed  Status = "error"   // the model returned an error (e.g. a partial upload)
+	Failed  Status = "error"   // the uploader model returned an error (e.g. a partial upload)
 	OOM     Status = "oom"     // the client's resident memory reached the memory limit: killed
 	Crash   Status = "crash"   // the child died (panic, signal) without a record
 	Timeout Status = "timeout" // the child ran past its time limit and was killed
@@ -103,7 +103,7 @@ type Record struct {
 	OS      OS      `json:"os"`
 	// ModelPeak is the analytic model's predicted peak of live tracked
 	// bytes for the run's structure, and ModelSites its share by site; 0
-	// when the model does not cover the run (faults, AIMD changes).
+	// when the analytic model does not cover the run (faults, AIMD changes).
 	ModelPeak  int64            `json:"model_peak,omitempty"`
 	ModelSites map[string]int64 `json:"model_sites,omitempty"`
 

@@ -1,11 +1,6 @@
 package runner
 
 import (
-	"errors"
-	"fmt"
-	"strconv"
-	"strings"
-
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/limiter"
@@ -15,7 +10,6 @@ import (
 	"github.com/fanbench/fanbench/harness/testnet"
 	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/harness/uploader"
-	"github.com/fanbench/fanbench/scenarios"
 )
 
 // Case is one (scenario, strategy, policy) to run.
@@ -101,47 +95,21 @@ func SeedCase() Case {
 	}
 }
 
-// ParseLimiter returns a constructor for the store policy named by s:
-//
-//	aimd               the AIMD limiter, cold start at 8 (ant-client adaptive.rs)
-//	warm:N             the AIMD limiter warm-started from a saved cap N
-//	fixed:N            a fixed cap N
-//	budget             the AIMD limiter under the 64 MiB in-flight byte budget
-//	budget:SIZE        the AIMD limiter under a budget of SIZE bytes (20MiB, 67108864)
-//	budget:SIZE@INNER  the policy INNER (aimd, warm:N, fixed:N) under that budget
-//
-// SIZE takes the units of scenario files (scenarios.ParseBytes). Each chunk
-// in flight counts BudgetChunk bytes against a budget.
-//
-// Its AIMD limiters use limiter.DefaultStore; a run uses its client's
-// (limiterFor).
+// ParseLimiter returns a constructor for the store policy named by s, in
+// one of limiter.Forms (limiter.Parse). Its AIMD limiters use
+// limiter.DefaultStore; a run uses its client's (limiterFor).
 func ParseLimiter(s string) (func() limiter.Policy, error) {
 	return limiterFor(s, limiter.DefaultStore)
 }
 
-// limiterFor is ParseLimiter with the AIMD limiters configured by aimd.
+// limiterFor is ParseLimiter with the AIMD limiters configured by aimd. Each
+// chunk in flight counts BudgetChunk bytes against a byte budget.
 func limiterFor(s string, aimd limiter.Config) (func() limiter.Policy, error) {
-	name, arg, hasArg := strings.Cut(s, ":")
-	if name == "budget" {
-		return parseBudget(s, arg, hasArg, aimd)
+	n, err := limiter.Parse(s)
+	if err != nil {
+		return nil, err
 	}
-	n := 0
-	if hasArg {
-		v, err := strconv.Atoi(arg)
-		if err != nil || v < 1 {
-			return nil, fmt.Errorf("limiter %q: %q is not a positive cap", s, arg)
-		}
-		n = v
-	}
-	switch {
-	case name == "aimd" && !hasArg:
-		return func() limiter.Policy { return limiter.NewAIMD(aimd) }, nil
-	case name == "warm" && hasArg:
-		return func() limiter.Policy { return limiter.WarmStart(aimd, n) }, nil
-	case name == "fixed" && hasArg:
-		return func() limiter.Policy { return limiter.Fixed(n) }, nil
-	}
-	return nil, fmt.Errorf("unknown limiter %q (want aimd, warm:N, fixed:N, budget, budget:SIZE or budget:SIZE@INNER)", s)
+	return func() limiter.Policy { return n.New(aimd, BudgetChunk) }, nil
 }
 
 // BudgetChunk is what a byte budget counts for each chunk in flight, in
@@ -151,48 +119,6 @@ func limiterFor(s string, aimd limiter.Config) (func() limiter.Policy, error) {
 // largest chunk of the wave; see limiter.ByteBudget).
 const BudgetChunk = selfenc.MaxChunkSize
 
-// parseBudget parses the budget forms of ParseLimiter; arg is what follows
-// "budget:", if hasArg.
-func parseBudget(s, arg string, hasArg bool, aimd limiter.Config) (func() limiter.Policy, error) {
-	budget := int64(limiter.StoreInflightByteBudget)
-	inner := func() limiter.Policy { return limiter.NewAIMD(aimd) }
-	if hasArg {
-		size, in, hasInner := strings.Cut(arg, "@")
-		n, err := scenarios.ParseBytes(size)
-		if err == nil && n == 0 {
-			err = errors.New("must be > 0")
-		}
-		if err != nil {
-			return nil, fmt.Errorf("limiter %q: the byte budget: %w", s, err)
-		}
-		budget = n
-		if hasInner {
-			if strings.HasPrefix(in, "budget") {
-				return nil, fmt.Errorf("limiter %q: a budget's inner policy is aimd, warm:N or fixed:N, not another budget", s)
-			}
-			if inner, err = limiterFor(in, aimd); err != nil {
-				return nil, fmt.Errorf("limiter %q: the inner policy: %w", s, err)
-			}
-		}
-	}
-	return func() limiter.Policy {
-		return limiter.ByteBudget{Inner: inner(), Budget: budget, MaxChunk: BudgetChunk}
-	}, nil
-}
-
 // LimiterBudget returns the in-flight byte budget, in bytes, of a limiter
-// named as ParseLimiter takes it: 64 MiB for budget, SIZE for
-// budget:SIZE[@INNER]; ok false for a limiter without one or a name it
-// cannot read.
-func LimiterBudget(s string) (int64, bool) {
-	name, arg, hasArg := strings.Cut(s, ":")
-	switch {
-	case name != "budget":
-		return 0, false
-	case !hasArg:
-		return limiter.StoreInflightByteBudget, true
-	}
-	size, _, _ := strings.Cut(arg, "@")
-	n, err := scenarios.ParseBytes(size)
-	return n, err == nil && n > 0
-}
+// named as ParseLimiter takes it (limiter.BudgetOf).
+func LimiterBudget(s string) (int64, bool) { return limiter.BudgetOf(s) }

@@ -79,9 +79,8 @@ func TestParseLimiterBudget(t *testing.T) {
 	}{
 		{"budget", 8},                     // min(AIMD's cold 8, 64 MiB / 4,190,208 = 16)
 		{"budget:64MiB@fixed:64", 16},     // the upstream budget at the AIMD's ceiling
-		{"budget:67108864@fixed:64", 16},  // bytes, as scenarios.ParseBytes reads them
 		{"budget:71233535B@fixed:64", 16}, // 17 × 4,190,208 − 1
-		{"budget:71233536B@fixed:64", 17},
+		{"budget:69564KiB@fixed:64", 17},
 		{"budget:1MiB@fixed:64", 1}, // never below 1
 		{"budget:1GiB@warm:32", 32},
 		{"budget:16MiB", 4}, // 16 MiB / 4,190,208 = 4.004, under the AIMD's cold 8
@@ -96,10 +95,11 @@ func TestParseLimiterBudget(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ l, want string }{
-		{"budget:0", `limiter "budget:0": the byte budget: must be > 0`},
-		{"budget:x", `limiter "budget:x": the byte budget: "x" is not a size in bytes`},
-		{"budget:64MiB@budget", `limiter "budget:64MiB@budget": a budget's inner policy is aimd, warm:N or fixed:N, not another budget`},
-		{"budget:64MiB@fixed:0", `limiter "budget:64MiB@fixed:0": the inner policy: limiter "fixed:0": "0" is not a positive cap`},
+		{"budget:0", `"budget:0": the byte budget must be > 0`},
+		{"budget:x", `"budget:x": the byte budget: "x" is not a size in bytes`},
+		{"budget:67108864@fixed:64", `"budget:67108864@fixed:64": write the budget as 64MiB`}, // one spelling per policy (limiter.Parse)
+		{"budget:64MiB@budget", `"budget:64MiB@budget": a budget's inner policy is aimd, warm:N or fixed:N, not another budget`},
+		{"budget:64MiB@fixed:0", `"budget:64MiB@fixed:0": the inner policy: "fixed:0": the cap must be a whole number ≥ 1`},
 		{"budgets", `unknown limiter "budgets"`},
 	} {
 		if _, err := ParseLimiter(tc.l); err == nil || !strings.HasPrefix(err.Error(), tc.want) {

@@ -4,7 +4,8 @@ package selfenc
 const (
 	// MaxChunkSize is the largest plaintext chunk, in bytes: 4 MiB − 4 KiB,
 	// leaving headroom for compression growth under the 4 MiB protocol
-	// limit (self_encryption 0.35 src/lib.rs MAX_CHUNK_SIZE).
+	// limit, wire.MaxContentSize (self_encryption 0.35 src/lib.rs
+	// MAX_CHUNK_SIZE).
 	MaxChunkSize = 4_190_208
 	// MinChunkSize is the smallest plaintext chunk, in bytes
 	// (self_encryption src/lib.rs MIN_CHUNK_SIZE).

@@ -334,7 +334,7 @@ func (t *Testnet) receive(n *node, parts [][]byte, enveloped bool) verdict {
 		hdr, err = wire.DecodePut(r, writerFunc(func(p []byte) (int, error) {
 			if t.cfg.Retain {
 				if keep == nil {
-					keep = buffer.New(buffer.GoHeap(t.cfg.Meter), buffer.PeerStore, wire.MaxChunkSize, 0)
+					keep = buffer.New(buffer.GoHeap(t.cfg.Meter), buffer.PeerStore, wire.MaxContentSize, 0)
 				}
 				keep.B = append(keep.B, p...)
 			}
@@ -361,7 +361,7 @@ func (t *Testnet) receive(n *node, parts [][]byte, enveloped bool) verdict {
 	case t.chance(t.cfg.Faults.Fail, saltFail, n.id.ID, addr, hdr.RequestID):
 		keep.Release()
 		return verdict{err: ErrInjected}
-	case hdr.ContentLen > wire.MaxChunkSize:
+	case hdr.ContentLen > wire.MaxContentSize:
 		keep.Release()
 		return verdict{err: ErrTooLarge}
 	case xorname.Name(h.Sum(nil)) != addr:

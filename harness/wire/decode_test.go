@@ -13,7 +13,7 @@ import (
 )
 
 func TestDecodePutRoundTrip(t *testing.T) {
-	content := pattern(MaxChunkSize, 7)
+	content := pattern(MaxContentSize, 7)
 	tests := []struct {
 		name    string
 		id      uint64

@@ -140,9 +140,9 @@ func TestEnvelopeGolden(t *testing.T) {
 }
 
 func TestPutParts(t *testing.T) {
-	sizes := []int{0, 1, 127, 128, 16_383, 16_384, 100_000, 2_097_151, 2_097_152, 4_190_224, MaxChunkSize}
+	sizes := []int{0, 1, 127, 128, 16_383, 16_384, 100_000, 2_097_151, 2_097_152, 4_190_224, MaxContentSize}
 	proofs := map[string][]byte{"none": nil, "empty": {}, "55KB": pattern(55_000, 1), "130KB": pattern(130_000, 2)}
-	content := pattern(MaxChunkSize, 3)
+	content := pattern(MaxContentSize, 3)
 	for _, n := range sizes {
 		for name, proof := range proofs {
 			p := Put{RequestID: uint64(n) * 977, Address: xorname.FromContent(content[:n]), Content: content[:n], Proof: proof}

@@ -79,16 +79,16 @@ func TestPutGrowth(t *testing.T) {
 			want: growth{Len: 4_190_263, Cap: 8_380_524, Alloc: 12_570_906},
 		},
 		{
-			// Content of MaxChunkSize = 4,194,304: ext 4 at L 34 → L 38; push
+			// Content of MaxContentSize = 4,194,304: ext 4 at L 34 → L 38; push
 			// 4,194,304 → L 4,194,342 > 2^22 → cap 2^23. Then +1 +3 +55,000
 			// = 4,249,346. alloc = 2^24-8.
-			name: "vec/max-chunk", requestID: 1, content: MaxChunkSize, proof: single, kind: ContentVec,
+			name: "vec/max-chunk", requestID: 1, content: MaxContentSize, proof: single, kind: ContentVec,
 			want: growth{Len: 4_249_346, Cap: 8_388_608, Alloc: 16_777_208},
 		},
 		{
 			// ext 4,194,304 at L 38 → cap 4,194,342; Some tag → 8,388,684.
 			// alloc = 120 + 4,194,342 + 8,388,684 = 12,583,146.
-			name: "bytes/max-chunk", requestID: 1, content: MaxChunkSize, proof: single, kind: ContentBytes,
+			name: "bytes/max-chunk", requestID: 1, content: MaxContentSize, proof: single, kind: ContentBytes,
 			want: growth{Len: 4_249_346, Cap: 8_388_684, Alloc: 12_583_146},
 		},
 		{

@@ -13,10 +13,13 @@ import (
 // first capacities of the signable and WireMessage Vecs.
 const ProtocolID = "autonomi.ant.chunk.v1"
 
-// MaxChunkSize is the largest chunk content the protocol accepts, in bytes
-// (ant-protocol src/chunk.rs L19, MAX_CHUNK_SIZE = 4 MiB). The node checks
-// it (ant-node src/storage/handler.rs); the encoder and decoders here do not.
-const MaxChunkSize = 4 << 20
+// MaxContentSize is the largest chunk content the protocol accepts, in
+// bytes (ant-protocol src/chunk.rs L19, MAX_CHUNK_SIZE = 4 MiB). The node
+// checks it (ant-node src/storage/handler.rs); the encoder and decoders here
+// do not. Upstream calls it MAX_CHUNK_SIZE, as self_encryption calls its
+// smaller limit on plaintext chunks (selfenc.MaxChunkSize, 4,190,208
+// bytes); here the two have different names.
+const MaxContentSize = 4 << 20
 
 // MaxWireMessageSize is the largest encoded ChunkMessage the receiver
 // decodes, in bytes (ant-protocol src/chunk.rs L26, MAX_WIRE_MESSAGE_SIZE =
@@ -86,7 +89,7 @@ type Put struct {
 	RequestID uint64
 	// Address is the BLAKE3 hash of Content.
 	Address xorname.Name
-	// Content is the encrypted chunk, at most MaxChunkSize bytes.
+	// Content is the encrypted chunk, at most MaxContentSize bytes.
 	Content []byte
 	// Proof is the serialized payment proof; nil means None, and a non-nil
 	// empty slice means Some(empty).

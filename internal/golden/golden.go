@@ -3,15 +3,13 @@
 package golden
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
 // Check compares got with the file at path byte for byte and fails t with
-// the differing lines, numbered. With update set (each package's -update
+// the lines inserted and removed (Diff). With update set (each package's -update
 // flag) it first rewrites the file with got.
 func Check(t testing.TB, path string, got []byte, update bool) {
 	t.Helper()
@@ -30,23 +28,4 @@ func Check(t testing.TB, path string, got []byte, update bool) {
 	if string(got) != string(want) {
 		t.Errorf("output differs from %s (go test -update rewrites it):\n%s", path, Diff(string(want), string(got)))
 	}
-}
-
-// Diff lists the lines of want and got that differ, numbered from 1.
-func Diff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := range max(len(w), len(g)) {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  - %q\n  + %q\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
 }

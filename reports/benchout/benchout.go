@@ -14,48 +14,22 @@ import (
 	"github.com/fanbench/fanbench/harness/result"
 )
 
-// The units Write reports, exactly as they are written. See the package
-// documentation for what each measures and why it is or is not exact.
-const (
-	UnitWall      = "ns/op"             // upload phase wall time, ns (read back as sec/op)
-	UnitPeakLive  = "peak-live-B"       // peak of live tracked bytes, bytes
-	UnitResident  = "client-resident-B" // the client's peak resident memory (its allocator's pages and baseline), bytes
-	UnitPeakHeap  = "peak-heap-B"       // peak sampled Go heap objects, bytes
-	UnitPeakRSS   = "peak-RSS-B"        // peak resident set during the upload, bytes
-	UnitAlloc     = "alloc-B"           // bytes allocated during the upload
-	UnitAllocs    = "allocs"            // objects allocated during the upload
-	UnitModelPeak = "model-peak-B"      // the analytic model's predicted peak, bytes
-	UnitSim       = "sim-ns/op"         // upload phase simulated time, ns (read back as sim-sec/op)
-)
-
 // BaseName is the benchmark's base name: every line is
 // BenchmarkUpload/scenario=…/mode=…/limiter=….
 const BaseName = "Upload"
 
-// units lists every unit in the order of a result line, with its statistical
-// assumption for benchmath ("exact" or "nothing").
-var units = []struct {
-	unit, assume string
-}{
-	{UnitWall, "nothing"},
-	{UnitPeakLive, "exact"},
-	{UnitResident, "exact"},
-	{UnitPeakHeap, "nothing"},
-	{UnitPeakRSS, "nothing"},
-	{UnitAlloc, "nothing"},
-	{UnitAllocs, "nothing"},
-	{UnitModelPeak, "exact"},
-	{UnitSim, "exact"},
-}
-
 // Units returns every unit Write may put on a result line, as written
-// ("ns/op", not the tidied "sec/op"), in the order of a line.
-func Units() []string {
-	out := make([]string, len(units))
-	for i, u := range units {
-		out[i] = u.unit
+// ("ns/op", not the tidied "sec/op"), in the order of a line: the metrics
+// of package result (result.Metrics), whose Unit constants say what each
+// measures.
+func Units() []string { return result.MetricUnits(nil) }
+
+// assume is a metric's statistical assumption for benchmath.
+func assume(m result.Metric) string {
+	if m.Exact {
+		return "exact"
 	}
-	return out
+	return "nothing"
 }
 
 // UnitMetadata returns the metadata records Write puts at the top of a file:
@@ -65,11 +39,11 @@ func Units() []string {
 // default, so that a file states every unit's assumption itself.
 func UnitMetadata() []*benchfmt.UnitMetadata {
 	var ms []*benchfmt.UnitMetadata
-	for _, u := range units {
-		_, tidy := benchunit.Tidy(1, u.unit)
+	for _, m := range result.Metrics() {
+		_, tidy := benchunit.Tidy(1, m.Unit)
 		ms = append(ms,
-			&benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: tidy, Key: "better"}, OrigUnit: u.unit, Value: "lower"},
-			&benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: tidy, Key: "assume"}, OrigUnit: u.unit, Value: u.assume},
+			&benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: tidy, Key: "better"}, OrigUnit: m.Unit, Value: "lower"},
+			&benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: tidy, Key: "assume"}, OrigUnit: m.Unit, Value: assume(m)},
 		)
 	}
 	return ms
@@ -327,6 +301,8 @@ func NameValue(s string) string {
 // go test names benchmarks. If the name would otherwise end in '-' and
 // digits, which a reader takes for GOMAXPROCS, that '-' becomes '_'.
 func Name(r *result.Record) string {
+	// mode= is the strategy's key, kept under its old name: renaming it
+	// would break comparisons with older results (package doc, Names).
 	name := BaseName + "/scenario=" + NameValue(r.Scenario) + "/mode=" + NameValue(r.Strategy) + "/limiter=" + NameValue(r.Limiter)
 	if r.Client != "" && r.Client != client.Default {
 		name += "/client=" + NameValue(r.Client)
@@ -343,40 +319,24 @@ func Name(r *result.Record) string {
 	return name
 }
 
-// Values returns r's figures in the units above, tidied as benchfmt.Reader
-// tidies them (ns/op becomes sec/op with OrigValue and OrigUnit keeping the
-// nanoseconds). model-peak-B is left out when r has no model figure (0: the
-// model does not cover the run) and peak-RSS-B when r has no RSS figure.
+// Values returns r's figures in the units of Units, tidied as
+// benchfmt.Reader tidies them (ns/op becomes sec/op with OrigValue and
+// OrigUnit keeping the nanoseconds). A metric r has no figure for
+// (result.Metric.Absent: model-peak-B when the model does not cover the
+// run, peak-RSS-B without a VmHWM reading) is left out.
 func Values(r *result.Record) []benchfmt.Value {
-	figures := []struct {
-		unit string
-		v    int64
-		skip bool
-	}{
-		{UnitWall, r.Upload.Wall, false},
-		{UnitPeakLive, r.Live.Peak, false},
-		{UnitResident, r.Memory.PeakResident, r.Memory.PeakResident == 0},
-		{UnitPeakHeap, r.Runtime.PeakHeap, false},
-		// Only VmHWM after the reset is the upload's own peak; wait4's
-		// Maxrss (where clear_refs is not available) includes setup, so it
-		// is left out rather than compared as if the same figure.
-		{UnitPeakRSS, r.OS.PeakRSS, r.OS.PeakRSS == 0 || r.OS.PeakRSSSource != "vmhwm"},
-		{UnitAlloc, r.Runtime.AllocBytes, false},
-		{UnitAllocs, r.Runtime.AllocObjects, false},
-		{UnitModelPeak, r.ModelPeak, r.ModelPeak == 0},
-		{UnitSim, r.Upload.Sim, false},
-	}
-	vals := make([]benchfmt.Value, 0, len(figures))
-	for _, f := range figures {
-		if f.skip {
+	ms := result.Metrics()
+	vals := make([]benchfmt.Value, 0, len(ms))
+	for _, m := range ms {
+		if m.Absent != nil && m.Absent(r) {
 			continue
 		}
-		v := float64(f.v)
-		tv, tu := benchunit.Tidy(v, f.unit)
-		if tu == f.unit {
-			vals = append(vals, benchfmt.Value{Value: v, Unit: f.unit})
+		v := float64(m.Of(r))
+		tv, tu := benchunit.Tidy(v, m.Unit)
+		if tu == m.Unit {
+			vals = append(vals, benchfmt.Value{Value: v, Unit: m.Unit})
 		} else {
-			vals = append(vals, benchfmt.Value{Value: tv, Unit: tu, OrigValue: v, OrigUnit: f.unit})
+			vals = append(vals, benchfmt.Value{Value: tv, Unit: tu, OrigValue: v, OrigUnit: m.Unit})
 		}
 	}
 	return vals

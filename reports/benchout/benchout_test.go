@@ -151,18 +151,18 @@ func TestRoundTrip(t *testing.T) {
 			}
 		}
 		want := map[string]float64{
-			"sec/op":      float64(r.Upload.Wall) * 1e-9,
-			UnitPeakLive:  float64(r.Live.Peak),
-			UnitResident:  float64(r.Memory.PeakResident),
-			UnitPeakHeap:  float64(r.Runtime.PeakHeap),
-			UnitPeakRSS:   float64(r.OS.PeakRSS),
-			UnitAlloc:     float64(r.Runtime.AllocBytes),
-			UnitAllocs:    float64(r.Runtime.AllocObjects),
-			UnitModelPeak: float64(r.ModelPeak),
-			"sim-sec/op":  float64(r.Upload.Sim) / 1e9,
+			"sec/op":             float64(r.Upload.Wall) * 1e-9,
+			result.UnitPeakLive:  float64(r.Live.Peak),
+			result.UnitResident:  float64(r.Memory.PeakResident),
+			result.UnitPeakHeap:  float64(r.Runtime.PeakHeap),
+			result.UnitPeakRSS:   float64(r.OS.PeakRSS),
+			result.UnitAlloc:     float64(r.Runtime.AllocBytes),
+			result.UnitAllocs:    float64(r.Runtime.AllocObjects),
+			result.UnitModelPeak: float64(r.ModelPeak),
+			"sim-sec/op":         float64(r.Upload.Sim) / 1e9,
 		}
 		if r.ModelPeak == 0 {
-			delete(want, UnitModelPeak)
+			delete(want, result.UnitModelPeak)
 		}
 		if len(res.Values) != len(want) {
 			t.Errorf("%s: %d values, want %d: %v", res.Name, len(res.Values), len(want), res.Values)
@@ -183,20 +183,20 @@ func TestRoundTrip(t *testing.T) {
 		for _, v := range res.Values {
 			switch v.Unit {
 			case "sec/op":
-				if v.OrigUnit != UnitWall || v.OrigValue != float64(r.Upload.Wall) {
-					t.Errorf("%s: wall %v %s, want %d %s", res.Name, v.OrigValue, v.OrigUnit, r.Upload.Wall, UnitWall)
+				if v.OrigUnit != result.UnitWall || v.OrigValue != float64(r.Upload.Wall) {
+					t.Errorf("%s: wall %v %s, want %d %s", res.Name, v.OrigValue, v.OrigUnit, r.Upload.Wall, result.UnitWall)
 				}
 			case "sim-sec/op":
-				if v.OrigUnit != UnitSim || v.OrigValue != float64(r.Upload.Sim) {
-					t.Errorf("%s: sim %v %s, want %d %s", res.Name, v.OrigValue, v.OrigUnit, r.Upload.Sim, UnitSim)
+				if v.OrigUnit != result.UnitSim || v.OrigValue != float64(r.Upload.Sim) {
+					t.Errorf("%s: sim %v %s, want %d %s", res.Name, v.OrigValue, v.OrigUnit, r.Upload.Sim, result.UnitSim)
 				}
 			}
 		}
 	}
 
 	for _, u := range []struct{ unit, assume string }{
-		{"sec/op", "nothing"}, {UnitPeakLive, "exact"}, {UnitResident, "exact"}, {UnitPeakHeap, "nothing"}, {UnitPeakRSS, "nothing"},
-		{UnitAlloc, "nothing"}, {UnitAllocs, "nothing"}, {UnitModelPeak, "exact"}, {"sim-sec/op", "exact"},
+		{"sec/op", "nothing"}, {result.UnitPeakLive, "exact"}, {result.UnitResident, "exact"}, {result.UnitPeakHeap, "nothing"}, {result.UnitPeakRSS, "nothing"},
+		{result.UnitAlloc, "nothing"}, {result.UnitAllocs, "nothing"}, {result.UnitModelPeak, "exact"}, {"sim-sec/op", "exact"},
 	} {
 		if got := meta.GetBetter(u.unit); got != -1 {
 			t.Errorf("unit %s: better %d, want -1 (lower)", u.unit, got)
@@ -206,8 +206,8 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("unit %s: assume %v, want %s", u.unit, m, u.assume)
 		}
 	}
-	if len(meta) != 2*len(units) {
-		t.Errorf("%d unit metadata entries, want %d", len(meta), 2*len(units))
+	if len(meta) != 2*len(Units()) {
+		t.Errorf("%d unit metadata entries, want %d", len(meta), 2*len(Units()))
 	}
 
 	if !bytes.Contains(data, []byte("\n# warning: cap-sweep-1gb/copy-per-peer-fixed_64-1: oom: child passed the memory limit (4 GiB) and was killed\n")) {

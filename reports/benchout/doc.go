@@ -28,7 +28,12 @@
 // # Names
 //
 // The name carries the case as name keys, so `benchstat -col /mode` puts the
-// strategies side by side and `-col /limiter` the limiters. As `go test`
+// strategies side by side and `-col /limiter` the limiters. The strategy's
+// key is mode=, although everything else names it a strategy (the
+// -strategies flag, Record.Strategy): the key is part of every stored
+// result, and renaming it would split every comparison with an older
+// results.bench (benchstat and fanbench compare match results by name), so
+// it stays mode=. As `go test`
 // does, a `-N` suffix gives GOMAXPROCS when it is above 1 (benchfmt.Name
 // splits a final `-digits` off as GOMAXPROCS; /gomaxprocs in a projection
 // reads it).
@@ -41,12 +46,13 @@
 // every limiter value. NameValue therefore drops the colon: the limiters
 // `fixed:64` and `warm:64` are written `fixed64` and `warm64`; `aimd` and
 // `budget` are unchanged. This is one to one over the limiters fanbench
-// accepts (runner.ParseLimiter: a letters-only name, optionally `:` and a
+// accepts (limiter.Parse: a letters-only name, optionally `:` and a
 // positive cap).
 //
 // # Units
 //
-// Units are frozen: renaming one breaks every stored history.
+// Units are frozen: renaming one breaks every stored history. They are the
+// metrics of package result (result.Metrics), which names them once:
 //
 //	unit          figure, from the Record                          assume
 //	ns/op         upload phase wall time (Upload.Wall)             nothing

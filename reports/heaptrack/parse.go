@@ -86,7 +86,9 @@ var (
 
 // ParseSize reads one of heaptrack_print's sizes ("272.74M", "773B",
 // "570.98 MB", "4.00GiB") as bytes: K, M, G, T decimal, Ki, Mi, Gi, Ti
-// binary, rounded to the byte.
+// binary, rounded to the byte. It reads another program's rounded output,
+// not a size a user gives fanbench: those are read by
+// quantity.ParseBytes, which takes exact sizes only.
 func ParseSize(s string) (int64, error) {
 	m := sizeRe.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fanbench/fanbench/harness/limiter"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/upload/strategy"
 )
@@ -69,15 +70,12 @@ func CompareStrategies(a, b string) int {
 	return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
 }
 
-// LimiterCap returns the number after the last ':' of a limiter such as
-// "fixed:16", or of a bare number; a byte budget ("budget:64MiB@fixed:64")
-// has no cap of its own.
+// LimiterCap returns the cap of a limiter named with one (limiter.Parse:
+// "fixed:16", "warm:64"), or a bare number as an older record names it; a
+// byte budget ("budget:64MiB@fixed:64") and aimd have no cap of their own.
 func LimiterCap(l string) (float64, bool) {
-	if strings.HasPrefix(l, "budget") {
-		return 0, false
-	}
-	if i := strings.LastIndexByte(l, ':'); i >= 0 {
-		l = l[i+1:]
+	if n, err := limiter.Parse(l); err == nil {
+		return float64(n.Cap), n.Cap > 0 && n.Kind != "budget"
 	}
 	v, err := strconv.ParseFloat(l, 64)
 	return v, err == nil

@@ -119,3 +119,20 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestLimiterCap checks the caps read from limiter names, through the
+// limiter grammar: a cap for fixed and warm, none for aimd and budgets.
+func TestLimiterCap(t *testing.T) {
+	for _, tc := range []struct {
+		l   string
+		cap float64
+		ok  bool
+	}{
+		{"fixed:16", 16, true}, {"warm:64", 64, true}, {"8", 8, true},
+		{"aimd", 0, false}, {"budget", 0, false}, {"budget:64MiB@fixed:64", 0, false}, {"fixed:x", 0, false},
+	} {
+		if c, ok := LimiterCap(tc.l); c != tc.cap || ok != tc.ok {
+			t.Errorf("LimiterCap(%q) = %v, %v; want %v, %v", tc.l, c, ok, tc.cap, tc.ok)
+		}
+	}
+}

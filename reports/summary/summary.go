@@ -128,7 +128,7 @@ func Write(w io.Writer, recs []*result.Record, opts Options) error {
 	case len(b.Breaches) > 0:
 		fmt.Fprintf(bw, "\n**%d budget(s) broken:**\n\n", len(b.Breaches))
 		for _, l := range b.Breaches {
-			fmt.Fprintf(bw, "- %s\n", cell(l))
+			fmt.Fprintf(bw, "- %s\n", cell(l.String()))
 		}
 	case b.Budgets && b.Interrupted != "":
 		bw.WriteString("\nEvery budget met by the finished runs.\n")

@@ -126,7 +126,8 @@ func TestBudgetLines(t *testing.T) {
 	}{
 		{Options{Batch: result.Batch{Budgets: true}}, "Every budget met."},
 		{Options{Batch: result.Batch{Budgets: true, Interrupted: "SIGTERM"}}, "Every budget met by the finished runs."},
-		{Options{Batch: result.Batch{Budgets: true, Breaches: []string{"budget x.yaml:7:5: s/m (aimd) peak-live-B = 5, limit 4; p|q"}}}, "- budget x.yaml:7:5: s/m (aimd) peak-live-B = 5, limit 4; p\\|q"},
+		{Options{Batch: result.Batch{Budgets: true, Breaches: []result.Breach{{Budget: "x.yaml:7:5", Scenario: "s", Strategy: "m", Limiter: "aimd", Metric: "peak-live-B", Value: 5, Max: 4, Profile: "p|q"}}}}, "- budget x.yaml:7:5: s/m (aimd) peak-live-B = 5, limit 4; p\\|q"},
+		{Options{Batch: result.Batch{Budgets: true, Breaches: []result.Breach{{Text: "an older fanbench's line"}}}}, "- an older fanbench's line"},
 		{Options{Batch: result.Batch{FromRuns: true, Finished: 3}}, "**The batch did not finish** (it wrote no results.json; killed?): the figures below cover the 3 runs it recorded in runs/."},
 	} {
 		var b strings.Builder

@@ -21,6 +21,11 @@
 // measured, and good proposals cost two to four runs. The search assumes
 // that memory grows with the step: a run that completes at a step
 // completes at every lower one. It never runs a step twice.
+//
+// Plan and Fit.Run are fanbench fit: one search of caps, then of byte
+// budgets, per case of a scenario, each step a measured run in a child
+// process, the answers written to fit.json and fit.svg (Merge joins a
+// sharded fit's).
 package fit
 
 import (

@@ -28,10 +28,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/exit"
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/outputs"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/upload/strategy"
+	"github.com/fanbench/fanbench/reports/benchout"
 )
 
 // Part is one part's results directory, as read.
@@ -325,4 +329,64 @@ func copyFile(from, to string) error {
 		return fmt.Errorf("merge: copy %s: %w", from, err)
 	}
 	return nil
+}
+
+// Into reads and joins the shards in dirs and takes the results directory
+// out for the joined batch (outputs.Take: an earlier batch's files move
+// aside, which it says on w). Every error is bad input (exit.Usage). The
+// caller unlocks the lock.
+func Into(out string, dirs []string, w io.Writer) (*Joined, *result.Lock, error) {
+	var parts []*Part
+	for _, d := range dirs {
+		p, err := Read(d)
+		if err != nil {
+			return nil, nil, exit.UsageError(fmt.Errorf("merge: %w", err))
+		}
+		parts = append(parts, p)
+	}
+	id := result.NewBatchID(time.Now())
+	joined, err := Join(parts, id)
+	if err != nil {
+		return nil, nil, exit.UsageError(err)
+	}
+	lock, err := outputs.Take(out, id, "batch", w)
+	if err != nil {
+		return nil, nil, err
+	}
+	return joined, lock, nil
+}
+
+// Write writes a joined batch into dir as fanbench run writes one: runs/
+// and profiles/, batch.json and results.json, results.bench (with the
+// shards' common configuration); with reports, report.html and summary.md
+// too.
+func (j *Joined) Write(dir string, reports bool) error {
+	if err := j.WriteRuns(dir); err != nil {
+		return err
+	}
+	if err := result.WriteResults(dir, j.Results); err != nil {
+		return err
+	}
+	cfg, err := benchout.ConfigOfLines(j.Config)
+	if err != nil {
+		return err
+	}
+	if _, err := outputs.Bench(dir, j.Results, cfg); err != nil {
+		return err
+	}
+	if !reports {
+		return nil
+	}
+	_, err = outputs.Reports(dir, j.Results)
+	return err
+}
+
+// SameDir reports whether a and b name the same existing directory.
+func SameDir(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }

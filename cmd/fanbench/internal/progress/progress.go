@@ -1,9 +1,13 @@
-package main
+// Package progress shows a batch's progress on the terminal: a line per
+// run that ended, with an estimate of the time left, and on a terminal one
+// line that follows the run in flight.
+package progress
 
 import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,11 +19,11 @@ import (
 	"github.com/fanbench/fanbench/harness/runner"
 )
 
-// progressLine shows how far the run in flight has got, on one line of a
+// Line shows how far the run in flight has got, on one line of a
 // terminal that each update overwrites: the chunks stored of all, the
 // rate in chunks per wall-clock second since the upload phase began, and
 // the time left at that rate. Its methods are safe for concurrent use.
-type progressLine struct {
+type Line struct {
 	w   io.Writer
 	now func() time.Time
 
@@ -37,30 +41,30 @@ type progressLine struct {
 	known      bool
 }
 
-// progressEvery is the least time between two writes of the line: the
+// every is the least time between two writes of the line: the
 // child reports every stored chunk and every 50 ms.
-const progressEvery = 200 * time.Millisecond
+const every = 200 * time.Millisecond
 
-// newProgressLine returns a progressLine that writes to w, or nil when w is
+// NewLine returns a Line that writes to w, or nil when w is
 // not a terminal: on a pipe or in a file, the per-run lines are enough.
-func newProgressLine(w io.Writer) *progressLine {
+func NewLine(w io.Writer) *Line {
 	f, ok := w.(*os.File)
 	if !ok || !isatty.IsTerminal(f.Fd()) {
 		return nil
 	}
-	return &progressLine{w: w, now: time.Now}
+	return &Line{w: w, now: time.Now}
 }
 
-// update is runner.SpawnOptions.Progress: it shows that job has stored
+// Update is runner.SpawnOptions.Progress: it shows that job has stored
 // stored of total chunks.
-func (p *progressLine) update(job runner.Job, stored, total int) {
+func (p *Line) Update(job runner.Job, stored, total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
 	if name := job.Name() + " " + job.Case.Limiter; name != p.job {
 		p.job, p.start, p.shown = name, now, time.Time{}
 	}
-	if total == 0 || stored < total && now.Sub(p.shown) < progressEvery {
+	if total == 0 || stored < total && now.Sub(p.shown) < every {
 		return
 	}
 	p.shown = now
@@ -81,18 +85,18 @@ func (p *progressLine) update(job runner.Job, stored, total int) {
 
 // setBatch records that done of runs runs have ended, and, if known, that
 // the rest should take left from now.
-func (p *progressLine) setBatch(done, runs int, left time.Duration, known bool) {
+func (p *Line) setBatch(done, runs int, left time.Duration, known bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done, p.runs, p.left, p.known, p.at = done, runs, left, known, p.now()
 }
 
-// batchProgress returns runner.SpawnOptions.OnRecord for a batch of jobs
+// Batch returns runner.SpawnOptions.OnRecord for a batch of jobs
 // run in order: it prints a line per run that ended, with the time since
 // the batch began and an estimate of the time the rest will take (at the
 // pace so far per byte uploaded), and gives the estimate to prog, if not
 // nil. now is the clock (time.Now).
-func batchProgress(w io.Writer, jobs []runner.Job, prog *progressLine, now func() time.Time) func(*result.Record) {
+func Batch(w io.Writer, jobs []runner.Job, prog *Line, now func() time.Time) func(*result.Record) {
 	weights := make([]float64, len(jobs))
 	for i, j := range jobs {
 		weights[i] = float64(j.Case.Source.Size)
@@ -102,10 +106,10 @@ func batchProgress(w io.Writer, jobs []runner.Job, prog *progressLine, now func(
 	last, done := start, 0
 	return func(r *result.Record) {
 		if prog != nil {
-			prog.clear()
+			prog.Clear()
 		}
 		if r.Status == result.Cancelled {
-			fmt.Fprintf(w, "%s/%s-%s %s: cancelled, its child killed\n", r.Scenario, r.Strategy, repName(r), r.Limiter)
+			fmt.Fprintf(w, "%s/%s-%s %s: cancelled, its child killed\n", r.Scenario, r.Strategy, RepName(r), r.Limiter)
 			return
 		}
 		t := now()
@@ -119,17 +123,17 @@ func batchProgress(w io.Writer, jobs []runner.Job, prog *progressLine, now func(
 		if known && done < len(jobs) {
 			rest = fmt.Sprintf(", about %s left", left.Round(time.Second))
 		}
-		fmt.Fprintf(w, "[%d/%d] %s/%s-%s %s: %s, peak live %s (%s elapsed%s)\n", done, len(jobs), r.Scenario, r.Strategy, repName(r), r.Limiter,
-			r.Status, mib(r.Live.Peak), t.Sub(start).Round(time.Second), rest)
-		printWarnings(w, r)
+		fmt.Fprintf(w, "[%d/%d] %s/%s-%s %s: %s, peak live %s (%s elapsed%s)\n", done, len(jobs), r.Scenario, r.Strategy, RepName(r), r.Limiter,
+			r.Status, MiB(r.Live.Peak), t.Sub(start).Round(time.Second), rest)
+		Warnings(w, r)
 		if prog != nil {
 			prog.setBatch(done, len(jobs), left, known)
 		}
 	}
 }
 
-// clear blanks the line out, before a run's result is printed in its place.
-func (p *progressLine) clear() {
+// Clear blanks the line out, before a run's result is printed in its place.
+func (p *Line) Clear() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.width > 0 {
@@ -139,11 +143,52 @@ func (p *progressLine) clear() {
 }
 
 // write overwrites the line with s; the caller holds mu.
-func (p *progressLine) write(s string) {
+func (p *Line) write(s string) {
 	pad := ""
 	if n := p.width - len(s); n > 0 {
 		pad = strings.Repeat(" ", n)
 	}
 	fmt.Fprintf(p.w, "\r%s%s", s, pad)
 	p.width = len(s)
+}
+
+// RepName is a record's repetition as its file names it: the number, or
+// "profile".
+func RepName(r *result.Record) string {
+	if r.Profile {
+		return "profile"
+	}
+	return strconv.Itoa(r.Rep)
+}
+
+// RunName names a record as its runs/ file does: scenario/strategy-rep
+// (limiter).
+func RunName(r *result.Record) string {
+	return fmt.Sprintf("%s/%s-%s (%s)", r.Scenario, r.Strategy, RepName(r), r.Limiter)
+}
+
+// Warnings writes a run's warnings (the spill cache's, from the child) to
+// the terminal, one line each.
+func Warnings(w io.Writer, r *result.Record) {
+	for _, s := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s/%s-%d: %s\n", r.Scenario, r.Strategy, r.Rep, s)
+	}
+}
+
+// MiB formats a byte count in MiB with one decimal, "-" for none, as the
+// progress lines and tables show it.
+func MiB(b int64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}
+
+// FirstLines returns s's first n lines, and a note of how many it left out.
+func FirstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) <= n {
+		return strings.Join(lines, "\n")
+	}
+	return fmt.Sprintf("%s\n[... %d more lines in the record ...]", strings.Join(lines[:n], "\n"), len(lines)-n)
 }

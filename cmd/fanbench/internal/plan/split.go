@@ -1,17 +1,15 @@
-package main
+package plan
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
 
-	"github.com/fanbench/fanbench/cmd/fanbench/internal/plan"
+	"github.com/fanbench/fanbench/cmd/fanbench/internal/revision"
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
@@ -19,64 +17,35 @@ import (
 	"github.com/fanbench/fanbench/scenarios"
 )
 
-// shardOpts are the -shard and -shards flags of run, fit and compare -base.
-type shardOpts struct {
-	shard  string
-	shards int
-}
-
-// register adds the flags to fs.
-func (o *shardOpts) register(fs *commandFlags) {
-	fs.StringVar(&o.shard, "shard", "", "run only shard i/n (from 1, e.g. 2/4) of the cases, for fanbench merge to join; without it, JOB_COMPLETION_INDEX (from 0, with -shards or FANBENCH_SHARDS) or TEST_SHARD_INDEX/TEST_TOTAL_SHARDS")
-	fs.IntVar(&o.shards, "shards", 0, "the number of shards JOB_COMPLETION_INDEX counts (a Kubernetes Indexed Job's completions)")
-}
-
-// resolve returns this process's shard (the zero Shard for the whole
-// batch), says on w where it came from, and touches Bazel's status file.
-// Bad input is a usageError naming the flag or variable.
-func (o *shardOpts) resolve(w io.Writer) (plan.Shard, error) {
-	sh, from, err := plan.Resolve(o.shard, o.shards, os.Getenv)
-	if err != nil {
-		return plan.Shard{}, usageError{err}
-	}
-	if err := plan.Acknowledge(os.Getenv); err != nil {
-		return plan.Shard{}, usageError{err}
-	}
-	if from != "" && from != "-shard" {
-		fmt.Fprintf(w, "fanbench: shard %s, from %s\n", sh, from)
-	}
-	return sh, nil
-}
-
-// caseKey names a case as a unit of a sharded batch: scenario (the
+// CaseKey names a case as a unit of a sharded batch: scenario (the
 // variant's name), strategy and limiter, as its record's path does.
-func caseKey(c runner.Case) string {
+func CaseKey(c runner.Case) string {
 	return c.Name + "/" + c.Strategy.String() + "/" + c.Limiter
 }
 
-// splitJobs returns the jobs of shard sh of jobs, in their order, and a
+// Split returns the jobs of shard sh of jobs, in their order, and a
 // description of the part, from tmpl (Kind, Scenarios, Version, Plan,
 // Config) with the units, the part's units and the whole order filled in.
-// The jobs whose cases have the same key (caseKey: a case, with all its
+// The jobs whose cases have the same key (CaseKey: a case, with all its
 // runs) make one unit, weighing their bytes uploaded. For the whole batch it
 // returns jobs and nil.
-func splitJobs(jobs []runner.Job, sh plan.Shard, tmpl result.Shard, key func(runner.Case) string) ([]runner.Job, *result.Shard, error) {
+func Split(jobs []runner.Job, sh Shard, tmpl result.Shard, key func(runner.Case) string) ([]runner.Job, *result.Shard, error) {
 	if sh.Count == 0 {
 		return jobs, nil, nil
 	}
 	weight := map[string]float64{}
-	var units []plan.Unit
+	var units []Unit
 	for _, j := range jobs {
 		k := key(j.Case)
 		if _, ok := weight[k]; !ok {
-			units = append(units, plan.Unit{Key: k})
+			units = append(units, Unit{Key: k})
 		}
 		weight[k] += float64(j.Case.Source.Size)
 	}
 	for i := range units {
 		units[i].Weight = weight[units[i].Key]
 	}
-	owner, err := plan.Assign(units, sh.Count)
+	owner, err := Assign(units, sh.Count)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -100,11 +69,11 @@ func splitJobs(jobs []runner.Job, sh plan.Shard, tmpl result.Shard, key func(run
 	return mine, &info, nil
 }
 
-// planDigest identifies a batch by what it runs: the scenarios as they run
+// Digest identifies a batch by what it runs: the scenarios as they run
 // (every setting spelled out, flags applied) and the jobs, without what
 // differs between the machines that share it (the results directory, the
 // spill cache's place). Two shards of one batch have the same digest.
-func planDigest(specs []*scenarios.Spec, jobs []runner.Job) string {
+func Digest(specs []*scenarios.Spec, jobs []runner.Job) string {
 	h := sha256.New()
 	for _, s := range specs {
 		h.Write(s.Format())
@@ -117,14 +86,14 @@ func planDigest(specs []*scenarios.Spec, jobs []runner.Job) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// benchConfig is the file configuration of a batch of jobs that this
+// BenchConfig is the file configuration of a batch of jobs that this
 // fanbench's children run on this machine, known before any run, so that
 // every shard of a batch writes the same one whatever its runs did: the
 // children are this executable (its Go version, OS and architecture), on
 // this machine's processor, pinned to the jobs' GOMAXPROCS and GOGC (each
 // left out when the jobs differ) and allocator.
-func benchConfig(jobs []runner.Job) benchout.Config {
-	c := benchout.Config{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPU: runner.HostCPU(), GoVersion: runtime.Version(), Version: releaseVersion()}
+func BenchConfig(jobs []runner.Job) benchout.Config {
+	c := benchout.Config{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPU: runner.HostCPU(), GoVersion: runtime.Version(), Version: revision.Release()}
 	for i, j := range jobs {
 		procs := j.GOMAXPROCS
 		if procs <= 0 {
@@ -155,39 +124,39 @@ func benchConfig(jobs []runner.Job) benchout.Config {
 	return c
 }
 
-// partOf is the description of a part of a batch of kind that runs the
-// scenarios specs (as they run, flags applied) with jobs, before splitJobs
-// fills in which part. The scenarios are named by their names, not by the
+// Part is the description of a part of a batch of kind that runs the
+// scenarios specs (as they run, flags applied) with jobs, before Split fills
+// in which part. The scenarios are named by their names, not by the
 // paths they came from, which may differ between the machines of one
 // batch.
-func partOf(kind string, specs []*scenarios.Spec, jobs []runner.Job, cfg benchout.Config, commit string) result.Shard {
-	cfg.Version = releaseVersion()
-	lines, _ := cfg.Lines() // the configuration writeBench writes; it checks it
+func Part(kind string, specs []*scenarios.Spec, jobs []runner.Job, cfg benchout.Config, commit string) result.Shard {
+	cfg.Version = revision.Release()
+	lines, _ := cfg.Lines() // the configuration outputs.Bench writes; it checks it
 	var names []string
 	for _, s := range specs {
 		names = append(names, s.Name)
 	}
-	return result.Shard{Kind: kind, Scenarios: names, Plan: planDigest(specs, jobs), Version: releaseVersion() + " " + commit, Config: lines}
+	return result.Shard{Kind: kind, Scenarios: names, Plan: Digest(specs, jobs), Version: revision.Release() + " " + commit, Config: lines}
 }
 
-// shardNote says which part of its batch a part is, for the batch's first
+// ShardNote says which part of its batch a part is, for the batch's first
 // line: ", shard 2/3 (5 of 12 cases)"; "" for a whole batch.
-func shardNote(s *result.Shard) string {
+func ShardNote(s *result.Shard) string {
 	if s == nil {
 		return ""
 	}
 	return fmt.Sprintf(", shard %d/%d (%d of %d cases)", s.Index, s.Count, len(s.Mine), len(s.Units))
 }
 
-// finishShard notes in a part's description the units (cases) all of
+// FinishShard notes in a part's description the units (cases) all of
 // whose planned runs (jobs) ended, cancelled ones aside.
-func finishShard(s *result.Shard, jobs []runner.Job, recs []*result.Record) {
+func FinishShard(s *result.Shard, jobs []runner.Job, recs []*result.Record) {
 	if s == nil {
 		return
 	}
 	left := map[string]int{}
 	for _, j := range jobs {
-		left[caseKey(j.Case)]++
+		left[CaseKey(j.Case)]++
 	}
 	for _, r := range recs {
 		if r.Status != result.Cancelled {

@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -22,13 +22,13 @@ func (c *fakeClock) now() time.Time { return c.t }
 func TestProgressLine(t *testing.T) {
 	var out bytes.Buffer
 	clock := &fakeClock{time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
-	p := &progressLine{w: &out, now: clock.now}
+	p := &Line{w: &out, now: clock.now}
 	job := runner.Job{Case: runner.Case{Name: "vm4g-300mb", Strategy: strategy.Streamed, Limiter: "warm:64"}, Rep: 2}
 	step := func(d time.Duration, stored, total int) string {
 		t.Helper()
 		clock.t = clock.t.Add(d)
 		out.Reset()
-		p.update(job, stored, total)
+		p.Update(job, stored, total)
 		return out.String()
 	}
 	if got := step(0, 0, 75); got != "\r  vm4g-300mb/streamed-2 warm:64: 0/75 chunks stored" {
@@ -46,7 +46,7 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("end: %q", got)
 	}
 	out.Reset()
-	p.clear()
+	p.Clear()
 	if got := out.String(); got != "\r"+strings.Repeat(" ", len("  vm4g-300mb/streamed-2 warm:64: 75/75 chunks stored, 7.5 chunks/s, 0s left"))+"\r" {
 		t.Errorf("clear: %q", got)
 	}
@@ -66,7 +66,7 @@ func TestProgressQuiet(t *testing.T) {
 	}
 	defer f.Close()
 	for _, w := range []io.Writer{&bytes.Buffer{}, f} {
-		if p := newProgressLine(w); p != nil {
+		if p := NewLine(w); p != nil {
 			t.Errorf("a progress line on %T", w)
 		}
 	}
@@ -82,8 +82,8 @@ func TestBatchProgress(t *testing.T) {
 	}
 	jobs := []runner.Job{job(100, 1), job(300, 2), job(600, 3)}
 	var lines, line bytes.Buffer
-	p := &progressLine{w: &line, now: clock.now}
-	on := batchProgress(&lines, jobs, p, clock.now)
+	p := &Line{w: &line, now: clock.now}
+	on := Batch(&lines, jobs, p, clock.now)
 	end := func(d time.Duration, rep int) {
 		clock.t = clock.t.Add(d)
 		on(&result.Record{Scenario: "sweep", Strategy: "streamed", Limiter: "fixed:8", Rep: rep, Status: result.OK, Live: result.Live{Peak: 1 << 20}})
@@ -101,7 +101,7 @@ func TestBatchProgress(t *testing.T) {
 	p.setBatch(2, 3, time.Minute, true)
 	clock.t = clock.t.Add(15 * time.Second)
 	line.Reset()
-	p.update(jobs[2], 0, 10)
+	p.Update(jobs[2], 0, 10)
 	if got := line.String(); got != "\r  sweep/streamed-3 fixed:8: 0/10 chunks stored; batch: 2 of 3 runs done, about 45s left" {
 		t.Errorf("line: %q", got)
 	}
