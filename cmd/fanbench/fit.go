@@ -53,7 +53,7 @@ func cmdFit(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fs.BoolVar(&f.Transport, "transport", true, "model the transport's own copies (default: the scenario's)")
 	fs.StringVar(&f.Payment, "payment", "", "payment mode: auto, single or merkle (default: the scenario's)")
 	fs.StringVar(&f.Allocator, "allocator", "", "allocator of the client's buffers (default: the scenario's, else glibc)")
-	fs.StringVar(&f.Uploader, "uploader", "", uploaderUsage())
+	fs.StringVar(&f.Uploader, "uploader", "", plan.UploaderHelp())
 	fs.StringVar(&f.Clients, "client", "", "client profile to model: "+strings.Join(client.Names(), ", ")+" (default: the scenario's, else "+client.Default+")")
 	fs.DurationVar(&f.Timeout, "timeout", 0, "time limit of each run (default: the scenario's)")
 	fs.IntVar(&o.GOGC, "gogc", 100, "GOGC of each run (-1 for off)")

@@ -61,7 +61,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fs.DurationVar(&f.Timeout, "timeout", 0, "time limit of each run (default: the scenario's)")
 	fs.IntVar(&o.GOGC, "gogc", 100, "GOGC of each run (-1 for off)")
 	fs.StringVar(&f.MemLimit, "memlimit", "", "emulated machine memory, e.g. 4GiB: a run whose client's resident memory reaches it is killed (oom) (default: the scenario's)")
-	fs.StringVar(&f.Uploader, "uploader", "", uploaderUsage())
+	fs.StringVar(&f.Uploader, "uploader", "", plan.UploaderHelp())
 	fs.StringVar(&f.Clients, "client", "", "comma-separated client profiles to model, one variant each: "+strings.Join(client.Names(), ", ")+" (default: the scenario's, else "+client.Default+"; fanbench clients lists them)")
 	fs.StringVar(&f.Allocator, "allocator", "", "allocator of the client's buffers: "+strings.Join(alloc.Policies(), ", ")+" (default: the scenario's, else the client's own: glibc)")
 	fs.StringVar(&f.Size, "size", "", "source size: bytes, or a number and a unit as in scenario files (20MiB, 1.5GiB, 300MB) (default: the scenario's)")

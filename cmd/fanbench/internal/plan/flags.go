@@ -273,3 +273,8 @@ func (o *ShardFlags) Resolve(w io.Writer) (Shard, error) {
 	}
 	return sh, nil
 }
+
+// UploaderHelp is the -uploader flag's help: the registry's uploaders.
+func UploaderHelp() string {
+	return "the uploader to run: " + strings.Join(uploader.Names(), ", ") + " (default: the scenario's, else " + uploader.Default + ")"
+}
