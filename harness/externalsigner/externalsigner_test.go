@@ -45,6 +45,7 @@ func (l *payLedger) PayMerkleEach(ctx context.Context, addrs []xorname.Name, ask
 // live.
 func TestBodies(t *testing.T) {
 	src := source.Spec{Seed: 11, Size: 4*selfenc.MaxChunkSize + 1, Compressibility: 0.9}
+	cache := t.TempDir() // one spill cache: the source is encrypted once for all
 	for _, tc := range []struct {
 		version Version
 		pay     payment.Mode
@@ -58,7 +59,7 @@ func TestBodies(t *testing.T) {
 		name := map[Version]string{HoldsBodies: NameHoldsBodies, SpillBodies: NameSpillBodies}[tc.version]
 		t.Run(name+"/"+tc.pay.String(), func(t *testing.T) {
 			cfg := DefaultConfig(tc.version)
-			cfg.Strategy, cfg.Payment, cfg.SpillBase = strategy.SharedBuffer, tc.pay, t.TempDir()
+			cfg.Strategy, cfg.Payment, cfg.SpillBase, cfg.CacheRoot = strategy.SharedBuffer, tc.pay, t.TempDir(), cache
 			cfg.Store = func() limiter.Policy { return limiter.Fixed(2) }
 			cfg.QuoteTimeout, cfg.QuoteOverallTimeout = time.Hour, time.Hour
 			u, err := New(cfg)

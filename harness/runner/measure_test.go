@@ -27,7 +27,7 @@ func smallCase(t *testing.T, s strategy.Strategy, transport bool) Case {
 	c.Strategy, c.Transport, c.Limiter = s, transport, "fixed:8"
 	c.Net = testnet.DefaultConfig()
 	c.Net.Net.Peers = 40
-	c.CacheRoot = t.TempDir()
+	c.CacheRoot = testCache
 	return c
 }
 

@@ -25,8 +25,21 @@ func TestMain(m *testing.M) {
 	// A race-enabled child would sleep 1 s at exit (TSan's atexit_sleep_ms)
 	// before its parent sees it go; the children need not.
 	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	os.Exit(m.Run())
+	// The measuring tests share one spill cache, so that a source is
+	// encrypted once for all the cases that upload it.
+	dir, err := os.MkdirTemp("", "fanbench-runner-test-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testCache = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
+
+// testCache is the spill cache the measuring tests share.
+var testCache string
 
 // fakeRun is the children's run function, chosen by the case's name:
 //

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,23 @@ import (
 	"github.com/fanbench/fanbench/harness/xorname"
 	"github.com/zeebo/blake3"
 )
+
+// TestMain gives the tests one spill cache, so that a source is encrypted
+// once for all the tests that upload it.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fanbench-upload-test-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testCache = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// testCache is the spill cache newUploader's uploaders share.
+var testCache string
 
 // newNet returns a fast, deterministic testnet whose peers keep content.
 func newNet(t testing.TB, f testnet.Faults) *testnet.Testnet {
@@ -73,7 +91,7 @@ func newUploader(t testing.TB, s strategy.Strategy, transportCopies bool, m buff
 	t.Helper()
 	cfg := upload.DefaultConfig()
 	cfg.Strategy, cfg.Transport = s, transportCopies
-	cfg.SpillBase = t.TempDir()
+	cfg.SpillBase, cfg.CacheRoot = t.TempDir(), testCache
 	cfg.Store = func() limiter.Policy { return limiter.Fixed(8) }
 	cfg.QuoteTimeout, cfg.QuoteOverallTimeout = time.Hour, time.Hour
 	for _, o := range opts {
