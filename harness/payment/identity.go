@@ -5,6 +5,7 @@ import (
 	"crypto/sha3"
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
@@ -219,16 +220,47 @@ func (c *Candidate) Verify() error {
 // verifySignature reports whether sig is a valid ML-DSA-65 signature by the
 // packed key pub over msg with an empty context. Unpacking the key expands
 // its matrix, which is most of the cost, as in every implementation that
-// takes the key as bytes.
+// takes the key as bytes; the simulated peers verify the same few hundred
+// keys over and over, so unpacked keys are kept (publicKey).
 func verifySignature(pub, msg, sig []byte) bool {
 	if len(pub) != PublicKeySize || len(sig) != SignatureSize {
 		return false
 	}
-	var pk mldsa65.PublicKey
-	if err := pk.UnmarshalBinary(pub); err != nil {
-		return false
+	pk := publicKey(pub)
+	return pk != nil && mldsa65.Verify(pk, msg, nil, sig)
+}
+
+// maxKeptKeys bounds the unpacked keys kept, about 32 KB each: a network of
+// the default 200 peers keeps all of its keys.
+const maxKeptKeys = 1024
+
+var keys struct {
+	sync.Mutex
+	m map[string]*mldsa65.PublicKey
+}
+
+// publicKey returns the key packed in pub, unpacked, or nil if pub is not
+// a key. Up to maxKeptKeys keys are kept, shared by every verifier of the
+// process, so that the harness's heap does not churn with the peers'
+// verifications (a garbage collector the client has not would otherwise
+// move the process's memory with GOGC).
+func publicKey(pub []byte) *mldsa65.PublicKey {
+	keys.Lock()
+	defer keys.Unlock()
+	if pk, ok := keys.m[string(pub)]; ok {
+		return pk
 	}
-	return mldsa65.Verify(&pk, msg, nil, sig)
+	pk := new(mldsa65.PublicKey)
+	if err := pk.UnmarshalBinary(pub); err != nil {
+		return nil
+	}
+	if keys.m == nil {
+		keys.m = map[string]*mldsa65.PublicKey{}
+	}
+	if len(keys.m) < maxKeptKeys {
+		keys.m[string(pub)] = pk
+	}
+	return pk
 }
 
 // peerMatches reports whether pub is a well-formed ML-DSA-65 key whose
