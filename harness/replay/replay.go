@@ -4,21 +4,24 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 )
 
-// source is the replay's Rust program, built by Build.
+// sources is the replay's Rust program, built by Build: main.rs and the
+// module files beside it.
 //
-//go:embed rust/src/main.rs
-var source []byte
+//go:embed rust/src/*.rs
+var sources embed.FS
 
 // rustcFlags are the flags Build compiles with: optimised as a release
 // build of the client is, with line tables so heaptrack's stacks name the
@@ -61,8 +64,19 @@ func Build(ctx context.Context, rustc, cacheDir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("replay: %s --version: %w", rustc, err)
 	}
+	files, err := fs.Glob(sources, "rust/src/*.rs")
+	if err != nil {
+		return "", fmt.Errorf("replay: %w", err)
+	}
 	h := sha256.New()
-	h.Write(source)
+	for _, f := range files { // in lexical order, as Glob returns them
+		b, err := sources.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("replay: %w", err)
+		}
+		h.Write([]byte(path.Base(f)))
+		h.Write(b)
+	}
 	h.Write([]byte(strings.Join(rustcFlags, " ")))
 	h.Write(ver)
 	bin := filepath.Join(cacheDir, "fanbench-replay-"+hex.EncodeToString(h.Sum(nil))[:16])
@@ -77,10 +91,13 @@ func Build(ctx context.Context, rustc, cacheDir string) (string, error) {
 		return "", fmt.Errorf("replay: %w", err)
 	}
 	defer os.RemoveAll(work)
-	src := filepath.Join(work, "main.rs")
-	if err := os.WriteFile(src, source, 0o644); err != nil {
-		return "", fmt.Errorf("replay: %w", err)
+	for _, f := range files {
+		b, _ := sources.ReadFile(f) // read above
+		if err := os.WriteFile(filepath.Join(work, path.Base(f)), b, 0o644); err != nil {
+			return "", fmt.Errorf("replay: %w", err)
+		}
 	}
+	src := filepath.Join(work, "main.rs")
 	out := filepath.Join(work, "fanbench-replay")
 	cmd := exec.CommandContext(ctx, rustc, append(append([]string{}, rustcFlags...), "-o", out, src)...)
 	var stderr bytes.Buffer
