@@ -6,6 +6,7 @@ import (
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/harness/spill"
+	"github.com/fanbench/fanbench/harness/upload/strategy"
 	"github.com/fanbench/fanbench/scenarios"
 )
 
@@ -85,8 +86,8 @@ func Baseline(spec *scenarios.Spec) string {
 	switch {
 	case spec.Baseline != "":
 		return spec.Baseline
-	case slices.Contains(spec.Strategies, "copy-per-peer"):
-		return "copy-per-peer"
+	case slices.Contains(spec.Strategies, strategy.CopyPerPeer.String()):
+		return strategy.CopyPerPeer.String()
 	}
 	return spec.Strategies[0]
 }
