@@ -14,9 +14,11 @@
 // with Limit(items) = max(1, min(cap, items)), read once when the pipeline is
 // built (buffer_unordered(current().min(len)) at batch.rs L569, file.rs
 // L1358 and merkle.rs L525, per shared/reference/uploader.md §2). A cap
-// change therefore reaches only the next wave. (The later upstream store
-// path re-reads the cap as each slot frees, V2-554; that is not modelled.) Observe is called once per completed close-group put, from
-// many goroutines; its latency is the whole put, upload included.
+// change therefore reaches only the next wave. The later upstream store
+// path re-reads the cap as each slot frees (V2-554); a client profile
+// with client.PerSlot does so (package upload). Observe is called once
+// per completed close-group put, from many goroutines; its latency is the
+// whole put, upload included.
 //
 // # The AIMD rules (observe L346, evaluate L399–447, apply_decision L449–499)
 //

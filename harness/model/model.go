@@ -1,7 +1,7 @@
 // Package model is the analytic model: the predictor of the peak of live
-// tracked bytes of an upload from its structure: which chunks there are, which peers each is sent to, the
-// store cap, the client profile and the network's uplink and latencies. It
-// shares no code with the uploader model (package upload) but the wire
+// tracked bytes of an upload from its structure: which chunks there are,
+// which peers each is sent to, the store cap, the client profile and the
+// network's uplink and latencies. It shares no code with the uploader model (package upload) but the wire
 // sizes: it rebuilds, from the buffer rules of
 // shared/reference/uploader.md §8 and since-april.md §1-2, the size and
 // lifetime of every buffer each store and send holds, and follows them in

@@ -23,8 +23,9 @@ type Job struct {
 	// child is killed when its RSS passes it. 0 means none.
 	MemoryLimit int64 `json:"memory_limit"`
 	// Pinned runtime settings of the child: GOGC percent (-1 off),
-	// GOMEMLIMIT bytes (0 none), GOMAXPROCS (0: the parent's), the heap
-	// profile rate in bytes (0: the runtime's default, 512 KiB).
+	// GOMEMLIMIT bytes (0: HarnessMemLimit, or none under the go allocator,
+	// see goMemLimit; negative: none), GOMAXPROCS (0: the parent's), the
+	// heap profile rate in bytes (0: the runtime's default, 512 KiB).
 	GOGC           int   `json:"gogc"`
 	GOMEMLIMIT     int64 `json:"gomemlimit"`
 	GOMAXPROCS     int   `json:"gomaxprocs"`
@@ -52,9 +53,34 @@ type Job struct {
 	Expect result.Status `json:"expect,omitempty"`
 }
 
-// DefaultJob returns a job for c with the pinned defaults: GOGC 100, no
-// GOMEMLIMIT, the parent's GOMAXPROCS, the default profile rate, a 2 ms
-// sampler and a 10 minute time limit.
+// HarnessMemLimit is the child's default GOMEMLIMIT, in bytes. It bounds
+// the harness's own Go heap (the simulated peers, the ledger, the
+// scheduler), which the client's buffers are not part of: they are mapped
+// by harness/alloc outside the Go heap, so the limit never counts them and
+// never decides an oom (that is MemoryLimit, on the client's resident
+// memory). Without it the harness's garbage would grow with GOGC and show
+// in the child's VmHWM. The harness's heap peaks at about 100 MB at 1 GiB
+// (peak-heap-B); the limit leaves several times that before the collector
+// works harder, and it is soft: a larger heap is slower, never killed.
+const HarnessMemLimit = 512 << 20
+
+// goMemLimit returns the child's GOMEMLIMIT in bytes, 0 for none: the
+// job's, or by default HarnessMemLimit, except under the go allocator,
+// where the client's buffers are the Go heap and a limit on it would
+// throttle the client being measured.
+func (j *Job) goMemLimit() int64 {
+	switch {
+	case j.GOMEMLIMIT > 0:
+		return j.GOMEMLIMIT
+	case j.GOMEMLIMIT < 0 || j.Case.allocator() == "go":
+		return 0
+	}
+	return HarnessMemLimit
+}
+
+// DefaultJob returns a job for c with the pinned defaults: GOGC 100, the
+// default GOMEMLIMIT (goMemLimit), the parent's GOMAXPROCS, the default
+// profile rate, a 2 ms sampler and a 10 minute time limit.
 func DefaultJob(c Case, rep int, dir string) Job {
 	return Job{Case: c, Rep: rep, Dir: dir, Timeout: 10 * time.Minute, GOGC: 100, SampleInterval: 2 * time.Millisecond}
 }

@@ -406,8 +406,8 @@ func childEnviron(parent []string, job *Job, gomaxprocs int, jobFile string) []s
 		gogc = strconv.Itoa(job.GOGC)
 	}
 	limit := "off"
-	if job.GOMEMLIMIT > 0 {
-		limit = strconv.FormatInt(job.GOMEMLIMIT, 10) // bytes
+	if l := job.goMemLimit(); l > 0 {
+		limit = strconv.FormatInt(l, 10) // bytes
 	}
 	env = append(env,
 		ChildJobEnv+"="+jobFile,
@@ -449,7 +449,7 @@ func parentRecord(job *Job, gomaxprocs, stored, total int) *result.Record {
 	if gogc < 0 {
 		gogc = -1
 	}
-	limit := job.GOMEMLIMIT
+	limit := job.goMemLimit()
 	if limit <= 0 {
 		limit = math.MaxInt64
 	}

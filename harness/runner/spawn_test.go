@@ -368,7 +368,9 @@ func TestChildEnviron(t *testing.T) {
 		job  Job
 		want []string
 	}{
-		{"defaults", Job{GOGC: 100}, []string{"HOME=/root", ChildJobEnv + "=/new", "GOGC=100", "GOMEMLIMIT=off", "GOMAXPROCS=2", "GODEBUG=http2debug=1"}},
+		{"defaults", Job{GOGC: 100}, []string{"HOME=/root", ChildJobEnv + "=/new", "GOGC=100", "GOMEMLIMIT=536870912", "GOMAXPROCS=2", "GODEBUG=http2debug=1"}},
+		{"go allocator", Job{GOGC: 100, Case: Case{Allocator: "go"}}, []string{"HOME=/root", ChildJobEnv + "=/new", "GOGC=100", "GOMEMLIMIT=off", "GOMAXPROCS=2", "GODEBUG=http2debug=1"}},
+		{"none", Job{GOGC: 100, GOMEMLIMIT: -1}, []string{"HOME=/root", ChildJobEnv + "=/new", "GOGC=100", "GOMEMLIMIT=off", "GOMAXPROCS=2", "GODEBUG=http2debug=1"}},
 		{"pinned", Job{GOGC: -1, GOMEMLIMIT: 5 << 20, MemProfileRate: 1}, []string{"HOME=/root", ChildJobEnv + "=/new", "GOGC=off", "GOMEMLIMIT=5242880", "GOMAXPROCS=2", "GODEBUG=http2debug=1,memprofilerate=1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
