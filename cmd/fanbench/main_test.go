@@ -73,7 +73,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "-count", "0"}, 2, `-count: must be ≥ 1`},
 		{[]string{"run", "-scale", "100"}, 2, "flag provided but not defined: -scale"},
 		{[]string{"run", "-allocator", "jemalloc", "smoke"}, 2, `-allocator: unknown allocator "jemalloc" (want one of glibc, mimalloc, go)`},
-		{[]string{"run", "-client", "tomorrow", "smoke"}, 2, `-client: unknown client "tomorrow" (known: seed, apr28, newest; fanbench clients lists them)`},
+		{[]string{"run", "-client", "tomorrow", "smoke"}, 2, `-client: unknown client "tomorrow" (known: seed, apr12, apr15, apr28, newest; fanbench clients lists them)`},
 		{[]string{"clients", "seed"}, 2, `clients: unexpected argument "seed"`},
 		{[]string{"run", "no-such-scenario"}, 2, `unknown scenario "no-such-scenario"`},
 		{[]string{"run", "-memlimit", "NaN"}, 2, `-memlimit: "NaN" is not a size in bytes`},

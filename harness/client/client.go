@@ -185,6 +185,47 @@ var profiles = []Profile{
 		Allocator: "glibc", Baseline: seedBaseline,
 	},
 	{
+		// Before the AIMD limiter (768e3bd, 04-28): a fixed store cap (16 by
+		// default until 0a34a0b); under the aimd limiter it runs 768e3bd's.
+		// The uploader is apr28's in what the model follows (waves of 64,
+		// buffer_unordered(store_concurrency), the close-group fan-out, 3
+		// retry rounds: AC batch.rs, chunk.rs at 3fee9b8); its saorsa-core
+		// (rc-2026.4.1 eb859475) makes the same copies per send as 0.24.0
+		// (network.rs retry_data L1451, transport_handle.rs L965, L1339).
+		Name: "apr12", Commit: "3fee9b8", Date: "2026-04-12",
+		Summary: "before the ACK budget's 4x: a send waits for the ACK up to 5 s + size/1024 ms, within 15 s; 60 s store timeouts",
+		Transport: Transport{
+			// ST rc-2026.4.1 4587a333 by the Cargo.lock: 9009e64a's
+			// size budget, data.len()/1024 ms on DEFAULT_SEND_ACK_TIMEOUT
+			// = 5 s (nat_timeouts.rs L143, p2p_endpoint.rs L2707); SC
+			// DEFAULT_CONNECTION_TIMEOUT_SECS = 15 (network.rs L131).
+			AckWait: BoundedAckWait, AckTimeoutBase: 5 * time.Second, AckTimeoutDivisor: 1024, ConnTimeout: 15 * time.Second,
+			SendWindow: quic5MiB,
+		},
+		Store: Store{CapRead: PerWave, LatencyInflation: 2.0},
+		// The CLI's --timeout-secs, 60 (ant-cli cli.rs L47 at 3fee9b8).
+		Timeouts:  Timeouts{Single: 60 * time.Second, Merkle: 60 * time.Second},
+		Allocator: "glibc", Baseline: seedBaseline,
+	},
+	{
+		// apr12's uploader, three days on: only the transport's budget
+		// differs (the default store cap is 8 since 0a34a0b; a scenario
+		// names its cap).
+		Name: "apr15", Commit: "376e2da", Date: "2026-04-15",
+		Summary: "the ACK budget 4x (70623cc2): a send waits for the ACK up to 5 s + size/256 ms, within 15 s; 60 s store timeouts",
+		Transport: Transport{
+			// ST 0.32.0 (70623cc2: data.len()/256 ms; 5 s base,
+			// nat_timeouts.rs L143, p2p_endpoint.rs L2706); SC 0.23.0's
+			// 15 s connection timeout (network.rs L131).
+			AckWait: BoundedAckWait, AckTimeoutBase: 5 * time.Second, AckTimeoutDivisor: 256, ConnTimeout: 15 * time.Second,
+			SendWindow: quic5MiB,
+		},
+		Store: Store{CapRead: PerWave, LatencyInflation: 2.0},
+		// The CLI's --store-timeout-secs, 60 (ant-cli cli.rs L54 at 376e2da).
+		Timeouts:  Timeouts{Single: 60 * time.Second, Merkle: 60 * time.Second},
+		Allocator: "glibc", Baseline: seedBaseline,
+	},
+	{
 		Name: "apr28", Commit: "97587c2", Date: "2026-04-28",
 		Summary: "uploader.md's: a send waits for the ACK up to 1 s + size/256 ms; 60 s store timeouts",
 		Transport: Transport{
