@@ -59,9 +59,10 @@ type Job struct {
 // by harness/alloc outside the Go heap, so the limit never counts them and
 // never decides an oom (that is MemoryLimit, on the client's resident
 // memory). Without it the harness's garbage would grow with GOGC and show
-// in the child's VmHWM. The harness's heap peaks at about 100 MB at 1 GiB
-// (peak-heap-B); the limit leaves several times that before the collector
-// works harder, and it is soft: a larger heap is slower, never killed.
+// in the child's VmHWM. The harness's heap peaks at about 60 MB at 1 GiB
+// (peak-heap-B, README); the limit leaves several times that before the
+// collector works harder, and it is soft: a larger heap is slower, never
+// killed.
 const HarnessMemLimit = 512 << 20
 
 // goMemLimit returns the child's GOMEMLIMIT in bytes, 0 for none: the
