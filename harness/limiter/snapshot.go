@@ -91,7 +91,9 @@ func Load(path string) (Snapshot, error) {
 // Save writes s to path atomically, as the real client does when its Client
 // is dropped (save_snapshot, adaptive.rs L889–939): the JSON goes to a
 // temporary file in the same directory, which is then renamed over path, so
-// a reader sees the old file or the new one, never a torn one. Missing
+// a reader sees the old file or the new one, never a torn one. Like
+// upstream's std::fs::write, it does not fsync: a crash of the machine may
+// lose the newest caps, never tear them. Missing
 // parent directories are created. A zero Schema is written as
 // SnapshotSchema; any other schema, or a negative cap, is an error.
 func Save(path string, s Snapshot) error {
@@ -131,9 +133,6 @@ func Save(path string, s Snapshot) error {
 	err = tmp.Chmod(0o644)
 	if err == nil {
 		_, err = tmp.Write(data)
-	}
-	if err == nil {
-		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
