@@ -2,6 +2,7 @@ package meter
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,10 +39,13 @@ type Live struct {
 	buckets [MaxPoints]bucket
 	n       int // buckets in use
 
-	// Every client buffer's life, for the peak profile: seq counts the
-	// Acquire and Release calls; a buffer was live at the peak when its
-	// acquire came at or before peakSeq and its release after.
+	// Every client buffer's life that a peak profile may still hold: seq
+	// counts the Acquire and Release calls; a buffer was live at the peak
+	// when its acquire came at or before peakSeq and its release after.
+	// The records of buffers in no profile are dropped as the slice fills
+	// (dropRecords), so it holds about the buffers live now and at the peak.
 	records []record
+	pos     []int32               // dropRecords' scratch
 	index   map[*buffer.Buf]int32 // live buffers' records
 	stacks  stacks
 	seq     uint64
@@ -88,6 +92,9 @@ func (l *Live) Acquire(b *buffer.Buf, alloc int64) {
 	l.allocated[s] += alloc
 	if s.Client() {
 		l.seq++
+		if len(l.records) == cap(l.records) {
+			l.dropRecords()
+		}
 		l.index[b] = int32(len(l.records))
 		l.records = append(l.records, record{site: s, cap: b.Cap(), stack: l.stacks.id(pcs, depth), from: l.seq})
 	}
@@ -108,6 +115,33 @@ func (l *Live) Release(b *buffer.Buf) {
 	}
 	l.change(s, -b.Cap())
 	l.mu.Unlock()
+}
+
+// dropRecords drops the records of buffers that no profile can hold: those
+// released before the peak, and those acquired after it and released
+// since (a later peak comes after their release). If fewer than half go,
+// it makes room for as many again, so that compacting costs O(1) per
+// record. l.mu is held.
+func (l *Live) dropRecords() {
+	if len(l.pos) < len(l.records) {
+		l.pos = make([]int32, cap(l.records))
+	}
+	n := 0
+	for i, r := range l.records {
+		if r.to != 0 && (r.to <= l.peakSeq || r.from > l.peakSeq) {
+			continue
+		}
+		l.pos[i] = int32(n)
+		l.records[n] = r
+		n++
+	}
+	for b, i := range l.index {
+		l.index[b] = l.pos[i]
+	}
+	l.records = l.records[:n]
+	if 2*n > cap(l.records) {
+		l.records = slices.Grow(l.records, cap(l.records))
+	}
 }
 
 // change applies a delta of site s; l.mu is held.

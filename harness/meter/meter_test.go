@@ -208,3 +208,35 @@ func TestSeries(t *testing.T) {
 		t.Fatalf("%d points, max %d", n, long.Max())
 	}
 }
+
+// TestRecordsStayBounded checks that the records of buffers no profile can
+// hold are dropped: after a peak of three buffers, 10,000 short-lived ones
+// (below the peak) leave about as many records as buffers live now and at
+// the peak, and the peak profile still holds the peak's three.
+func TestRecordsStayBounded(t *testing.T) {
+	l := NewLive(func() time.Duration { return 0 }, time.Millisecond)
+	h := buffer.GoHeap(l)
+	a := buffer.New(h, buffer.PeerCopy, 100, 100)
+	b := buffer.New(h, buffer.PeerCopy, 100, 100)
+	c := buffer.New(h, buffer.PeerCopy, 100, 100)
+	b.Release()
+	c.Release()
+	for range 10_000 {
+		buffer.New(h, buffer.WireFrame, 10, 10).Release()
+	}
+	l.mu.Lock()
+	n := len(l.records)
+	l.mu.Unlock()
+	if n > 64 {
+		t.Errorf("%d records kept after 10,003 buffers, 1 live and 3 at the peak; want at most 64", n)
+	}
+	var count, bytes int64
+	for _, s := range l.PeakProfile().Sample {
+		count += s.Value[0]
+		bytes += s.Value[1]
+	}
+	if count != 3 || bytes != 300 {
+		t.Errorf("peak profile holds %d buffers, %d bytes; want 3, 300", count, bytes)
+	}
+	a.Release()
+}

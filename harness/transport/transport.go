@@ -95,8 +95,9 @@ var (
 
 // Reply is the pending answer to one PUT.
 type Reply interface {
-	// Wait blocks until the peer answers or ctx ends; a ctx deadline is
-	// reported as ErrTimeout.
+	// Wait blocks until the peer answers or ctx ends; it returns ctx's
+	// error then, and the caller, which knows whose deadline it was, says
+	// whether that is the response timeout (package fanout: ErrTimeout).
 	Wait(ctx context.Context) (Status, error)
 }
 
@@ -155,6 +156,14 @@ func NewSender(link Link, h *buffer.Heap, copies bool, opt client.Transport, sel
 // Copies reports whether the transport makes its own copies.
 func (s *Sender) Copies() bool { return s.copies }
 
+// release returns n bytes of credit, acknowledged or never sent, and wakes
+// the writers waiting for it.
+func (c *conn) release(ctx context.Context, n int64) {
+	c.unacked -= n
+	c.credit.Fire()
+	c.credit = simtime.NewSignal(ctx)
+}
+
 func (s *Sender) conn(ctx context.Context, peer xorname.Name) *conn {
 	c := s.conns[peer]
 	if c == nil {
@@ -171,7 +180,7 @@ func (s *Sender) conn(ctx context.Context, peer xorname.Name) *conn {
 // and must keep a streamed payload until the answer.
 func (s *Sender) Send(ctx context.Context, peer xorname.Name, msg ...[]byte) (Reply, error) {
 	if !s.copies {
-		d := s.deliver(ctx, peer, false, msg, nil, partsLen(msg))
+		d := s.deliver(ctx, peer, false, msg, nil, nil, 0)
 		if err := d.done.Wait(ctx); err != nil {
 			return nil, err
 		}
@@ -203,7 +212,7 @@ func (s *Sender) Send(ctx context.Context, peer xorname.Name, msg ...[]byte) (Re
 	if err != nil {
 		return nil, err
 	}
-	d := s.deliver(ctx, peer, true, out, segs, size)
+	d := s.deliver(ctx, peer, true, out, c, segs, size)
 	switch s.opt.AckWait {
 	case client.NoAckWait:
 		return d, nil
@@ -279,16 +288,27 @@ func (s *Sender) streamed(parts [][]byte) [][]byte {
 // (index shared, -1 for none) by reference. On an error nothing stays
 // admitted.
 func (s *Sender) write(ctx context.Context, c *conn, parts [][]byte, shared int) ([]*buffer.Buf, [][]byte, error) {
-	var segs []*buffer.Buf
-	out := make([][]byte, 0, len(parts))
+	// A part is admitted in one piece, or in segments of opt.Segment bytes
+	// but for the shared part; the window may cut it into more.
+	pieces := len(parts)
+	if s.opt.Segment > 0 {
+		pieces = 0
+		for i, p := range parts {
+			if i == shared {
+				pieces++
+			} else {
+				pieces += (len(p) + s.opt.Segment - 1) / s.opt.Segment
+			}
+		}
+	}
+	segs := make([]*buffer.Buf, 0, pieces)
+	out := make([][]byte, 0, pieces)
 	var admitted int64
 	undo := func(err error) ([]*buffer.Buf, [][]byte, error) {
 		for _, b := range segs {
 			b.Release()
 		}
-		c.unacked -= admitted
-		c.credit.Fire()
-		c.credit = simtime.NewSignal(ctx)
+		c.release(ctx, admitted)
 		return nil, nil, err
 	}
 	for i, p := range parts {
@@ -330,15 +350,12 @@ type delivery struct {
 	err   error
 }
 
-// deliver starts the delivery of parts (size bytes, held in QUIC's segs) to
-// peer, on a task that outlives the sender's context: the bytes QUIC holds
-// go whatever the sender does.
-func (s *Sender) deliver(ctx context.Context, peer xorname.Name, enveloped bool, parts [][]byte, segs []*buffer.Buf, size int) *delivery {
+// deliver starts the delivery of parts to peer, on a task that outlives
+// the sender's context: the bytes QUIC holds go whatever the sender does.
+// With QUIC (c not nil) size bytes were admitted on c, and segs hold its
+// copies; both are given back one round trip after the last byte left.
+func (s *Sender) deliver(ctx context.Context, peer xorname.Name, enveloped bool, parts [][]byte, c *conn, segs []*buffer.Buf, size int) *delivery {
 	d := &delivery{done: simtime.NewSignal(ctx)}
-	var c *conn
-	if segs != nil || s.copies {
-		c = s.conn(ctx, peer)
-	}
 	simtime.Go(simtime.Detach(ctx), "quic delivery", func(ctx context.Context) {
 		r, err := s.link.Transmit(ctx, peer, enveloped, parts)
 		if err == nil {
@@ -350,9 +367,7 @@ func (s *Sender) deliver(ctx context.Context, peer xorname.Name, enveloped bool,
 			b.Release()
 		}
 		if c != nil {
-			c.unacked -= int64(size)
-			c.credit.Fire()
-			c.credit = simtime.NewSignal(ctx)
+			c.release(ctx, int64(size))
 		}
 		d.reply, d.err = r, err
 		d.done.Fire()

@@ -2,9 +2,10 @@ package wire
 
 import (
 	"fmt"
-	"github.com/fanbench/fanbench/harness/buffer"
 	"math"
 	"testing"
+
+	"github.com/fanbench/fanbench/harness/buffer"
 )
 
 // The expected figures below are worked out by hand from the growth rule
@@ -294,5 +295,26 @@ func TestGrowthSteps(t *testing.T) {
 	}
 	if got := v.growth(); fmt.Sprint(got.Steps) != fmt.Sprint(want) || got.Len != 1000 {
 		t.Fatalf("steps %v len %d, want %v and 1000", got.Steps, got.Len, want)
+	}
+}
+
+// TestGrowthAllocatesOnce checks that each growth model costs one Go
+// allocation, its steps: the models run for every send of an upload being
+// measured, and what the harness allocates then is noise in its figures.
+func TestGrowthAllocatesOnce(t *testing.T) {
+	e := Envelope{Protocol: ProtocolID, Timestamp: 1_780_000_000, UserAgent: ClientUserAgent,
+		PublicKey: make([]byte, PublicKeySize), Signature: make([]byte, SignatureSize)}
+	p := Put{RequestID: 1, Content: make([]byte, 4_190_224), Proof: make([]byte, 55_000)}
+	for _, tc := range []struct {
+		name string
+		f    func() buffer.Growth
+	}{
+		{"WireGrowth", func() buffer.Growth { return e.WireGrowth(4_245_266) }},
+		{"SignableGrowth", func() buffer.Growth { return e.SignableGrowth(4_245_266) }},
+		{"Put.Growth", func() buffer.Growth { return p.Growth(ContentVec) }},
+	} {
+		if n := testing.AllocsPerRun(100, func() { tc.f() }); n != 1 {
+			t.Errorf("%s: %v allocations, want 1", tc.name, n)
+		}
 	}
 }

@@ -19,9 +19,17 @@ type vecModel struct {
 	steps    []buffer.Step
 }
 
+// growSteps is room for the steps of a Vec doubled from 8 bytes to 128 MiB,
+// more than any message holds, so that a model allocates its steps once:
+// it runs for every send of an upload being measured.
+const growSteps = 24
+
 // grow is RawVec::grow_amortized(len, required-len) for one-byte elements.
 func (v *vecModel) grow(required int) {
 	v.cap = max(2*v.cap, required, minNonZeroCap)
+	if v.steps == nil {
+		v.steps = make([]buffer.Step, 0, growSteps)
+	}
 	v.steps = append(v.steps, buffer.Step{Cap: v.cap, Len: v.len})
 }
 
