@@ -20,6 +20,7 @@ import (
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/client"
 	"github.com/fanbench/fanbench/harness/limiter"
+	"github.com/fanbench/fanbench/harness/payment"
 	"github.com/fanbench/fanbench/harness/simtime"
 	"github.com/fanbench/fanbench/harness/transport"
 	"github.com/fanbench/fanbench/harness/upload/strategy"
@@ -30,8 +31,9 @@ import (
 
 // Constants of the real client, each with its source.
 const (
-	// CloseGroupSize is CLOSE_GROUP_SIZE (ant-protocol src/chunk.rs L35).
-	CloseGroupSize = 7
+	// CloseGroupSize is CLOSE_GROUP_SIZE (ant-protocol src/chunk.rs L35),
+	// payment's.
+	CloseGroupSize = payment.CloseGroupSize
 	// CloseGroupMajority is CLOSE_GROUP_SIZE/2+1 = 4 (src/chunk.rs L40):
 	// the peers sent to at once and the successes a store needs.
 	CloseGroupMajority = 4
@@ -42,10 +44,6 @@ const (
 // (Error::InsufficientPeers).
 var ErrInsufficientPeers = errors.New("insufficient peers")
 
-// clientKeySize is the ML-DSA-65 public key size the client's envelopes
-// carry (saorsa-core WireMessage.public_key).
-const clientKeySize = 1952
-
 // EnvelopeTimestamp is the fixed timestamp (Unix seconds, 2026-04-28) the
 // model's envelopes carry, so every strategy puts the same bytes on the
 // wire.
@@ -55,7 +53,7 @@ const EnvelopeTimestamp = 1777334400
 // buffers come from h, it makes the transport's own copies when copies is
 // set, and behaves as p's transport does.
 func NewSender(link transport.Link, h *buffer.Heap, copies bool, p client.Profile) *transport.Sender {
-	key := make([]byte, clientKeySize)
+	key := make([]byte, wire.PublicKeySize)
 	blake3.DeriveKey("fanbench client public key", nil, key)
 	return transport.NewSender(link, h, copies, p.Transport, xorname.FromContent(key), EnvelopeTimestamp, key)
 }

@@ -139,6 +139,22 @@ func TestPutToCloseGroup(t *testing.T) {
 				if got, want := p.Counts.Fallbacks.Load(), int64(len(f.sent)-CloseGroupMajority); got != want {
 					t.Errorf("%v: fallbacks = %d, want %d", s, got, want)
 				}
+				// Every failing peer of these cases is sent to and answers
+				// before the store ends.
+				var wantErrors, wantTimeouts int64
+				for _, e := range tc.answer {
+					if errors.Is(e, transport.ErrTimeout) {
+						wantTimeouts++
+					} else {
+						wantErrors++
+					}
+				}
+				if got := p.Counts.Errors.Load(); got != wantErrors {
+					t.Errorf("%v: errors = %d, want %d", s, got, wantErrors)
+				}
+				if got := p.Counts.Timeouts.Load(); got != wantTimeouts {
+					t.Errorf("%v: timeouts = %d, want %d", s, got, wantTimeouts)
+				}
 				if live := c.TotalLive(); live != 0 {
 					t.Errorf("%v: %d tracked bytes still live after the store returned", s, live)
 				}

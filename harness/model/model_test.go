@@ -149,6 +149,13 @@ func TestPredictSharedConnection(t *testing.T) {
 	if p.Sites[buffer.QuicSend] != 555_517 {
 		t.Errorf("QUIC holds %d, want 555517", p.Sites[buffer.QuicSend])
 	}
+	// No window (0), as package transport reads it: every frame is taken
+	// whole on its first write, shared connection or not.
+	noWindow := in
+	noWindow.Client.Transport.SendWindow = 0
+	if p := Predict(noWindow); p.Sites[buffer.QuicSend] != 8*105_517 {
+		t.Errorf("QUIC holds %d with no window, want %d", p.Sites[buffer.QuicSend], 8*105_517)
+	}
 	in.Peers = nil // every send its own connection
 	if p := Predict(in); p.Sites[buffer.QuicSend] != 8*105_517 {
 		t.Errorf("QUIC holds %d on separate connections, want %d", p.Sites[buffer.QuicSend], 8*105_517)

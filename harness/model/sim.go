@@ -2,6 +2,7 @@ package model
 
 import (
 	"container/heap"
+	"math"
 
 	"github.com/fanbench/fanbench/harness/buffer"
 	"github.com/fanbench/fanbench/harness/client"
@@ -19,7 +20,8 @@ import (
 // timer fires.
 type sim struct {
 	in         *Input
-	def        strategy.Def // the strategy's registry entry
+	def        strategy.Def  // the strategy's registry entry
+	env        wire.Envelope // the client's, the same for every send
 	w          int
 	live, best Prediction
 
@@ -37,6 +39,7 @@ func newSim(in *Input, w int) *sim {
 		rate = 1
 	}
 	s := &sim{in: in, w: w, conns: map[int]*conn{}}
+	s.env = wire.NewClientEnvelope(xorname.Name{}, fanout.EnvelopeTimestamp)
 	s.def, _ = in.Strategy.Def()
 	s.up.rate = rate
 	return s
@@ -114,7 +117,6 @@ func (s *sim) conn(peer int) *conn {
 
 // store is one chunk's store in flight.
 type store struct {
-	idx  int
 	held [buffer.NumSites]int64 // what goes when it ends: its chunk, its proof (single), proof clones, the shared message
 	left int                    // sends not yet answered
 	end  func()
@@ -137,7 +139,7 @@ type send struct {
 func (s *sim) start(i int, end func()) {
 	in := s.in
 	c, p := in.Waves[s.w][i], in.proof(s.w, i)
-	st := &store{idx: i, left: fanout.CloseGroupMajority, end: end}
+	st := &store{left: fanout.CloseGroupMajority, end: end}
 	h := &st.held
 	P := int64(p)
 	switch {
@@ -158,14 +160,24 @@ func (s *sim) start(i int, end func()) {
 	default:
 		s.add(buffer.ProofCopy, P, h) // the PaidChunk clone, for a retry
 	}
-	put := wire.Put{RequestID: fanout.ModelRequestID, Content: content(c), Proof: make([]byte, p)}
+	put := wire.Put{RequestID: fanout.ModelRequestID, Content: content(c), Proof: content(p)}
 	L := int64(put.Len())
 	fp := s.def.Footprint(&put)
 	for _, b := range fp.Store {
 		s.add(b.Site, b.Bytes, h)
 	}
-	env := wire.NewClientEnvelope(xorname.Name{}, fanout.EnvelopeTimestamp)
+	env := &s.env
 	t := in.Client.Transport
+	// Every send of the store carries the same frame.
+	F := int64(env.Len(int(L)))
+	var head, S, W int64
+	if fp.ByReference {
+		// The envelope's header and the message's around the chunk,
+		// which QUIC takes by reference.
+		head = int64(len(env.WireHeader(nil, int(L))) + put.HeaderLen())
+	} else {
+		S, W = int64(env.SignableGrowth(int(L)).Cap()), int64(env.WireGrowth(int(L)).Cap())
+	}
 	for j := range fanout.CloseGroupMajority {
 		sd := &send{st: st, peer: in.peer(s.w, i, j), F: L}
 		h := &sd.held
@@ -179,14 +191,10 @@ func (s *sim) start(i int, end func()) {
 			s.transmit(sd) // sent bare, held until answered
 			continue
 		}
-		sd.F = int64(env.Len(int(L)))
+		sd.F = F
 		if fp.ByReference {
-			// The envelope's header and the message's around the chunk,
-			// which QUIC takes by reference.
-			sd.head = int64(len(env.WireHeader(nil, int(L))) + put.HeaderLen())
-			sd.chunk = int64(c)
+			sd.head, sd.chunk = head, int64(c)
 		} else {
-			S, W := int64(env.SignableGrowth(int(L)).Cap()), int64(env.WireGrowth(int(L)).Cap())
 			s.add(buffer.RetryClone, L, h)
 			s.add(buffer.ChannelClone, L, h)
 			s.add(buffer.Signable, S, h)
@@ -216,7 +224,7 @@ func (s *sim) write(sd *send) {
 	cn := s.conn(sd.peer)
 	window := s.in.Client.Transport.SendWindow
 	if window <= 0 {
-		window = sd.F // no window: QUIC takes every frame whole
+		window = math.MaxInt64 // no window, as in package transport
 	}
 	room := window - cn.unacked
 	if room <= 0 {

@@ -60,7 +60,10 @@ func (u *uplink) advance(s *sim, now int64) {
 // settle brings v up to now.
 func (u *uplink) settle(now int64) {
 	if len(u.frames) > 0 {
-		u.v += float64(now-u.t0) * u.rate / float64(len(u.frames))
+		// The rounding follows netsim's (rate per frame first), so that
+		// both land on the same nanosecond.
+		perNs := u.rate / float64(len(u.frames))
+		u.v += float64(now-u.t0) * perNs
 	}
 	u.t0 = now
 }

@@ -113,9 +113,9 @@ type uplink struct {
 
 // stream is one transfer's share of the uplink.
 type stream struct {
-	start, finish float64 // v at join and at departure
-	index         int     // position in active, -1 once gone
-	done          *simtime.Signal
+	finish float64 // v at departure
+	index  int     // position in active, -1 once gone
+	done   *simtime.Signal
 }
 
 func (u *uplink) init(rate float64) { u.rate = rate }
@@ -125,7 +125,7 @@ func (u *uplink) join(ctx context.Context, total int64) *stream {
 	now := simtime.Now(ctx)
 	u.advance(now)
 	u.settle(now)
-	s := &stream{start: u.v0, finish: float64(u.v0 + float64(total)), done: simtime.NewSignal(ctx)}
+	s := &stream{finish: float64(u.v0 + float64(total)), done: simtime.NewSignal(ctx)}
 	heap.Push(&u.active, s)
 	u.schedule(ctx)
 	return s

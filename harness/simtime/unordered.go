@@ -37,7 +37,7 @@ func Rolling(ctx context.Context, name string, n int, capOf func() int, launched
 		for {
 			k := max(1, capOf())
 			if inflight < k {
-				if launched != nil {
+				if launched != nil && ctx.Err() == nil {
 					launched(k, ended)
 				}
 				break
