@@ -11,6 +11,7 @@ import (
 
 	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/client"
+	"github.com/fanbench/fanbench/harness/source"
 )
 
 // Validate checks every field of s and returns an *Error for the first that
@@ -113,8 +114,8 @@ func (s *Spec) Validate() error {
 func (s *Spec) validateSizes() error {
 	check := func(field string, n int64) error {
 		switch {
-		case n < 3:
-			return s.errorf(field, "must be at least 3 bytes, self-encryption's minimum (got %d)", n)
+		case n < source.MinSize:
+			return s.errorf(field, "must be at least %d bytes, self-encryption's minimum (got %d)", source.MinSize, n)
 		case n > MaxSize:
 			return s.errorf(field, "must be at most %s (got %d bytes)", FormatBytes(MaxSize), n)
 		}

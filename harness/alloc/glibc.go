@@ -70,7 +70,6 @@ func alignDown(n, a int64) int64 { return n / a * a }
 type gChunk struct {
 	off, size int64
 	state     uint8
-	bin       int     // bin index while stateBinned
 	fd, bk    *gChunk // bin or tcache links
 }
 
@@ -194,7 +193,7 @@ func (g *glibc) unlink(c *gChunk) {
 // _int_free_create_chunk and the splits in _int_malloc do, writing its
 // header, links and footer.
 func (g *glibc) toUnsorted(c *gChunk) {
-	c.state, c.bin = stateBinned, 1
+	c.state = stateBinned
 	g.freeAt[c.off+c.size] = c
 	g.linkAfter(&g.bins[1], c)
 	links := int64(16)
@@ -212,7 +211,7 @@ func (g *glibc) toUnsorted(c *gChunk) {
 // second among its equals.
 func (g *glibc) binInsert(c *gChunk) {
 	i := gBinIndex(c.size)
-	c.state, c.bin = stateBinned, i
+	c.state = stateBinned
 	g.freeAt[c.off+c.size] = c
 	head := &g.bins[i]
 	if c.size < gMinLarge {

@@ -144,22 +144,18 @@ func (h *Heap) alloc(s Site, c int) *Buf {
 
 // realloc grows b to capacity c, as Vec's growth calls realloc; b holds no
 // holders' data yet.
+// Only a Heap with an Allocator grows a Vec step by step (NewVec).
 func (h *Heap) realloc(b *Buf, c int) {
-	if h.mem == nil {
-		b.B = make([]byte, 0, c)
-	} else {
-		h.tick()
-		blk, err := h.mem.Realloc(b.blk, c)
-		if err != nil {
-			panic(AllocError{Site: b.site, Size: c, Err: err})
-		}
-		b.blk = blk
-		b.B = blk.Bytes()[:0:c]
-		b.cap = int64(c)
-		h.record(b, trace.Grow, b.touched)
-		h.check()
+	h.tick()
+	blk, err := h.mem.Realloc(b.blk, c)
+	if err != nil {
+		panic(AllocError{Site: b.site, Size: c, Err: err})
 	}
+	b.blk = blk
+	b.B = blk.Bytes()[:0:c]
 	b.cap = int64(c)
+	h.record(b, trace.Grow, b.touched)
+	h.check()
 	b.base = unsafe.SliceData(b.B[:cap(b.B)])
 }
 

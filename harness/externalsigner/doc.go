@@ -49,8 +49,9 @@
 //
 // Everything else (the strategies, the transport, the close-group fan-out,
 // timeouts, when a wave-batch reads its cap) is the case's client profile
-// and strategy, as for the default uploader; the analytic model does not
-// cover this uploader (the runner records no prediction).
+// and strategy, as for the default uploader. The analytic model covers it
+// as it covers the default uploader, from the chunks each pass holds
+// (uploader.Held); runner's TestModelOtherUploaders checks it to the byte.
 //
 // Departures: the already-stored preflight of the merkle path
 // (plan_merkle_upload) is not modelled, as it is not in the default

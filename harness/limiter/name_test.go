@@ -45,6 +45,12 @@ func TestParse(t *testing.T) {
 			t.Errorf("BudgetOf(%q) = %d, %v; want %d", tc.s, b, ok, tc.budget)
 		}
 	}
+	// No budget in a name without one, or in a name that is not one.
+	for _, s := range []string{"fixed:64", "aimd", "budget:x", "budget:0"} {
+		if b, ok := BudgetOf(s); ok || b != 0 {
+			t.Errorf("BudgetOf(%q) = %d, %v; want 0, false", s, b, ok)
+		}
+	}
 }
 
 // TestParseErrors checks that Parse refuses every name that is not a form

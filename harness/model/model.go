@@ -1,8 +1,9 @@
 // Package model is the analytic model: the predictor of the peak of live
 // tracked bytes of an upload from its structure: which chunks there are,
 // which peers each is sent to, the store cap, the client profile and the
-// network's uplink and latencies. It shares no code with the uploader model (package upload) but the wire
-// sizes: it rebuilds, from the buffer rules of
+// network's uplink and latencies. It shares with the uploader (package
+// upload) only the wire sizes, the strategies' registry entries (each
+// strategy's footprint) and the constants of the real client; it rebuilds, from the buffer rules of
 // shared/reference/uploader.md §8 and since-april.md §1-2, the size and
 // lifetime of every buffer each store and send holds, and follows them in
 // a small discrete-event simulation of its own. The runner reports the

@@ -82,7 +82,7 @@ func Chunk(ctx context.Context, net Network, addr xorname.Name, size int, timeou
 	}
 	g.Wait()
 	// peers is nearest first, so answers are too.
-	var kept []payment.PeerQuote
+	kept := make([]payment.PeerQuote, 0, fanout.CloseGroupSize)
 	storedVotes, closest := 0, 0
 	for _, a := range answers {
 		if !a.ok {

@@ -73,7 +73,7 @@ func (j *Job) goMemLimit() int64 {
 	switch {
 	case j.GOMEMLIMIT > 0:
 		return j.GOMEMLIMIT
-	case j.GOMEMLIMIT < 0 || j.Case.allocator() == "go":
+	case j.GOMEMLIMIT < 0 || j.Case.AllocatorPolicy() == "go":
 		return 0
 	}
 	return HarnessMemLimit

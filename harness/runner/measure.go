@@ -68,7 +68,7 @@ func newRecord(job Job) *result.Record {
 		Payment: c.Payment.String(), Transport: c.Transport, Rep: job.Rep, Profile: job.Profile, Seed: c.Source.Seed, Size: c.Source.Size,
 		Env: env(job), Status: result.OK,
 		Client: c.profileName(), Uploader: c.uploaderName(),
-		Memory: result.Memory{Allocator: c.allocator()},
+		Memory: result.Memory{Allocator: c.AllocatorPolicy()},
 	}
 }
 
@@ -114,7 +114,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 	rec.Warnings = append(rec.Warnings, enc.Warnings...)
 
 	// The client's memory, outside the Go heap.
-	mem, err := alloc.New(c.allocator(), alloc.Options{Reserve: c.Reserve})
+	mem, err := alloc.New(c.AllocatorPolicy(), alloc.Options{Reserve: c.Reserve})
 	if err != nil {
 		return fmt.Errorf("the client's allocator: %w", err)
 	}
@@ -145,7 +145,7 @@ func measure(ctx context.Context, job Job, progress io.Writer, rec *result.Recor
 		defer f.Close()
 		tw = trace.NewWriter(f, trace.Header{
 			Scenario: c.Name, Strategy: c.Strategy.String(), Limiter: c.Limiter, Seed: c.Source.Seed, Rep: job.Rep,
-			Labels: map[string]string{"payment": c.Payment.String(), "allocator": c.allocator(), "transport": fmt.Sprint(c.Transport)},
+			Labels: map[string]string{"payment": c.Payment.String(), "allocator": c.AllocatorPolicy(), "transport": fmt.Sprint(c.Transport)},
 			Sites:  buffer.TraceSites(),
 		})
 		env.Heap.Trace(tw, clock.Task)

@@ -86,11 +86,7 @@ func (u *Upload) PredictAtCap(cap int) int64 {
 	in.Client, in.UplinkBitsPerSec = prof, c.Net.Net.UplinkBitsPerSec
 	in.Peers, in.Latency = targets(u.net, u.addrs, wave)
 	for _, w := range in.Waves {
-		k := min(cap, len(w))
-		if b := prof.Store.ByteBudget; b > 0 {
-			k = max(1, min(k, limiter.BudgetBound(b, int64(slices.Max(w)))))
-		}
-		in.Caps = append(in.Caps, k)
+		in.Caps = append(in.Caps, limiter.StoreCap(limiter.Fixed(cap), len(w), int64(slices.Max(w)), prof.Store.ByteBudget))
 	}
 	return model.Predict(in).Peak
 }

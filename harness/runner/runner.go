@@ -69,8 +69,9 @@ func (c Case) settings(policy func() limiter.Policy, profile client.Profile) upl
 // profile returns the case's client profile.
 func (c Case) profile() (client.Profile, error) { return client.Lookup(c.Client) }
 
-// allocator returns the case's allocator policy: its own, or its client's.
-func (c Case) allocator() string {
+// AllocatorPolicy returns the allocator policy the case runs: its own
+// Allocator, else its client's, else package alloc's default.
+func (c Case) AllocatorPolicy() string {
 	if c.Allocator != "" {
 		return c.Allocator
 	}
@@ -118,7 +119,3 @@ func limiterFor(s string, aimd limiter.Config) (func() limiter.Policy, error) {
 // ant-core/src/data/client/batch.rs STORE_INFLIGHT_BYTE_BUDGET / the
 // largest chunk of the wave; see limiter.ByteBudget).
 const BudgetChunk = selfenc.MaxChunkSize
-
-// LimiterBudget returns the in-flight byte budget, in bytes, of a limiter
-// named as ParseLimiter takes it (limiter.BudgetOf).
-func LimiterBudget(s string) (int64, bool) { return limiter.BudgetOf(s) }

@@ -107,19 +107,3 @@ func TestParseLimiterBudget(t *testing.T) {
 		}
 	}
 }
-
-// TestLimiterBudget checks the budget read from limiter names.
-func TestLimiterBudget(t *testing.T) {
-	for _, tc := range []struct {
-		l  string
-		b  int64
-		ok bool
-	}{
-		{"budget", 64 << 20, true}, {"budget:16MiB", 16 << 20, true}, {"budget:71233535B@fixed:64", 71233535, true},
-		{"fixed:64", 0, false}, {"aimd", 0, false}, {"budget:x", 0, false}, {"budget:0", 0, false},
-	} {
-		if b, ok := LimiterBudget(tc.l); b != tc.b && tc.ok || ok != tc.ok {
-			t.Errorf("LimiterBudget(%q) = %d, %v; want %d, %v", tc.l, b, ok, tc.b, tc.ok)
-		}
-	}
-}

@@ -11,7 +11,6 @@ type waiter struct {
 // waitq is a FIFO of waiters.
 type waitq struct{ head, tail *waiter }
 
-
 func (q *waitq) push(w *waiter) {
 	w.q, w.prev, w.next = q, q.tail, nil
 	if q.tail != nil {

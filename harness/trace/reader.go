@@ -136,9 +136,6 @@ func (r *Reader) Err() error { return r.err }
 // Scan, the whole trace's. AtPeak is the Reader's; do not change it.
 func (r *Reader) Stats() Stats { return r.stats }
 
-// Offset returns the bytes read from the file's start.
-func (r *Reader) Offset() int64 { return r.off }
-
 func (r *Reader) syntax(format string, args ...any) error {
 	return &SyntaxError{File: r.name, Event: r.n + 1, Offset: r.evOff, Msg: fmt.Sprintf(format, args...)}
 }

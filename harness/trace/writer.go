@@ -146,9 +146,6 @@ func (w *Writer) check(e Event) error {
 	return nil
 }
 
-// Events returns the number of events written.
-func (w *Writer) Events() int64 { return w.n }
-
 // Flush writes any buffered data to the underlying writer.
 func (w *Writer) Flush() error {
 	if w.err != nil {

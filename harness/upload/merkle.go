@@ -27,8 +27,9 @@ func (r *run) merkle(ctx context.Context, addrs []xorname.Name) (paid bool, err 
 		}
 	}()
 
-	for w := 0; w < len(addrs); w += WaveSize {
-		wave := addrs[w:min(w+WaveSize, len(addrs))]
+	size := r.cfg.waves()
+	for w := 0; w < len(addrs); w += size {
+		wave := addrs[w:min(w+size, len(addrs))]
 		r.res.Waves++
 		bufs, err := r.readWave(wave)
 		if err != nil {

@@ -31,8 +31,9 @@ type prepared struct {
 // buffers stay resident until the wave ends, a chunk's proof until its
 // store ends.
 func (r *run) single(ctx context.Context, addrs []xorname.Name) error {
-	for w := 0; w < len(addrs); w += WaveSize {
-		wave := addrs[w:min(w+WaveSize, len(addrs))]
+	size := r.cfg.waves()
+	for w := 0; w < len(addrs); w += size {
+		wave := addrs[w:min(w+size, len(addrs))]
 		if err := r.singleWave(ctx, w, wave); err != nil {
 			return err
 		}

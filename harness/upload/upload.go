@@ -97,7 +97,7 @@ func (r *run) upload(ctx context.Context, addrs []xorname.Name) error {
 	}
 	// How the waves held their chunks and proofs: as the client's profile
 	// says; a rolling client stores every merkle chunk in one pass.
-	r.res.Held = uploader.Held{Wave: WaveSize, PerRecord: r.cfg.Client.Waves.LoadPerRecord, KeepProofs: r.cfg.Client.Waves.KeepProofs}
+	r.res.Held = uploader.Held{Wave: r.cfg.waves(), PerRecord: r.cfg.Client.Waves.LoadPerRecord, KeepProofs: r.cfg.Client.Waves.KeepProofs}
 	if merkle && rolling {
 		r.res.Held.Wave = len(addrs)
 	}

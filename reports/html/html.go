@@ -208,8 +208,7 @@ func tableRow(g *group, pal *palette) row {
 	ok := g.OK
 	rw := row{Strategy: g.Strategy, Limiter: g.Limiter, Statuses: runs.Statuses(g.Runs),
 		Runs: fmt.Sprintf("%d of %d", len(ok), len(g.Runs))}
-	r, gr, b, _ := pal.strategy[g.Strategy].RGBA()
-	rw.Color = fmt.Sprintf("#%02x%02x%02x", r>>8, gr>>8, b>>8)
+	rw.Color = strategyHex(pal, g.Strategy)
 	fig := func(f func(*result.Record) int64) (string, string) {
 		st := runs.StatOf(ok, func(r *result.Record) float64 { return runs.MiB(f(r)) })
 		if st.N == 0 {

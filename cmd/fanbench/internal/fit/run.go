@@ -145,7 +145,7 @@ func budgetFor(largest int64) func(cap int) int64 {
 // answer.
 func (f *Fit) search(ctx context.Context, c runner.Case) (Entry, error) {
 	e := Entry{Strategy: c.Strategy.String(), Client: cmp.Or(c.Client, client.Default), Scenario: c.Name, Size: c.Source.Size, MemLimit: f.tmpl.MemoryLimit,
-		Allocator: cmp.Or(c.Allocator, "glibc"), BudgetInner: budgetInner}
+		Allocator: c.AllocatorPolicy(), BudgetInner: budgetInner}
 	up, err := runner.NewUpload(ctx, c)
 	if err != nil {
 		return e, fmt.Errorf("fit: %s: the upload's chunks: %w", c.Name, err)

@@ -52,12 +52,13 @@ func Take(dir, id, what string, w io.Writer) (*result.Lock, error) {
 }
 
 // Bench writes the finished measured runs of res as benchfmt to
-// DIR/results.bench with the file configuration cfg and returns the bytes.
-// The batch, the code's commit and an interruption are comments, which
+// DIR/results.bench with the file configuration cfg and returns the bytes;
+// a cfg without a fanbench version gets this binary's (merge passes the
+// shards' own). The batch, the code's commit and an interruption are comments, which
 // benchstat and compare skip: a commit: key would split benchstat's tables
 // between two commits.
 func Bench(dir string, res *result.Results, cfg benchout.Config) ([]byte, error) {
-	cfg.Version = revision.Release()
+	cfg.Version = cmp.Or(cfg.Version, revision.Release())
 	cfg.Notes = append(cfg.Notes, fmt.Sprintf("batch %s, code %s", res.Batch.ID, cmp.Or(res.Batch.Commit, "of unknown commit")))
 	cfg.Notes = append(cfg.Notes, clientNotes(res.Records)...)
 	cfg.Notes = append(cfg.Notes, uploaderNotes(res.Records)...)

@@ -45,11 +45,10 @@ func (o Options) Template(spec *scenarios.Spec, cases []runner.Case) runner.Job 
 	return tmpl
 }
 
-// Scenario is a scenario as the flags left it, with its cases and its runs.
+// Scenario is a scenario as the flags left it, with its runs.
 type Scenario struct {
-	Spec  *scenarios.Spec
-	Cases []runner.Case
-	Jobs  []runner.Job
+	Spec *scenarios.Spec
+	Jobs []runner.Job
 }
 
 // Runs returns the cases of spec and its runs as run and compare -base
@@ -76,7 +75,7 @@ func Runs(spec *scenarios.Spec, o Options) (*Scenario, error) {
 	for i := range js {
 		js[i].Expect = result.Status(spec.Expected(js[i].Case.Strategy.String(), js[i].Case.Limiter))
 	}
-	return &Scenario{Spec: spec, Cases: cases, Jobs: js}, nil
+	return &Scenario{Spec: spec, Jobs: js}, nil
 }
 
 // Baseline is the strategy a scenario's other strategies are compared

@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/fanbench/fanbench/cmd/fanbench/internal/revision"
-	"github.com/fanbench/fanbench/harness/alloc"
 	"github.com/fanbench/fanbench/harness/result"
 	"github.com/fanbench/fanbench/harness/runner"
 	"github.com/fanbench/fanbench/reports/benchout"
@@ -103,10 +102,7 @@ func BenchConfig(jobs []runner.Job) benchout.Config {
 		if j.GOGC >= 0 {
 			gogc = strconv.Itoa(j.GOGC)
 		}
-		a := j.Case.Allocator
-		if a == "" {
-			a = alloc.Policies()[0]
-		}
+		a := j.Case.AllocatorPolicy()
 		if i == 0 {
 			c.GOMAXPROCS, c.GOGC, c.Allocator = procs, gogc, a
 			continue

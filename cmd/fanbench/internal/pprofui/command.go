@@ -115,6 +115,5 @@ func Command(ctx context.Context, r Request) error {
 		o.Base = bp.Path
 	}
 	o.Profile = prof.Path
-	o.Profile = prof.Path
 	return Open(ctx, o)
 }
